@@ -1,0 +1,50 @@
+namespace OrleansJobs.Grains;
+
+/// <summary>
+/// The single owner of one queue (tenant, job type), keyed "tenant/type": it stores new jobs,
+/// keeps a bounded window of due jobs in memory and runs them within the queue's budget.
+/// </summary>
+[Alias("OrleansJobs.IQueueGrain")]
+public interface IQueueGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the jobs in one transaction and returns their ids in order (an earlier job's id when an idempotency key repeats).</summary>
+    [Alias("Enqueue")]
+    Task<JobId[]> EnqueueAsync(JobSubmission[] jobs);
+
+    /// <summary>Cancels a job that has not started. False when it is running, finished or unknown.</summary>
+    [Alias("Cancel")]
+    Task<bool> CancelAsync(JobId id);
+
+    /// <summary>Tells the queue that the store holds due jobs it may not know of (replay, restart).</summary>
+    [Alias("Wake")]
+    Task WakeAsync();
+}
+
+/// <summary>Reads and operator actions that span queues; a stateless worker on every silo.</summary>
+[Alias("OrleansJobs.IJobAdminGrain")]
+public interface IJobAdminGrain : IGrainWithIntegerKey
+{
+    /// <summary>The job's status, or null when the tenant has no such job.</summary>
+    [Alias("GetJob")]
+    Task<JobInfo?> GetJobAsync(string tenant, JobId id);
+
+    /// <summary>Cancels the tenant's job if it has not started.</summary>
+    [Alias("Cancel")]
+    Task<bool> CancelAsync(string tenant, JobId id);
+
+    /// <summary>Lists the tenant's dead-lettered jobs, newest first.</summary>
+    [Alias("ListDead")]
+    Task<DeadLetterPage> ListDeadLettersAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor);
+
+    /// <summary>A dead-lettered job with its payload and every attempt's error, or null.</summary>
+    [Alias("GetDead")]
+    Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id);
+
+    /// <summary>Puts one dead-lettered job back in its queue. False when it is not dead-lettered.</summary>
+    [Alias("ReplayOne")]
+    Task<bool> ReplayAsync(string tenant, JobId id);
+
+    /// <summary>Puts up to <paramref name="limit"/> matching dead-lettered jobs back in their queues; returns how many.</summary>
+    [Alias("ReplayMany")]
+    Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit);
+}

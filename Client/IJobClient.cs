@@ -1,0 +1,36 @@
+namespace OrleansJobs;
+
+/// <summary>
+/// Hands work to the grid. An enqueue returns once the job is durably stored; from then on it
+/// is never lost. Inputs are checked before anything is sent: a bad one throws
+/// <see cref="JobValidationException"/> naming the field, and nothing is stored.
+/// </summary>
+public interface IJobClient
+{
+    /// <summary>Stores one job whose payload is <paramref name="payload"/> serialized as JSON.</summary>
+    Task<JobId> EnqueueAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores many jobs. All are checked before any is sent; the jobs of one queue are stored in
+    /// one transaction. Returns the ids in request order.
+    /// </summary>
+    Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default);
+
+    /// <summary>The job's status, or null when the tenant has no such job.</summary>
+    Task<JobInfo?> GetStatusAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a job that has not started; false when it is running, finished or unknown.</summary>
+    Task<bool> CancelAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the tenant's dead-lettered jobs, newest first, <paramref name="pageSize"/> at a time (at most 1000).</summary>
+    Task<DeadLetterPage> ListDeadLettersAsync(string tenant, DeadLetterFilter? filter = null, int pageSize = 100, JobId? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A dead-lettered job with its payload and every attempt's error, or null.</summary>
+    Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts one dead-lettered job back in its queue with fresh attempts; false when it is not dead-lettered.</summary>
+    Task<bool> ReplayAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>Replays up to <paramref name="limit"/> of the tenant's dead-lettered jobs that match the filter; returns how many.</summary>
+    Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit = 1000, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Grains;
+
+namespace OrleansJobs;
+
+internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions> options, TimeProvider time) : IJobClient
+{
+    private const int MaxPageSize = 1000;
+    private readonly JobClientOptions _options = options.Value;
+
+    public async Task<JobId> EnqueueAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, _options.JsonSerializerOptions);
+        var jobOptions = options ?? new EnqueueOptions();
+        JobValidator.Validate(tenant, jobType, bytes, jobOptions, _options.Limits, time.GetUtcNow());
+        var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions)]).WaitAsync(cancellationToken);
+        return ids[0];
+    }
+
+    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count > _options.Limits.MaxBatchSize)
+        {
+            throw new JobValidationException("jobs", "too_many", $"{jobs.Count} jobs is over the bulk limit of {_options.Limits.MaxBatchSize}.");
+        }
+
+        var now = time.GetUtcNow();
+        var byQueue = new Dictionary<QueueKey, List<int>>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            try
+            {
+                JobValidator.Validate(job.Tenant, job.JobType, job.Payload.Span, job.Options ?? new EnqueueOptions(), _options.Limits, now);
+            }
+            catch (JobValidationException ex)
+            {
+                throw new JobValidationException($"jobs[{i}].{ex.Field}", ex.Code, ex.Message);
+            }
+
+            var key = new QueueKey(job.Tenant, job.JobType);
+            if (!byQueue.TryGetValue(key, out var indexes))
+            {
+                byQueue[key] = indexes = [];
+            }
+
+            indexes.Add(i);
+        }
+
+        var results = new JobId[jobs.Count];
+        await Task.WhenAll(byQueue.Select(async pair =>
+        {
+            var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions())).ToArray();
+            var ids = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
+            for (var n = 0; n < ids.Length; n++)
+            {
+                results[pair.Value[n]] = ids[n];
+            }
+        })).WaitAsync(cancellationToken);
+        return results;
+    }
+
+    public Task<JobInfo?> GetStatusAsync(string tenant, JobId id, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return Admin.GetJobAsync(tenant, id).WaitAsync(cancellationToken);
+    }
+
+    public Task<bool> CancelAsync(string tenant, JobId id, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return Admin.CancelAsync(tenant, id).WaitAsync(cancellationToken);
+    }
+
+    public Task<DeadLetterPage> ListDeadLettersAsync(string tenant, DeadLetterFilter? filter = null, int pageSize = 100, JobId? cursor = null, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        ValidateFilter(filter);
+        if (pageSize < 1 || pageSize > MaxPageSize)
+        {
+            throw new JobValidationException("pageSize", "out_of_range", $"must be between 1 and {MaxPageSize}.");
+        }
+
+        return Admin.ListDeadLettersAsync(tenant, filter ?? new DeadLetterFilter(), pageSize, cursor).WaitAsync(cancellationToken);
+    }
+
+    public Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return Admin.GetDeadLetterAsync(tenant, id).WaitAsync(cancellationToken);
+    }
+
+    public Task<bool> ReplayAsync(string tenant, JobId id, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return Admin.ReplayAsync(tenant, id).WaitAsync(cancellationToken);
+    }
+
+    public Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit = 1000, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        ArgumentNullException.ThrowIfNull(filter);
+        ValidateFilter(filter);
+        if (limit < 1 || limit > 100_000)
+        {
+            throw new JobValidationException("limit", "out_of_range", "must be between 1 and 100000.");
+        }
+
+        return Admin.ReplayAsync(tenant, filter, limit).WaitAsync(cancellationToken);
+    }
+
+    private static void ValidateFilter(DeadLetterFilter? filter)
+    {
+        if (filter?.JobType is { } type)
+        {
+            JobValidator.ValidateName(type, "filter.jobType");
+        }
+
+        if (filter?.ErrorContains is { Length: > 1000 })
+        {
+            throw new JobValidationException("filter.errorContains", "too_long", "must be at most 1000 characters.");
+        }
+    }
+
+    private IQueueGrain Queue(string tenant, string jobType) => grains.GetGrain<IQueueGrain>(new QueueKey(tenant, jobType).ToString());
+
+    private IJobAdminGrain Admin => grains.GetGrain<IJobAdminGrain>(0);
+}

@@ -1,0 +1,27 @@
+namespace OrleansJobs;
+
+/// <summary>Per-job settings for an enqueue. Every property is optional.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EnqueueOptions
+{
+    /// <summary>Run no earlier than this time. Exclusive with <see cref="Delay"/>.</summary>
+    [Id(0)] public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>Run no earlier than this long after the job is stored. Must not be negative.</summary>
+    [Id(1)] public TimeSpan? Delay { get; init; }
+
+    /// <summary>Order among the queue's due jobs. <value>Defaults to <see cref="JobPriority.Normal"/>.</value></summary>
+    [Id(2)] public JobPriority Priority { get; init; } = JobPriority.Normal;
+
+    /// <summary>Attempts before the job is dead-lettered, 1 to 100. <value>Defaults to the job type's setting.</value></summary>
+    [Id(3)] public int? MaxAttempts { get; init; }
+
+    /// <summary>How long one attempt may run before its cancellation token fires. <value>Defaults to the job type's setting.</value></summary>
+    [Id(4)] public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// A key unique per tenant: while it is retained, enqueueing again with the same key returns the
+    /// first job's id and stores nothing. Up to 200 printable ASCII characters.
+    /// </summary>
+    [Id(5)] public string? IdempotencyKey { get; init; }
+}

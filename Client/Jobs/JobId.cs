@@ -1,0 +1,39 @@
+namespace OrleansJobs;
+
+/// <summary>
+/// Identifies one job. A UUID version 7: ids created later sort after ids created earlier,
+/// both as <see cref="Guid"/> values and as their big-endian bytes and text.
+/// </summary>
+[GenerateSerializer, Immutable]
+public readonly record struct JobId([property: Id(0)] Guid Value) : IComparable<JobId>
+{
+    /// <summary>Parses the text form produced by <see cref="ToString"/>.</summary>
+    /// <exception cref="FormatException">The text is not a job id.</exception>
+    public static JobId Parse(string text) =>
+        TryParse(text, out var id) ? id : throw new FormatException($"'{text}' is not a job id.");
+
+    /// <summary>Parses the text form produced by <see cref="ToString"/>, returning false for anything else.</summary>
+    public static bool TryParse(string? text, out JobId id)
+    {
+        if (Guid.TryParseExact(text, "D", out var guid) && guid.Version == 7)
+        {
+            id = new JobId(guid);
+            return true;
+        }
+
+        id = default;
+        return false;
+    }
+
+    /// <summary>The id as 16 big-endian bytes, whose byte order is the id's time order.</summary>
+    public byte[] ToBytes() => Value.ToByteArray(bigEndian: true);
+
+    /// <summary>Reads an id from the bytes written by <see cref="ToBytes"/>.</summary>
+    public static JobId FromBytes(ReadOnlySpan<byte> bytes) => new(new Guid(bytes, bigEndian: true));
+
+    /// <inheritdoc />
+    public int CompareTo(JobId other) => Value.CompareTo(other.Value);
+
+    /// <inheritdoc />
+    public override string ToString() => Value.ToString("D");
+}

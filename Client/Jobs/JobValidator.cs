@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace OrleansJobs;
+
+/// <summary>
+/// Checks jobs where they enter the grid: names, payload and options. Every failure throws a
+/// <see cref="JobValidationException"/> naming the field, before anything is stored.
+/// </summary>
+public static class JobValidator
+{
+    /// <summary>Longest tenant or job type name.</summary>
+    public const int MaxNameLength = 63;
+
+    /// <summary>Longest idempotency key.</summary>
+    public const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>Most attempts a job may be given.</summary>
+    public const int MaxAttemptsLimit = 100;
+
+    /// <summary>Longest timeout a job may be given.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>Furthest in the future a job may be scheduled.</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(366);
+
+    private static readonly SearchValues<char> NameTail = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_.-");
+    private static readonly SearchValues<char> NameHead = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
+
+    /// <summary>Checks a tenant or job type name against <c>^[a-z0-9][a-z0-9_.-]{0,62}$</c>.</summary>
+    public static void ValidateName(string? name, string field)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new JobValidationException(field, "required", "a name is required.");
+        }
+
+        if (name.Length > MaxNameLength || !NameHead.Contains(name[0]) || name.AsSpan(1).ContainsAnyExcept(NameTail))
+        {
+            throw new JobValidationException(
+                field,
+                "invalid_name",
+                $"must match ^[a-z0-9][a-z0-9_.-]{{0,62}}$ (lower-case letters, digits, '_', '.', '-'; at most {MaxNameLength} characters).");
+        }
+    }
+
+    /// <summary>Checks that <paramref name="payload"/> is one well-formed JSON value within the size limit.</summary>
+    public static void ValidatePayload(ReadOnlySpan<byte> payload, JobLimits limits)
+    {
+        if (payload.Length > limits.MaxPayloadBytes)
+        {
+            throw new JobValidationException(
+                "payload", "too_large", $"{payload.Length} bytes is over the limit of {limits.MaxPayloadBytes} bytes.");
+        }
+
+        if (payload.IsEmpty)
+        {
+            throw new JobValidationException("payload", "malformed_json", "the payload is empty; send a JSON value such as {} or null.");
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
+            reader.Read();
+            reader.Skip();
+            if (reader.Read())
+            {
+                throw new JsonException("more than one JSON value.");
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException("payload", "malformed_json", $"not well-formed JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>Checks per-job options; <paramref name="now"/> bounds how far ahead a job may be scheduled.</summary>
+    public static void ValidateOptions(EnqueueOptions options, DateTimeOffset now)
+    {
+        if (options.RunAt is not null && options.Delay is not null)
+        {
+            throw new JobValidationException("options.runAt", "conflict", "set either runAt or delay, not both.");
+        }
+
+        if (options.Delay is { } delay)
+        {
+            if (delay < TimeSpan.Zero)
+            {
+                throw new JobValidationException("options.delay", "negative", $"must not be negative (was {delay}).");
+            }
+
+            if (delay > MaxScheduleAhead)
+            {
+                throw new JobValidationException("options.delay", "too_far", $"must be at most {MaxScheduleAhead.TotalDays} days.");
+            }
+        }
+
+        if (options.RunAt is { } runAt && runAt - now > MaxScheduleAhead)
+        {
+            throw new JobValidationException("options.runAt", "too_far", $"must be at most {MaxScheduleAhead.TotalDays} days ahead.");
+        }
+
+        if (options.MaxAttempts is { } attempts && (attempts < 1 || attempts > MaxAttemptsLimit))
+        {
+            throw new JobValidationException("options.maxAttempts", "out_of_range", $"must be between 1 and {MaxAttemptsLimit} (was {attempts}).");
+        }
+
+        if (options.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > MaxTimeout))
+        {
+            throw new JobValidationException("options.timeout", "out_of_range", $"must be above zero and at most {MaxTimeout} (was {timeout}).");
+        }
+
+        if (!Enum.IsDefined(options.Priority))
+        {
+            throw new JobValidationException("options.priority", "out_of_range", $"'{options.Priority}' is not a priority.");
+        }
+
+        if (options.IdempotencyKey is { } key)
+        {
+            if (key.Length == 0 || key.Length > MaxIdempotencyKeyLength)
+            {
+                throw new JobValidationException("options.idempotencyKey", "out_of_range", $"must be 1 to {MaxIdempotencyKeyLength} characters.");
+            }
+
+            foreach (var c in key)
+            {
+                if (c < 0x21 || c > 0x7E)
+                {
+                    throw new JobValidationException("options.idempotencyKey", "invalid_characters", "must be printable ASCII without spaces.");
+                }
+            }
+        }
+    }
+
+    /// <summary>Checks everything about one job except whether its type has a handler.</summary>
+    public static void Validate(string tenant, string jobType, ReadOnlySpan<byte> payload, EnqueueOptions options, JobLimits limits, DateTimeOffset now)
+    {
+        ValidateName(tenant, "tenant");
+        ValidateName(jobType, "jobType");
+        ValidatePayload(payload, limits);
+        ValidateOptions(options, now);
+    }
+}

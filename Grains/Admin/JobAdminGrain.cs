@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Grains;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Admin;
+
+/// <summary>Status reads, cancellation and dead-letter actions; runs on whichever silo the caller reaches.</summary>
+[StatelessWorker]
+internal sealed partial class JobAdminGrain(IJobStore store, TimeProvider time, ILogger<JobAdminGrain> logger) : Grain, IJobAdminGrain
+{
+    public Task<JobInfo?> GetJobAsync(string tenant, JobId id) => store.GetJobAsync(tenant, id, CancellationToken.None);
+
+    public async Task<bool> CancelAsync(string tenant, JobId id)
+    {
+        // The queue grain cancels, so its in-memory window forgets the job too.
+        var job = await store.GetJobAsync(tenant, id, CancellationToken.None);
+        return job is { State: JobState.Scheduled or JobState.Enqueued }
+            && await GrainFactory.GetGrain<IQueueGrain>(new QueueKey(tenant, job.JobType).ToString()).CancelAsync(id);
+    }
+
+    public Task<DeadLetterPage> ListDeadLettersAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor) =>
+        store.ListDeadAsync(tenant, filter, pageSize, cursor, CancellationToken.None);
+
+    public Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id) => store.GetDeadAsync(tenant, id, CancellationToken.None);
+
+    public async Task<bool> ReplayAsync(string tenant, JobId id) =>
+        await ReplayAsync(tenant, id, new DeadLetterFilter(), 1) == 1;
+
+    public Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit) => ReplayAsync(tenant, null, filter, limit);
+
+    private async Task<int> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit)
+    {
+        var replayed = await store.ReplayAsync(tenant, id, filter, limit, time.GetUtcNow(), CancellationToken.None);
+        foreach (var job in replayed)
+        {
+            LogReplayed(job.Id, job.Queue.Tenant, job.Queue.JobType);
+        }
+
+        await Task.WhenAll(replayed.Select(j => j.Queue).Distinct().Select(q => GrainFactory.GetGrain<IQueueGrain>(q.ToString()).WakeAsync()));
+        return replayed.Count;
+    }
+
+    [LoggerMessage(EventId = (int)LogEvents.Replayed, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) replayed from the dead-letter queue")]
+    private partial void LogReplayed(JobId jobId, string tenant, string jobType);
+}

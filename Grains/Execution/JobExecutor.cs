@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Handlers;
+using OrleansJobs.Hosting;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Execution;
+
+/// <summary>How one attempt ended: <see cref="Error"/> is null on success.</summary>
+internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration);
+
+/// <summary>The attempt ran past its timeout (plus the grace for handlers that ignore cancellation).</summary>
+public sealed class JobTimeoutException(string message) : TimeoutException(message);
+
+/// <summary>
+/// Runs handlers on the thread pool, never on a grain's scheduler, at most
+/// <see cref="OrleansJobsOptions.MaxConcurrentJobsPerSilo"/> at once on this silo. A handler's
+/// token fires at the job's timeout; one that ignores it is abandoned after the grace period.
+/// </summary>
+internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJobsOptions> options, TimeProvider time)
+{
+    private readonly OrleansJobsOptions _options = options.Value;
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentJobsPerSilo);
+
+    public async Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type)
+    {
+        await _slots.WaitAsync().ConfigureAwait(false);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var timeout = new CancellationTokenSource(job.Timeout, time);
+            var context = new JobContext(job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, job.MaxAttempts, job.CreatedAt, timeout.Token);
+            var run = Task.Run(() => type.Invoke(services, job.Payload, context, _options.JsonSerializerOptions));
+            try
+            {
+                await run.WaitAsync(job.Timeout + _options.AbandonGrace, time).ConfigureAwait(false);
+                return new JobRunResult(null, Stopwatch.GetElapsedTime(started));
+            }
+            catch (TimeoutException) when (!run.IsCompleted)
+            {
+                return new JobRunResult(new JobTimeoutException($"Abandoned: the handler ran {job.Timeout} and ignored cancellation for {_options.AbandonGrace} more."), Stopwatch.GetElapsedTime(started));
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                return new JobRunResult(new JobTimeoutException($"Timed out after {job.Timeout}."), Stopwatch.GetElapsedTime(started));
+            }
+            catch (Exception ex)
+            {
+                return new JobRunResult(ex, Stopwatch.GetElapsedTime(started));
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Hosting;
+
+namespace OrleansJobs.Handlers;
+
+/// <summary>The job types this silo can run, by name.</summary>
+internal sealed class JobTypeRegistry
+{
+    private readonly FrozenDictionary<string, JobTypeRegistration> _types;
+
+    public JobTypeRegistry(IEnumerable<JobHandlerDescriptor> descriptors, IOptions<OrleansJobsOptions> options)
+    {
+        var defaults = options.Value;
+        var types = new Dictionary<string, JobTypeRegistration>();
+        foreach (var descriptor in descriptors)
+        {
+            if (types.ContainsKey(descriptor.JobType))
+            {
+                throw new InvalidOperationException($"Job type '{descriptor.JobType}' has more than one handler registered.");
+            }
+
+            var typeOptions = new JobTypeOptions();
+            descriptor.Configure?.Invoke(typeOptions);
+            var registration = new JobTypeRegistration
+            {
+                JobType = descriptor.JobType,
+                Invoke = descriptor.Invoke,
+                MaxAttempts = typeOptions.MaxAttempts ?? defaults.DefaultMaxAttempts,
+                MaxConcurrency = typeOptions.MaxConcurrency ?? defaults.DefaultMaxConcurrency,
+                Timeout = typeOptions.Timeout ?? defaults.DefaultTimeout,
+                Retry = typeOptions.Retry ?? defaults.DefaultRetry,
+                NonRetryable = [.. typeOptions.NonRetryableExceptions],
+            };
+            if (registration.MaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || registration.MaxConcurrency < 1 || registration.Timeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"Job type '{descriptor.JobType}': MaxAttempts must be 1-100, MaxConcurrency and Timeout above zero.");
+            }
+
+            registration.Retry.Validate();
+            types.Add(descriptor.JobType, registration);
+        }
+
+        _types = types.ToFrozenDictionary();
+    }
+
+    public bool TryGet(string jobType, out JobTypeRegistration registration) => _types.TryGetValue(jobType, out registration!);
+
+    public IEnumerable<string> JobTypes => _types.Keys;
+}

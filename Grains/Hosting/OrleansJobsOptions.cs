@@ -1,0 +1,82 @@
+using OrleansJobs.Policies;
+
+namespace OrleansJobs.Hosting;
+
+/// <summary>Silo-wide settings of the job grid. Per-type settings are on <see cref="JobTypeOptions"/>.</summary>
+public sealed class OrleansJobsOptions
+{
+    /// <summary>Payload and batch size limits, checked again on arrival at the silo. <value>Defaults to <see cref="JobLimits.Default"/>.</value></summary>
+    public JobLimits Limits { get; set; } = JobLimits.Default;
+
+    /// <summary>Attempts per job unless its type or the job says otherwise. <value>Defaults to 5.</value></summary>
+    public int DefaultMaxAttempts { get; set; } = 5;
+
+    /// <summary>How long one attempt may run before its cancellation token fires. <value>Defaults to 5 minutes.</value></summary>
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Handlers one queue runs at once unless its type says otherwise. <value>Defaults to 16.</value></summary>
+    public int DefaultMaxConcurrency { get; set; } = 16;
+
+    /// <summary>Retry backoff unless the type says otherwise.</summary>
+    public RetryPolicy DefaultRetry { get; set; } = new();
+
+    /// <summary>Handlers the silo runs at once across all queues. <value>Defaults to 256.</value></summary>
+    public int MaxConcurrentJobsPerSilo { get; set; } = 256;
+
+    /// <summary>Due jobs a queue keeps in memory; more are paged from the store as it drains. <value>Defaults to 512.</value></summary>
+    public int WindowSize { get; set; } = 512;
+
+    /// <summary>Most rows in one group commit. <value>Defaults to 1000.</value></summary>
+    public int MaxWriteBatchRows { get; set; } = 1000;
+
+    /// <summary>How long an idempotency key keeps answering with its first job. <value>Defaults to 24 hours.</value></summary>
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How long past its timeout an attempt whose handler ignores cancellation is waited for before
+    /// it is abandoned and counted as failed. <value>Defaults to 10 seconds.</value>
+    /// </summary>
+    public TimeSpan AbandonGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stopping silo waits for running handlers to finish. <value>Defaults to 30 seconds.</value></summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a busy queue checks for expired leases. <value>Defaults to 10 seconds.</value></summary>
+    public TimeSpan HousekeepingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How payloads become handler payload objects. <value>Defaults to <see cref="System.Text.Json.JsonSerializerDefaults.Web"/>.</value></summary>
+    public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; set; } = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    internal void Validate()
+    {
+        if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1)
+        {
+            throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");
+        }
+
+        DefaultRetry.Validate();
+    }
+}
+
+/// <summary>Settings of one job type, applied to each of its queues. Unset values fall back to <see cref="OrleansJobsOptions"/>.</summary>
+public sealed class JobTypeOptions
+{
+    /// <summary>Attempts per job unless the job says otherwise.</summary>
+    public int? MaxAttempts { get; set; }
+
+    /// <summary>Handlers one queue of this type runs at once.</summary>
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>How long one attempt may run unless the job says otherwise.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>Retry backoff.</summary>
+    public RetryPolicy? Retry { get; set; }
+
+    /// <summary>
+    /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
+    /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.
+    /// </summary>
+    public IList<Type> NonRetryableExceptions { get; } = [];
+}

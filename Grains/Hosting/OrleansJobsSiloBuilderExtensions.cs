@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Execution;
+using OrleansJobs.Handlers;
+using OrleansJobs.Hosting;
+using OrleansJobs.Storage;
+
+namespace Orleans.Hosting;
+
+/// <summary>Adds the job grid to a silo.</summary>
+public static class OrleansJobsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the job grid: queue grains, the group-commit writer, the handler executor and a co-hosted
+    /// <see cref="OrleansJobs.IJobClient"/>. Choose a store (e.g. <c>UseSqliteStore</c>) and add
+    /// handlers on the returned builder. Calling it again only applies <paramref name="configure"/>.
+    /// </summary>
+    public static OrleansJobsBuilder AddOrleansJobs(this ISiloBuilder builder, Action<OrleansJobsOptions>? configure = null)
+    {
+        var services = builder.Services;
+        var options = services.AddOptions<OrleansJobsOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(JobWriteBatcher)))
+        {
+            return new OrleansJobsBuilder(builder);
+        }
+
+        options.Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new OrleansJobs.JobIdGenerator(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<JobTypeRegistry>();
+        services.TryAddSingleton<JobWriteBatcher>();
+        services.TryAddSingleton<JobExecutor>();
+        services.TryAddSingleton<JobsMetrics>();
+        services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
+        services.AddSingleton<JobStoreLifecycle>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStoreLifecycle>());
+        services.AddOrleansJobsClient();
+        // The co-hosted client checks with the silo's own limits.
+        services.AddOptions<OrleansJobs.JobClientOptions>().Configure<IOptions<OrleansJobsOptions>>((client, silo) => client.Limits = silo.Value.Limits);
+        return new OrleansJobsBuilder(builder);
+    }
+}

@@ -1,0 +1,591 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Execution;
+using OrleansJobs.Grains;
+using OrleansJobs.Handlers;
+using OrleansJobs.Hosting;
+using OrleansJobs.Policies;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues;
+
+/// <summary>
+/// Owns one queue. The jobs live in the store; this grain holds only a bounded window of due jobs,
+/// the ids of the attempts it runs, and the next due time. It is reentrant so that many enqueues
+/// and completions share group commits; all state is still touched by one turn at a time, and
+/// every await is followed by re-reading state rather than trusting what was read before it.
+/// </summary>
+[Reentrant]
+internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
+{
+    private const string ReminderName = "pending-work";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan StoreRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly IJobStore _store;
+    private readonly JobWriteBatcher _writes;
+    private readonly JobTypeRegistry _registry;
+    private readonly JobExecutor _executor;
+    private readonly JobIdGenerator _ids;
+    private readonly OrleansJobsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly JobsMetrics _metrics;
+    private readonly ILogger<QueueGrain> _logger;
+    private readonly string _owner;
+    private readonly ReadyWindow _window;
+    private readonly Random _random = new();
+
+    /// <summary>Jobs whose attempt is being leased or run: the concurrency budget counts these.</summary>
+    private readonly HashSet<JobId> _running = [];
+
+    private QueueKey _queue;
+    private JobTypeRegistration? _type;
+    private int _busy;
+    private bool _storeHasMore;
+    private long _spills;
+    private bool _refilling;
+    private DateTimeOffset? _nextDue;
+    private DateTimeOffset? _notedDuringDueCheck;
+    private bool _dueCheckRunning;
+    private IGrainTimer? _dueTimer;
+    private IGrainTimer? _housekeeping;
+    private bool _reminderOn;
+    private bool _reminderUpdating;
+    private bool _draining;
+    private TaskCompletionSource? _drained;
+
+    public QueueGrain(
+        IJobStore store,
+        JobWriteBatcher writes,
+        JobTypeRegistry registry,
+        JobExecutor executor,
+        JobIdGenerator ids,
+        IOptions<OrleansJobsOptions> options,
+        TimeProvider time,
+        JobsMetrics metrics,
+        ILocalSiloDetails silo,
+        ILogger<QueueGrain> logger)
+    {
+        _store = store;
+        _writes = writes;
+        _registry = registry;
+        _executor = executor;
+        _ids = ids;
+        _options = options.Value;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _owner = silo.SiloAddress.ToString();
+        _window = new ReadyWindow(_options.WindowSize);
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _queue = QueueKey.Parse(this.GetPrimaryKeyString());
+        if (!_registry.TryGet(_queue.JobType, out var type))
+        {
+            LogNoHandler(_queue.Tenant, _queue.JobType);
+        }
+        else
+        {
+            _type = type;
+        }
+
+        // This activation is the queue's only owner, so an attempt still marked active belongs to a
+        // previous owner that is gone (crashed or shut down before it finished): run it again.
+        var recovered = await _store.RequeueActiveAsync(_queue, leaseExpiredBefore: null, cancellationToken);
+        if (recovered > 0)
+        {
+            LogRecovered(_queue.Tenant, _queue.JobType, recovered);
+        }
+
+        _storeHasMore = true;
+        _nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
+        ArmDueTimer();
+        await RefillAsync();
+        await UpdateBusyAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _draining = true;
+        if (_busy > 0)
+        {
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            LogDraining(_queue.Tenant, _queue.JobType, _busy);
+            try
+            {
+                await _drained.Task.WaitAsync(_options.ShutdownDrainTimeout, _time, cancellationToken);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                LogDrainIncomplete(_queue.Tenant, _queue.JobType, _busy);
+            }
+        }
+    }
+
+    public async Task<JobId[]> EnqueueAsync(JobSubmission[] jobs)
+    {
+        var type = _type ?? throw new UnknownJobTypeException(_queue.JobType);
+        if (jobs.Length == 0)
+        {
+            return [];
+        }
+
+        if (jobs.Length > _options.Limits.MaxBatchSize)
+        {
+            throw new JobValidationException("jobs", "too_many", $"{jobs.Length} jobs is over the bulk limit of {_options.Limits.MaxBatchSize}.");
+        }
+
+        var now = _time.GetUtcNow();
+        var rows = new NewJob[jobs.Length];
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            var (payload, options) = (jobs[i].Payload, jobs[i].Options);
+            try
+            {
+                JobValidator.ValidatePayload(payload, _options.Limits);
+                JobValidator.ValidateOptions(options, now);
+            }
+            catch (JobValidationException ex) when (jobs.Length > 1)
+            {
+                throw new JobValidationException($"jobs[{i}].{ex.Field}", ex.Code, ex.Message);
+            }
+
+            var runAt = options.RunAt ?? now + (options.Delay ?? TimeSpan.Zero);
+            rows[i] = new NewJob(
+                _ids.Next(),
+                _queue,
+                payload,
+                options.Priority,
+                now,
+                runAt > now ? runAt : now,
+                options.MaxAttempts ?? type.MaxAttempts,
+                options.Timeout ?? type.Timeout,
+                options.IdempotencyKey,
+                options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention);
+        }
+
+        var outcomes = await _writes.InsertAsync(rows);
+        var ids = new JobId[rows.Length];
+        var created = 0;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            ids[i] = outcomes[i].Id;
+            if (!outcomes[i].Created)
+            {
+                continue;
+            }
+
+            created++;
+            if (rows[i].State == JobState.Enqueued)
+            {
+                Offer(new ReadyJob(rows[i].Id, rows[i].Priority, rows[i].RunAt));
+            }
+            else
+            {
+                NoteScheduled(rows[i].RunAt);
+            }
+        }
+
+        _metrics.Enqueued(_queue, created);
+        Pump();
+        await UpdateBusyAsync();
+        return ids;
+    }
+
+    public async Task<bool> CancelAsync(JobId id)
+    {
+        var cancelled = await _store.CancelAsync(_queue.Tenant, id, _time.GetUtcNow(), CancellationToken.None);
+        if (cancelled)
+        {
+            _window.Remove(id);
+            LogCancelled(id, _queue.Tenant, _queue.JobType);
+        }
+
+        return cancelled;
+    }
+
+    public async Task WakeAsync()
+    {
+        MarkStoreHasMore();
+        await CheckDueAsync();
+        await UpdateBusyAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // Activation already loaded everything; a tick on a live activation only nudges it.
+        await RefillAsync();
+        await UpdateBusyAsync();
+    }
+
+    /// <summary>Starts as many attempts as the budget allows, and pages in more jobs when the window runs low.</summary>
+    private void Pump()
+    {
+        if (_type is not { } type || _draining)
+        {
+            return;
+        }
+
+        var free = type.MaxConcurrency - _running.Count;
+        if (free > 0 && _window.Count > 0)
+        {
+            var now = _time.GetUtcNow();
+            var margin = _options.AbandonGrace + ReminderPeriod;
+            var batch = new List<LeaseRequest>(Math.Min(free, _window.Count));
+            while (batch.Count < free && _window.TryTakeFirst(out var job))
+            {
+                _running.Add(job.Id);
+                batch.Add(new LeaseRequest(job.Id, _owner, now, margin));
+            }
+
+            _ = LeaseAndRunAsync(type, batch);
+        }
+
+        if (_storeHasMore && !_refilling && _window.Count <= _window.Capacity / 2)
+        {
+            _ = RefillAsync();
+        }
+    }
+
+    private async Task LeaseAndRunAsync(JobTypeRegistration type, List<LeaseRequest> batch)
+    {
+        LeasedJob?[] leased;
+        try
+        {
+            leased = await _writes.LeaseAsync(batch);
+        }
+        catch (Exception ex)
+        {
+            // Nothing was written: the jobs are still enqueued in the store and are paged in again.
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "lease");
+            foreach (var request in batch)
+            {
+                _running.Remove(request.Id);
+            }
+
+            MarkStoreHasMore();
+            return;
+        }
+
+        for (var i = 0; i < leased.Length; i++)
+        {
+            if (leased[i] is { } job)
+            {
+                _ = RunAsync(type, job);
+            }
+            else
+            {
+                // Cancelled, or already taken by another attempt since it was paged in.
+                _running.Remove(batch[i].Id);
+            }
+        }
+
+        Pump();
+    }
+
+    private async Task RunAsync(JobTypeRegistration type, LeasedJob job)
+    {
+        _busy++;
+        try
+        {
+            if (job.Attempt > job.MaxAttempts)
+            {
+                // Earlier attempts started but never reported: their silo died mid-run. A job that
+                // kills its silo every time must not loop forever.
+                _running.Remove(job.Id);
+                await RecordFailureAsync(type, job, new JobRunResult(new JobAttemptsLostException(job.Attempt - 1), TimeSpan.Zero), retryable: false);
+                return;
+            }
+
+            _metrics.Started(_queue, _time.GetUtcNow() - job.CreatedAt);
+            LogStarting(job.Id, _queue.Tenant, _queue.JobType, job.Attempt);
+            var result = await _executor.RunAsync(job, type);
+            _running.Remove(job.Id);
+            Pump();
+            if (result.Error is null)
+            {
+                await RecordSuccessAsync(job, result);
+            }
+            else
+            {
+                await RecordFailureAsync(type, job, result, type.IsRetryable(result.Error));
+            }
+        }
+        catch (Exception ex)
+        {
+            // The outcome was not stored; the lease expires and the job runs again.
+            _running.Remove(job.Id);
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome");
+        }
+        finally
+        {
+            _busy--;
+            if (_busy == 0)
+            {
+                _drained?.TrySetResult();
+            }
+        }
+    }
+
+    private async Task RecordSuccessAsync(LeasedJob job, JobRunResult result)
+    {
+        var stored = await _writes.CompleteAsync(new Completion(job.Id, job.Lease, _time.GetUtcNow()));
+        if (!stored)
+        {
+            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+            return;
+        }
+
+        _metrics.Succeeded(_queue, result.Duration);
+        LogSucceeded(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, result.Duration.TotalMilliseconds);
+    }
+
+    private async Task RecordFailureAsync(JobTypeRegistration type, LeasedJob job, JobRunResult result, bool retryable)
+    {
+        var error = result.Error!;
+        var now = _time.GetUtcNow();
+        var attemptError = new AttemptError(job.Attempt, now, _owner, error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
+        var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, type.Retry, now, _random);
+        _metrics.Failed(_queue, result.Duration);
+        if (decision.DeadLetter)
+        {
+            if (await _writes.DeadLetterAsync(new DeadLetter(job.Id, job.Lease, attemptError)))
+            {
+                _metrics.DeadLettered(_queue);
+                LogDeadLettered(error, job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, retryable);
+            }
+            else
+            {
+                LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+            }
+
+            return;
+        }
+
+        if (await _writes.RetryAsync(new Retry(job.Id, job.Lease, decision.RetryAt, attemptError)))
+        {
+            _metrics.Retried(_queue);
+            NoteScheduled(decision.RetryAt);
+            LogRetrying(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, decision.RetryAt, error.GetType().Name, error.Message);
+        }
+        else
+        {
+            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+        }
+    }
+
+    /// <summary>A due job was stored: keep it in the window if it belongs there, else remember the store has more.</summary>
+    private void Offer(ReadyJob job)
+    {
+        if (!_running.Contains(job.Id) && _window.Offer(job))
+        {
+            MarkStoreHasMore();
+        }
+    }
+
+    private void MarkStoreHasMore()
+    {
+        _storeHasMore = true;
+        _spills++;
+    }
+
+    /// <summary>
+    /// Pages the best due jobs from the store into the window. The store is known to be fully
+    /// mirrored only if the page came back short and nothing spilled past the window meanwhile.
+    /// </summary>
+    private async Task RefillAsync()
+    {
+        if (_refilling || !_storeHasMore || _draining)
+        {
+            return;
+        }
+
+        _refilling = true;
+        try
+        {
+            var spillsBefore = _spills;
+            var page = await _store.ReadReadyAsync(_queue, _window.Capacity, CancellationToken.None);
+            var spilled = false;
+            foreach (var job in page)
+            {
+                if (!_running.Contains(job.Id))
+                {
+                    spilled |= _window.Offer(job);
+                }
+            }
+
+            _storeHasMore = spilled || page.Count == _window.Capacity || _spills != spillsBefore;
+        }
+        catch (Exception ex)
+        {
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "read ready page");
+        }
+        finally
+        {
+            _refilling = false;
+        }
+
+        Pump();
+    }
+
+    private void NoteScheduled(DateTimeOffset runAt)
+    {
+        if (_dueCheckRunning && (_notedDuringDueCheck is null || runAt < _notedDuringDueCheck))
+        {
+            _notedDuringDueCheck = runAt;
+        }
+
+        if (_nextDue is null || runAt < _nextDue)
+        {
+            _nextDue = runAt;
+            ArmDueTimer();
+        }
+    }
+
+    private void ArmDueTimer()
+    {
+        if (_nextDue is not { } due)
+        {
+            _dueTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var delay = due - _time.GetUtcNow();
+        if (delay < TimeSpan.Zero)
+        {
+            delay = TimeSpan.Zero;
+        }
+
+        if (_dueTimer is null)
+        {
+            _dueTimer = this.RegisterGrainTimer(static (grain, _) => grain.CheckDueAsync(), this,
+                new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+        }
+        else
+        {
+            _dueTimer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Moves jobs whose time has come from scheduled to enqueued, then finds the next due time.</summary>
+    private async Task CheckDueAsync()
+    {
+        if (_dueCheckRunning)
+        {
+            return;
+        }
+
+        _dueCheckRunning = true;
+        _notedDuringDueCheck = null;
+        DateTimeOffset? next;
+        try
+        {
+            var promoted = await _store.PromoteDueAsync(_queue, _time.GetUtcNow(), _window.Capacity, CancellationToken.None);
+            if (promoted > 0)
+            {
+                MarkStoreHasMore();
+            }
+
+            next = await _store.GetNextDueAsync(_queue, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "promote due jobs");
+            next = _time.GetUtcNow() + StoreRetryDelay;
+        }
+        finally
+        {
+            _dueCheckRunning = false;
+        }
+
+        // A retry noted while the query ran may be missing from its answer.
+        _nextDue = _notedDuringDueCheck is { } noted && (next is null || noted < next) ? noted : next;
+        ArmDueTimer();
+        await RefillAsync();
+    }
+
+    private bool HasWork => _window.Count > 0 || _storeHasMore || _running.Count > 0 || _busy > 0 || _nextDue is not null;
+
+    /// <summary>
+    /// Keeps a busy queue alive and recoverable: a housekeeping timer while active, a reminder in
+    /// case the silo dies. An idle queue drops both so it can be collected.
+    /// </summary>
+    private async Task UpdateBusyAsync()
+    {
+        if (HasWork && _housekeeping is null && !_draining)
+        {
+            _housekeeping = this.RegisterGrainTimer(static (grain, _) => grain.HousekeepAsync(), this,
+                new GrainTimerCreationOptions(_options.HousekeepingInterval, _options.HousekeepingInterval) { Interleave = true, KeepAlive = true });
+        }
+
+        if (_reminderUpdating)
+        {
+            return;
+        }
+
+        _reminderUpdating = true;
+        try
+        {
+            // Work may come or go during the await; loop until the reminder matches it.
+            while (HasWork != _reminderOn)
+            {
+                if (!_reminderOn)
+                {
+                    await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+                    _reminderOn = true;
+                }
+                else if (await this.GetReminder(ReminderName) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                    _reminderOn = false;
+                }
+                else
+                {
+                    _reminderOn = false;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReminderError(ex, _queue.Tenant, _queue.JobType);
+        }
+        finally
+        {
+            _reminderUpdating = false;
+        }
+    }
+
+    private async Task HousekeepAsync()
+    {
+        try
+        {
+            var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), CancellationToken.None);
+            if (requeued > 0)
+            {
+                LogLeasesExpired(_queue.Tenant, _queue.JobType, requeued);
+                MarkStoreHasMore();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "requeue expired leases");
+        }
+
+        await RefillAsync();
+        if (!HasWork)
+        {
+            _housekeeping?.Dispose();
+            _housekeeping = null;
+        }
+
+        await UpdateBusyAsync();
+    }
+}
+
+/// <summary>A job's earlier attempts started but never finished, so many times that it used up its attempts (its silo died each time).</summary>
+public sealed class JobAttemptsLostException(int lost) : Exception($"{lost} attempt(s) started but never reported back (silo crash or lost lease); not retrying.");

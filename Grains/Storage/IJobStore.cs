@@ -1,0 +1,59 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>
+/// Where jobs live: one row per job. Writes on the hot path go through
+/// <see cref="WriteAsync"/> so many callers share one transaction; every state change after an
+/// attempt starts names the attempt's lease and is refused when that lease is stale.
+/// Implementations pass the contract tests in <c>JobStoreContractTests</c>.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Creates or upgrades the schema. Idempotent.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Applies the batch in one transaction and returns each write's result.</summary>
+    Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> enqueued jobs of the queue in run order: priority, then
+    /// run-at, then id. Costs O(limit), whatever the queue's length.
+    /// </summary>
+    Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Moves up to <paramref name="limit"/> scheduled jobs due at <paramref name="now"/> to enqueued; returns how many.</summary>
+    Task<int> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The earliest run-at of the queue's scheduled jobs, or null when none is scheduled.</summary>
+    Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns the queue's active jobs to enqueued so they run again: all of them when the queue's
+    /// previous owner is known to be gone (<paramref name="leaseExpiredBefore"/> null), else only
+    /// those whose lease expired before that time. Returns how many.
+    /// </summary>
+    Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken);
+
+    /// <summary>Cancels the job if it is scheduled or enqueued. Returns false otherwise.</summary>
+    Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The tenant's job, or null.</summary>
+    Task<JobInfo?> GetJobAsync(string tenant, JobId id, CancellationToken cancellationToken);
+
+    /// <summary>The tenant's dead-lettered jobs matching the filter, newest id first, after <paramref name="cursor"/>.</summary>
+    Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken);
+
+    /// <summary>A dead-lettered job with its payload and errors, or null when the tenant has no such dead job.</summary>
+    Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves dead-lettered jobs back to enqueued with fresh attempts: the one with <paramref name="id"/>
+    /// when given, else up to <paramref name="limit"/> matching <paramref name="filter"/>.
+    /// </summary>
+    Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Counts of the queue's jobs by state.</summary>
+    Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
+
+    /// <summary>Every queue with scheduled, enqueued or active jobs: these need an owner after a restart.</summary>
+    Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken);
+}

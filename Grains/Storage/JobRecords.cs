@@ -1,0 +1,97 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>A job to insert. <see cref="State"/> is <see cref="JobState.Scheduled"/> when it is not yet due, else <see cref="JobState.Enqueued"/>.</summary>
+public sealed record NewJob(
+    JobId Id,
+    QueueKey Queue,
+    byte[] Payload,
+    JobPriority Priority,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset RunAt,
+    int MaxAttempts,
+    TimeSpan Timeout,
+    string? IdempotencyKey,
+    DateTimeOffset? IdempotencyExpiresAt)
+{
+    /// <summary>The state the job is stored in.</summary>
+    public JobState State => RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
+}
+
+/// <summary>What an insert did: stored <see cref="Id"/>, or found its idempotency key already used by job <see cref="Id"/>.</summary>
+public readonly record struct InsertOutcome(JobId Id, bool Created);
+
+/// <summary>A due job as the queue's in-memory window holds it: no payload, only what orders it.</summary>
+public readonly record struct ReadyJob(JobId Id, JobPriority Priority, DateTimeOffset RunAt);
+
+/// <summary>
+/// Asks to start an attempt of a due job: succeeds only while the job is <see cref="JobState.Enqueued"/>.
+/// The lease expires <see cref="ExpiryMargin"/> after the job's own timeout.
+/// </summary>
+public readonly record struct LeaseRequest(JobId Id, string Owner, DateTimeOffset StartedAt, TimeSpan ExpiryMargin);
+
+/// <summary>
+/// A job whose attempt has started. <see cref="Lease"/> only grows: every later write about this
+/// attempt names it, and the store refuses it once another attempt has started.
+/// </summary>
+public sealed record LeasedJob(
+    JobId Id,
+    QueueKey Queue,
+    long Lease,
+    int Attempt,
+    int MaxAttempts,
+    TimeSpan Timeout,
+    DateTimeOffset CreatedAt,
+    byte[] Payload);
+
+/// <summary>The attempt under <see cref="Lease"/> succeeded.</summary>
+public readonly record struct Completion(JobId Id, long Lease, DateTimeOffset FinishedAt);
+
+/// <summary>The attempt under <see cref="Lease"/> failed; run again at <see cref="RunAt"/>.</summary>
+public sealed record Retry(JobId Id, long Lease, DateTimeOffset RunAt, AttemptError Error);
+
+/// <summary>The attempt under <see cref="Lease"/> failed for the last time: dead-letter the job.</summary>
+public sealed record DeadLetter(JobId Id, long Lease, AttemptError Error);
+
+/// <summary>One attempt's failure, kept for the dead-letter queue.</summary>
+public sealed record AttemptError(int Attempt, DateTimeOffset FailedAt, string Silo, string ErrorType, string Message, string? StackTrace);
+
+/// <summary>Writes that one flush applies in one transaction, in this order.</summary>
+public sealed class JobWriteBatch
+{
+    public List<NewJob> Inserts { get; } = [];
+
+    public List<LeaseRequest> Leases { get; } = [];
+
+    public List<Completion> Completions { get; } = [];
+
+    public List<Retry> Retries { get; } = [];
+
+    public List<DeadLetter> DeadLetters { get; } = [];
+
+    /// <summary>Rows the batch touches.</summary>
+    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count;
+}
+
+/// <summary>The results of a <see cref="JobWriteBatch"/>, index for index.</summary>
+public sealed class JobWriteResult
+{
+    public required InsertOutcome[] Inserts { get; init; }
+
+    /// <summary>Null where the job was no longer enqueued (cancelled, or taken by another attempt).</summary>
+    public required LeasedJob?[] Leases { get; init; }
+
+    /// <summary>False where the lease was stale and nothing was written.</summary>
+    public required bool[] Completions { get; init; }
+
+    /// <inheritdoc cref="Completions"/>
+    public required bool[] Retries { get; init; }
+
+    /// <inheritdoc cref="Completions"/>
+    public required bool[] DeadLetters { get; init; }
+}
+
+/// <summary>A replayed job and the queue it went back to.</summary>
+public readonly record struct ReplayedJob(JobId Id, QueueKey Queue);
+
+/// <summary>Counts of one queue's jobs by state, and the age of its oldest due job.</summary>
+public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);

@@ -1,0 +1,227 @@
+using Microsoft.Data.Sqlite;
+
+namespace OrleansJobs.Storage.Sqlite;
+
+internal sealed partial class SqliteJobStore
+{
+    public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = """
+            SELECT id, priority, run_at FROM jobs
+            WHERE tenant = @tenant AND job_type = @type AND state = 1
+            ORDER BY priority, run_at, id LIMIT @limit;
+            """;
+        command.Parameters.AddWithValue("@tenant", queue.Tenant);
+        command.Parameters.AddWithValue("@type", queue.JobType);
+        command.Parameters.AddWithValue("@limit", limit);
+        var page = new List<ReadyJob>(Math.Min(limit, 1024));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            page.Add(new ReadyJob(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2))));
+        }
+
+        return page;
+    }
+
+    public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+        command.Parameters.AddWithValue("@tenant", queue.Tenant);
+        command.Parameters.AddWithValue("@type", queue.JobType);
+        return await command.ExecuteScalarAsync(cancellationToken) is long ms ? Time(ms) : null;
+    }
+
+    public async Task<JobInfo?> GetJobAsync(string tenant, JobId id, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = @id AND tenant = @tenant;";
+        command.Parameters.AddWithValue("@id", id.ToBytes());
+        command.Parameters.AddWithValue("@tenant", tenant);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadJobInfo(reader) : null;
+    }
+
+    public async Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        var where = DeadFilterSql(command, tenant, filter, id: null);
+        if (cursor is { } after)
+        {
+            where += " AND id < @cursor";
+            command.Parameters.AddWithValue("@cursor", after.ToBytes());
+        }
+
+        command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE {where} ORDER BY id DESC LIMIT @limit;";
+        command.Parameters.AddWithValue("@limit", pageSize + 1);
+        var jobs = new List<JobInfo>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add(ReadJobInfo(reader));
+        }
+
+        var more = jobs.Count > pageSize;
+        if (more)
+        {
+            jobs.RemoveAt(jobs.Count - 1);
+        }
+
+        return new DeadLetterPage { Jobs = jobs, NextCursor = more ? jobs[^1].Id : null };
+    }
+
+    public async Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant AND state = 5;";
+        command.Parameters.AddWithValue("@id", id.ToBytes());
+        command.Parameters.AddWithValue("@tenant", tenant);
+        JobInfo info;
+        byte[] payload;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            info = ReadJobInfo(reader);
+            payload = (byte[])reader.GetValue(reader.FieldCount - 1);
+        }
+
+        await using var errors = db.CreateCommand();
+        errors.CommandText = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
+        errors.Parameters.AddWithValue("@id", id.ToBytes());
+        var list = new List<JobAttemptError>();
+        await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(new JobAttemptError
+                {
+                    Attempt = reader.GetInt32(0),
+                    FailedAt = Time(reader.GetInt64(1)),
+                    Silo = reader.GetString(2),
+                    ErrorType = reader.GetString(3),
+                    Message = reader.GetString(4),
+                    StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
+                });
+            }
+        }
+
+        return new DeadLetteredJob { Job = info, Payload = payload, Errors = list };
+    }
+
+    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        // One query per state so each uses its partial index; succeeded has none and scans the
+        // queue's rows, which is why this is an operator query and never on a hot path.
+        command.CommandText = """
+            SELECT
+              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0),
+              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1),
+              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 2),
+              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3),
+              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 5 AND job_type = @type),
+              (SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
+            """;
+        command.Parameters.AddWithValue("@tenant", queue.Tenant);
+        command.Parameters.AddWithValue("@type", queue.JobType);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new QueueCounts(
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.IsDBNull(5) ? null : Time(reader.GetInt64(5)));
+    }
+
+    public async Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = """
+            SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 0
+            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 1
+            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 2;
+            """;
+        var queues = new List<QueueKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            queues.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
+        }
+
+        return queues;
+    }
+
+    /// <summary>The WHERE clause selecting a tenant's dead jobs by filter (and id), binding its parameters on <paramref name="command"/>.</summary>
+    private static string DeadFilterSql(SqliteCommand command, string tenant, DeadLetterFilter filter, JobId? id)
+    {
+        var where = "tenant = @tenant AND state = 5";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        if (id is { } one)
+        {
+            where += " AND id = @id";
+            command.Parameters.AddWithValue("@id", one.ToBytes());
+        }
+
+        if (filter.JobType is { } type)
+        {
+            where += " AND job_type = @type";
+            command.Parameters.AddWithValue("@type", type);
+        }
+
+        if (filter.From is { } from)
+        {
+            where += " AND finished_at >= @from";
+            command.Parameters.AddWithValue("@from", Ms(from));
+        }
+
+        if (filter.To is { } to)
+        {
+            where += " AND finished_at < @to";
+            command.Parameters.AddWithValue("@to", Ms(to));
+        }
+
+        if (filter.ErrorContains is { } text)
+        {
+            where += " AND instr(last_error, @error) > 0";
+            command.Parameters.AddWithValue("@error", text);
+        }
+
+        return where;
+    }
+
+    private static JobInfo ReadJobInfo(SqliteDataReader reader) => new()
+    {
+        Id = JobId.FromBytes((byte[])reader.GetValue(0)),
+        Tenant = reader.GetString(1),
+        JobType = reader.GetString(2),
+        State = (JobState)reader.GetInt32(3),
+        Priority = (JobPriority)reader.GetInt32(4),
+        Attempt = reader.GetInt32(5),
+        MaxAttempts = reader.GetInt32(6),
+        CreatedAt = Time(reader.GetInt64(7)),
+        RunAt = Time(reader.GetInt64(8)),
+        StartedAt = reader.IsDBNull(9) ? null : Time(reader.GetInt64(9)),
+        FinishedAt = reader.IsDBNull(10) ? null : Time(reader.GetInt64(10)),
+        LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+        ReplayCount = reader.GetInt32(12),
+        IdempotencyKey = reader.IsDBNull(13) ? null : reader.GetString(13),
+    };
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+}

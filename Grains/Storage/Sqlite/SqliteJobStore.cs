@@ -1,0 +1,362 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace OrleansJobs.Storage.Sqlite;
+
+/// <summary>
+/// The embedded job store: one SQLite file in WAL mode. All writes go through one connection in
+/// turn (SQLite has one writer at a time anyway); reads use pooled connections beside it.
+/// </summary>
+internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
+{
+    private const string JobColumns =
+        "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key";
+
+    private readonly string _connectionString;
+    private readonly SqliteStoreOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SqliteConnection? _writer;
+
+    public SqliteJobStore(IOptions<SqliteStoreOptions> options)
+    {
+        _options = options.Value;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = _options.Path,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(_options.Path));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await ExecuteAsync(writer, "PRAGMA journal_mode = WAL;", cancellationToken);
+            await ExecuteAsync(writer, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", cancellationToken);
+            await using var read = writer.CreateCommand();
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
+            var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken));
+            for (var version = current + 1; version <= SqliteSchema.Migrations.Length; version++)
+            {
+                await using var tx = writer.BeginTransaction();
+                await ExecuteAsync(writer, SqliteSchema.Migrations[version - 1], cancellationToken);
+                await ExecuteAsync(writer, $"INSERT INTO schema_version (version) VALUES ({version});", cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var tx = writer.BeginTransaction();
+            var result = new JobWriteResult
+            {
+                Inserts = Insert(writer, batch.Inserts),
+                Leases = Lease(writer, batch.Leases),
+                Completions = Complete(writer, batch.Completions),
+                Retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList()),
+                DeadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList()),
+            };
+            tx.Commit();
+            return result;
+        }
+        catch
+        {
+            // A failed transaction may leave the connection in a bad state; start the next on a fresh one.
+            await ResetWriterAsync();
+            throw;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static InsertOutcome[] Insert(SqliteConnection db, List<NewJob> jobs)
+    {
+        var outcomes = new InsertOutcome[jobs.Count];
+        if (jobs.Count == 0)
+        {
+            return outcomes;
+        }
+
+        using var claim = Command(db, """
+            INSERT INTO idempotency_keys (tenant, key, job_id, expires_at) VALUES (@tenant, @key, @id, @expires)
+            ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at
+            WHERE idempotency_keys.expires_at <= @now;
+            """, "@tenant", "@key", "@id", "@expires", "@now");
+        using var existing = Command(db, "SELECT job_id FROM idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
+        using var insert = Command(db, """
+            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload)
+            VALUES (@id, @tenant, @type, @state, @priority, @created, @run, @max, @timeout, @key, @payload);
+            """, "@id", "@tenant", "@type", "@state", "@priority", "@created", "@run", "@max", "@timeout", "@key", "@payload");
+
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            var id = job.Id.ToBytes();
+            if (job.IdempotencyKey is { } key)
+            {
+                Bind(claim, job.Queue.Tenant, key, id, Ms(job.IdempotencyExpiresAt ?? job.CreatedAt), Ms(job.CreatedAt));
+                if (claim.ExecuteNonQuery() == 0)
+                {
+                    Bind(existing, job.Queue.Tenant, key);
+                    outcomes[i] = new InsertOutcome(JobId.FromBytes((byte[])existing.ExecuteScalar()!), Created: false);
+                    continue;
+                }
+            }
+
+            Bind(insert, id, job.Queue.Tenant, job.Queue.JobType, (int)job.State, (int)job.Priority, Ms(job.CreatedAt), Ms(job.RunAt),
+                job.MaxAttempts, (long)job.Timeout.TotalMilliseconds, job.IdempotencyKey, job.Payload);
+            insert.ExecuteNonQuery();
+            outcomes[i] = new InsertOutcome(job.Id, Created: true);
+        }
+
+        return outcomes;
+    }
+
+    private static LeasedJob?[] Lease(SqliteConnection db, List<LeaseRequest> requests)
+    {
+        var leased = new LeasedJob?[requests.Count];
+        if (requests.Count == 0)
+        {
+            return leased;
+        }
+
+        using var command = Command(db, """
+            UPDATE jobs SET state = 2, lease = lease + 1, attempt = attempt + 1,
+                lease_owner = @owner, started_at = @started, lease_expires_at = @started + timeout_ms + @margin
+            WHERE id = @id AND state = 1
+            RETURNING tenant, job_type, lease, attempt, max_attempts, timeout_ms, created_at, payload;
+            """, "@id", "@owner", "@started", "@margin");
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            Bind(command, request.Id.ToBytes(), request.Owner, Ms(request.StartedAt), (long)request.ExpiryMargin.TotalMilliseconds);
+            using var reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                leased[i] = new LeasedJob(
+                    request.Id,
+                    new QueueKey(reader.GetString(0), reader.GetString(1)),
+                    reader.GetInt64(2),
+                    reader.GetInt32(3),
+                    reader.GetInt32(4),
+                    TimeSpan.FromMilliseconds(reader.GetInt64(5)),
+                    Time(reader.GetInt64(6)),
+                    (byte[])reader.GetValue(7));
+            }
+        }
+
+        return leased;
+    }
+
+    private static bool[] Complete(SqliteConnection db, List<Completion> completions)
+    {
+        var done = new bool[completions.Count];
+        if (completions.Count == 0)
+        {
+            return done;
+        }
+
+        using var command = Command(db, """
+            UPDATE jobs SET state = 3, finished_at = @finished, lease_owner = NULL, lease_expires_at = NULL
+            WHERE id = @id AND lease = @lease AND state = 2;
+            """, "@id", "@lease", "@finished");
+        for (var i = 0; i < completions.Count; i++)
+        {
+            Bind(command, completions[i].Id.ToBytes(), completions[i].Lease, Ms(completions[i].FinishedAt));
+            done[i] = command.ExecuteNonQuery() == 1;
+        }
+
+        return done;
+    }
+
+    private static bool[] Fail(SqliteConnection db, List<(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At)> failures)
+    {
+        var done = new bool[failures.Count];
+        if (failures.Count == 0)
+        {
+            return done;
+        }
+
+        // A retry moves run_at to the next attempt's time; a dead letter records when it died.
+        using var update = Command(db, """
+            UPDATE jobs SET state = @state, last_error = @message, lease_owner = NULL, lease_expires_at = NULL,
+                run_at = CASE WHEN @state = 0 THEN @at ELSE run_at END,
+                finished_at = CASE WHEN @state = 5 THEN @at ELSE finished_at END
+            WHERE id = @id AND lease = @lease AND state = 2;
+            """, "@id", "@lease", "@state", "@message", "@at");
+        using var error = Command(db, """
+            INSERT OR REPLACE INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)
+            VALUES (@id, @lease, @attempt, @failed, @silo, @type, @message, @stack);
+            """, "@id", "@lease", "@attempt", "@failed", "@silo", "@type", "@message", "@stack");
+        for (var i = 0; i < failures.Count; i++)
+        {
+            var (id, lease, e, next, at) = failures[i];
+            var idBytes = id.ToBytes();
+            Bind(update, idBytes, lease, (int)next, e.Message, Ms(at));
+            done[i] = update.ExecuteNonQuery() == 1;
+            if (done[i])
+            {
+                Bind(error, idBytes, lease, e.Attempt, Ms(e.FailedAt), e.Silo, e.ErrorType, e.Message, e.StackTrace);
+                error.ExecuteNonQuery();
+            }
+        }
+
+        return done;
+    }
+
+    public async Task<int> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        await WriteOneAsync("""
+            UPDATE jobs SET state = 1
+            WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit);
+            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@now", Ms(now)), ("@limit", limit));
+
+    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>
+        await WriteOneAsync("""
+            UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
+            WHERE tenant = @tenant AND job_type = @type AND state = 2 AND (@before IS NULL OR lease_expires_at < @before);
+            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@before", leaseExpiredBefore is { } b ? Ms(b) : null));
+
+    public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await WriteOneAsync(
+            "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
+            cancellationToken, ("@id", id.ToBytes()), ("@tenant", tenant), ("@now", Ms(now))) == 1;
+
+    public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var command = writer.CreateCommand();
+            var where = DeadFilterSql(command, tenant, filter, id);
+            command.CommandText = $"""
+                UPDATE jobs SET state = 1, attempt = 0, run_at = @now, finished_at = NULL,
+                    replay_count = replay_count + 1, last_replayed_at = @now
+                WHERE id IN (SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT @limit)
+                RETURNING id, job_type;
+                """;
+            command.Parameters.AddWithValue("@now", Ms(now));
+            command.Parameters.AddWithValue("@limit", limit);
+            var replayed = new List<ReplayedJob>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                replayed.Add(new ReplayedJob(JobId.FromBytes((byte[])reader.GetValue(0)), new QueueKey(tenant, reader.GetString(1))));
+            }
+
+            return replayed;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<int> WriteOneAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var command = writer.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<SqliteConnection> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            return _writer;
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, $"PRAGMA synchronous = {(_options.FsyncOnCommit ? "FULL" : "NORMAL")};", cancellationToken);
+        return _writer = connection;
+    }
+
+    private async Task ResetWriterAsync()
+    {
+        if (_writer is { } writer)
+        {
+            _writer = null;
+            await writer.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await ResetWriterAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static SqliteCommand Command(SqliteConnection db, string sql, params string[] parameterNames)
+    {
+        var command = db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameterNames)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+    }
+
+    private static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}

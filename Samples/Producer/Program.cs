@@ -1,0 +1,40 @@
+// Enqueues sample jobs into a running silo (dotnet run --project Silo) through an external client.
+// Usage: dotnet run --project Samples/Producer [count] [gatewayPort]
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansJobs;
+
+var count = args.Length > 0 ? int.Parse(args[0]) : 20;
+var gatewayPort = args.Length > 1 ? int.Parse(args[1]) : 30000;
+
+var builder = Host.CreateApplicationBuilder();
+builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPort));
+builder.Services.AddOrleansJobsClient();
+using var host = builder.Build();
+await host.StartAsync();
+var jobs = host.Services.GetRequiredService<IJobClient>();
+
+for (var i = 0; i < count; i++)
+{
+    await jobs.EnqueueAsync("acme", "email.send", new { to = $"user{i}@example.com", subject = "Welcome" });
+    await jobs.EnqueueAsync("acme", "webhook.deliver", new { url = $"https://hooks.example.com/{i}", failureRate = 0.6 });
+}
+
+var later = await jobs.EnqueueAfterAsync("acme", "email.send", new { to = "later@example.com", subject = "Reminder" }, TimeSpan.FromSeconds(5));
+Console.WriteLine($"Enqueued {2 * count} jobs and one delayed job {later}.");
+
+try
+{
+    await jobs.EnqueueAsync("acme", "no.such-type", new { });
+}
+catch (JobValidationException ex)
+{
+    Console.WriteLine($"Refused as expected: {ex.Message}");
+}
+
+await Task.Delay(TimeSpan.FromSeconds(8));
+var dead = await jobs.ListDeadLettersAsync("acme");
+Console.WriteLine($"{dead.Jobs.Count} job(s) in acme's dead-letter queue; replaying them.");
+Console.WriteLine($"Replayed {await jobs.ReplayAsync("acme", new DeadLetterFilter { JobType = "webhook.deliver" })}.");
+Console.WriteLine($"Delayed job: {(await jobs.GetStatusAsync("acme", later))?.State}");
+await host.StopAsync();

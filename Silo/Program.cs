@@ -1,0 +1,30 @@
+using OrleansJobs.Hosting;
+using OrleansJobs.Silo;
+using OrleansJobs.Silo.Samples;
+
+var builder = WebApplication.CreateBuilder(args);
+var settings = builder.Configuration.GetSection("OrleansJobs").Get<SiloSettings>() ?? new SiloSettings();
+var jobOptions = builder.Configuration.GetSection("OrleansJobs:Options");
+
+builder.UseOrleans(silo =>
+{
+    silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
+    silo.AddOrleansJobs(jobOptions.Bind)
+        .UseSqliteStore(store => store.Path = settings.DataPath)
+        .AddJobHandler<SendEmail, SendEmailHandler>("email.send")
+        .AddJobHandler<RenderThumbnail, RenderThumbnailHandler>("thumbnail.render")
+        .AddJobHandler<DeliverWebhook, DeliverWebhookHandler>("webhook.deliver", type =>
+        {
+            type.MaxAttempts = 4;
+            type.Retry = new OrleansJobs.Policies.RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(30) };
+        })
+        .AddJobHandler<Sleep, SleepHandler>("demo.sleep", type => type.MaxConcurrency = settings.SampleConcurrency);
+});
+
+// Leave room for queues to drain running jobs on ctrl-C / SIGTERM.
+var drain = jobOptions.GetValue<TimeSpan?>(nameof(OrleansJobsOptions.ShutdownDrainTimeout)) ?? new OrleansJobsOptions().ShutdownDrainTimeout;
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
+
+var app = builder.Build();
+app.MapGet("/healthz", () => Results.Ok("ok"));
+app.Run();
