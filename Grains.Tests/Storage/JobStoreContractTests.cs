@@ -1,0 +1,416 @@
+using System.Text;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Storage;
+
+/// <summary>
+/// What every job store must do. A store's test class inherits this and supplies the store; the
+/// tests use a fresh tenant each, so they may share one database.
+/// </summary>
+public abstract class JobStoreContractTests
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromMinutes(1);
+    private readonly JobIdGenerator _ids = new(TimeProvider.System);
+    private readonly string _tenant = "t" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A store whose schema is initialized.</summary>
+    protected abstract IJobStore Store { get; }
+
+    /// <summary>A time in the stores' millisecond precision.</summary>
+    protected static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.Parse("2026-01-01T00:00:00Z").ToUnixTimeMilliseconds());
+
+    private QueueKey Queue(string type = "email.send") => new(_tenant, type);
+
+    private NewJob NewJob(QueueKey? queue = null, JobPriority priority = JobPriority.Normal, DateTimeOffset? runAt = null, string? key = null, int maxAttempts = 3, string payload = "{\"n\":1}") =>
+        new(_ids.Next(), queue ?? Queue(), Encoding.UTF8.GetBytes(payload), priority, T0, runAt ?? T0, maxAttempts, TimeSpan.FromSeconds(30), key, key is null ? null : T0.AddHours(1));
+
+    private async Task<InsertOutcome[]> InsertAsync(params NewJob[] jobs)
+    {
+        var batch = new JobWriteBatch();
+        batch.Inserts.AddRange(jobs);
+        return (await Store.WriteAsync(batch, default)).Inserts;
+    }
+
+    private async Task<LeasedJob?> LeaseAsync(JobId id, DateTimeOffset? at = null)
+    {
+        var batch = new JobWriteBatch();
+        batch.Leases.Add(new LeaseRequest(id, "silo-a", at ?? T0, Margin));
+        return (await Store.WriteAsync(batch, default)).Leases[0];
+    }
+
+    private async Task<bool> CompleteAsync(JobId id, long lease)
+    {
+        var batch = new JobWriteBatch();
+        batch.Completions.Add(new Completion(id, lease, T0.AddSeconds(1)));
+        return (await Store.WriteAsync(batch, default)).Completions[0];
+    }
+
+    private async Task<bool> RetryAsync(LeasedJob job, DateTimeOffset runAt, string message = "boom")
+    {
+        var batch = new JobWriteBatch();
+        batch.Retries.Add(new Retry(job.Id, job.Lease, runAt, Error(job, message)));
+        return (await Store.WriteAsync(batch, default)).Retries[0];
+    }
+
+    private async Task<bool> DeadLetterAsync(LeasedJob job, string message = "fatal")
+    {
+        var batch = new JobWriteBatch();
+        batch.DeadLetters.Add(new DeadLetter(job.Id, job.Lease, Error(job, message)));
+        return (await Store.WriteAsync(batch, default)).DeadLetters[0];
+    }
+
+    private static AttemptError Error(LeasedJob job, string message) =>
+        new(job.Attempt, T0.AddSeconds(job.Attempt), "silo-a", "System.InvalidOperationException", message, $"System.InvalidOperationException: {message}\n   at Handler.Run()");
+
+    [Fact]
+    public async Task Inserted_due_jobs_are_ready_in_priority_then_run_at_then_id_order()
+    {
+        var normalLater = NewJob(runAt: T0.AddSeconds(-1));
+        var low = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-10));
+        var normalEarlier = NewJob(runAt: T0.AddSeconds(-5));
+        var high = NewJob(priority: JobPriority.High);
+        var normalSameTimeA = NewJob(runAt: T0.AddSeconds(-1));
+        await InsertAsync(normalLater, low, normalEarlier, high, normalSameTimeA);
+
+        var page = await Store.ReadReadyAsync(Queue(), 10, default);
+
+        Assert.Equal([high.Id, normalEarlier.Id, normalLater.Id, normalSameTimeA.Id, low.Id], page.Select(j => j.Id));
+        Assert.Equal(JobPriority.High, page[0].Priority);
+    }
+
+    [Fact]
+    public async Task Ready_page_is_bounded_and_only_holds_its_own_queue()
+    {
+        await InsertAsync(Enumerable.Range(0, 20).Select(_ => NewJob()).ToArray());
+        await InsertAsync(NewJob(Queue("other.type")));
+
+        Assert.Equal(7, (await Store.ReadReadyAsync(Queue(), 7, default)).Count);
+        Assert.Single(await Store.ReadReadyAsync(Queue("other.type"), 7, default));
+    }
+
+    [Fact]
+    public async Task A_job_that_is_not_due_is_scheduled_until_promoted()
+    {
+        var soon = NewJob(runAt: T0.AddSeconds(10));
+        var later = NewJob(runAt: T0.AddSeconds(20));
+        await InsertAsync(later, soon);
+
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        Assert.Equal(T0.AddSeconds(10), await Store.GetNextDueAsync(Queue(), default));
+        Assert.Equal(0, await Store.PromoteDueAsync(Queue(), T0.AddSeconds(9), 10, default));
+
+        Assert.Equal(1, await Store.PromoteDueAsync(Queue(), T0.AddSeconds(10), 10, default));
+        Assert.Equal([soon.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal(T0.AddSeconds(20), await Store.GetNextDueAsync(Queue(), default));
+        Assert.Equal(JobState.Scheduled, (await Store.GetJobAsync(_tenant, later.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task Promotion_moves_at_most_the_limit_earliest_first()
+    {
+        var jobs = Enumerable.Range(1, 5).Select(i => NewJob(runAt: T0.AddSeconds(i))).ToArray();
+        await InsertAsync(jobs);
+
+        Assert.Equal(2, await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 2, default));
+        Assert.Equal([jobs[0].Id, jobs[1].Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal(T0.AddSeconds(3), await Store.GetNextDueAsync(Queue(), default));
+    }
+
+    [Fact]
+    public async Task A_lease_starts_an_attempt_once_and_returns_the_payload()
+    {
+        var job = NewJob(payload: "{\"to\":\"a@example.com\"}");
+        await InsertAsync(job);
+
+        var leased = await LeaseAsync(job.Id);
+
+        Assert.NotNull(leased);
+        Assert.Equal(1, leased.Attempt);
+        Assert.Equal(3, leased.MaxAttempts);
+        Assert.Equal(Queue(), leased.Queue);
+        Assert.Equal(TimeSpan.FromSeconds(30), leased.Timeout);
+        Assert.Equal("{\"to\":\"a@example.com\"}", Encoding.UTF8.GetString(leased.Payload));
+        Assert.Null(await LeaseAsync(job.Id));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Active, 1, T0), (info!.State, info.Attempt, info.StartedAt!.Value));
+    }
+
+    [Fact]
+    public async Task Completing_with_the_current_lease_succeeds_once()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var leased = (await LeaseAsync(job.Id))!;
+
+        Assert.False(await CompleteAsync(job.Id, leased.Lease + 1));
+        Assert.True(await CompleteAsync(job.Id, leased.Lease));
+        Assert.False(await CompleteAsync(job.Id, leased.Lease));
+
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal(JobState.Succeeded, info!.State);
+        Assert.Equal(T0.AddSeconds(1), info.FinishedAt);
+    }
+
+    [Fact]
+    public async Task A_retry_reschedules_and_fences_off_the_old_lease()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var first = (await LeaseAsync(job.Id))!;
+
+        Assert.True(await RetryAsync(first, T0.AddSeconds(5), "timeout talking to smtp"));
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Scheduled, T0.AddSeconds(5), "timeout talking to smtp"), (info!.State, info.RunAt, info.LastError));
+        Assert.Equal(T0.AddSeconds(5), await Store.GetNextDueAsync(Queue(), default));
+
+        await Store.PromoteDueAsync(Queue(), T0.AddSeconds(5), 10, default);
+        var second = (await LeaseAsync(job.Id))!;
+        Assert.Equal(2, second.Attempt);
+        Assert.True(second.Lease > first.Lease);
+
+        // The first attempt's owner reports late: refused, whatever it says.
+        Assert.False(await CompleteAsync(job.Id, first.Lease));
+        Assert.False(await RetryAsync(first, T0.AddSeconds(9)));
+        Assert.False(await DeadLetterAsync(first));
+        Assert.True(await CompleteAsync(job.Id, second.Lease));
+    }
+
+    [Fact]
+    public async Task A_dead_letter_keeps_payload_and_every_attempts_error()
+    {
+        var job = NewJob(payload: "{\"url\":\"https://x\"}");
+        await InsertAsync(job);
+        var first = (await LeaseAsync(job.Id))!;
+        await RetryAsync(first, T0, "503 from upstream");
+        await Store.PromoteDueAsync(Queue(), T0, 10, default);
+        var second = (await LeaseAsync(job.Id))!;
+        Assert.True(await DeadLetterAsync(second, "410 gone"));
+
+        var dead = await Store.GetDeadAsync(_tenant, job.Id, default);
+
+        Assert.NotNull(dead);
+        Assert.Equal(JobState.Dead, dead.Job.State);
+        Assert.Equal("410 gone", dead.Job.LastError);
+        Assert.Equal("{\"url\":\"https://x\"}", Encoding.UTF8.GetString(dead.Payload));
+        Assert.Equal([(1, "503 from upstream"), (2, "410 gone")], dead.Errors.Select(e => (e.Attempt, e.Message)));
+        Assert.All(dead.Errors, e =>
+        {
+            Assert.Equal("System.InvalidOperationException", e.ErrorType);
+            Assert.Equal("silo-a", e.Silo);
+            Assert.Contains("at Handler.Run()", e.StackTrace);
+        });
+        Assert.Equal(T0.AddSeconds(2), dead.Errors[1].FailedAt);
+        Assert.Null(await Store.GetDeadAsync("someone-else", job.Id, default));
+    }
+
+    [Fact]
+    public async Task Replay_by_id_requeues_with_fresh_attempts_and_counts_the_replay()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        await DeadLetterAsync((await LeaseAsync(job.Id))!);
+
+        var replayed = await Store.ReplayAsync(_tenant, job.Id, new DeadLetterFilter(), 1, T0.AddMinutes(1), default);
+
+        Assert.Equal([new ReplayedJob(job.Id, Queue())], replayed);
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Enqueued, 0, 1, T0.AddMinutes(1)), (info!.State, info.Attempt, info.ReplayCount, info.RunAt));
+        Assert.Null(info.FinishedAt);
+        Assert.Equal([job.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+
+        var again = (await LeaseAsync(job.Id))!;
+        Assert.Equal(1, again.Attempt);
+        Assert.Empty(await Store.ReplayAsync(_tenant, job.Id, new DeadLetterFilter(), 1, T0, default));
+    }
+
+    [Fact]
+    public async Task Replay_by_filter_takes_only_matching_dead_jobs_of_the_tenant()
+    {
+        var timeouts = new[] { NewJob(), NewJob() };
+        var other = NewJob();
+        var otherType = NewJob(Queue("webhook.deliver"));
+        var alive = NewJob();
+        await InsertAsync([.. timeouts, other, otherType, alive]);
+        foreach (var job in timeouts)
+        {
+            await DeadLetterAsync((await LeaseAsync(job.Id))!, "smtp timeout after 30s");
+        }
+
+        await DeadLetterAsync((await LeaseAsync(other.Id))!, "mailbox does not exist");
+        await DeadLetterAsync((await LeaseAsync(otherType.Id))!, "smtp timeout after 30s");
+
+        var filter = new DeadLetterFilter { JobType = "email.send", ErrorContains = "timeout" };
+        var replayed = await Store.ReplayAsync(_tenant, null, filter, 100, T0, default);
+
+        Assert.Equal(timeouts.Select(j => j.Id).Order(), replayed.Select(r => r.Id).Order());
+        Assert.Empty(await Store.ReplayAsync("someone-else", null, new DeadLetterFilter(), 100, T0, default));
+        Assert.Equal(JobState.Dead, (await Store.GetJobAsync(_tenant, other.Id, default))!.State);
+        Assert.Single(await Store.ReplayAsync(_tenant, null, new DeadLetterFilter(), 1, T0, default));
+    }
+
+    [Fact]
+    public async Task Dead_letters_list_newest_first_in_pages_with_filters()
+    {
+        var jobs = Enumerable.Range(0, 5).Select(_ => NewJob()).ToArray();
+        await InsertAsync(jobs);
+        foreach (var job in jobs)
+        {
+            await DeadLetterAsync((await LeaseAsync(job.Id))!, job == jobs[0] ? "special" : "plain");
+        }
+
+        var first = await Store.ListDeadAsync(_tenant, new DeadLetterFilter(), 2, null, default);
+        var second = await Store.ListDeadAsync(_tenant, new DeadLetterFilter(), 2, first.NextCursor, default);
+        var third = await Store.ListDeadAsync(_tenant, new DeadLetterFilter(), 2, second.NextCursor, default);
+
+        Assert.Equal(jobs.Reverse().Select(j => j.Id), first.Jobs.Concat(second.Jobs).Concat(third.Jobs).Select(j => j.Id));
+        Assert.Null(third.NextCursor);
+        Assert.Equal([jobs[0].Id], (await Store.ListDeadAsync(_tenant, new DeadLetterFilter { ErrorContains = "special" }, 10, null, default)).Jobs.Select(j => j.Id));
+        Assert.Empty((await Store.ListDeadAsync(_tenant, new DeadLetterFilter { JobType = "webhook.deliver" }, 10, null, default)).Jobs);
+        Assert.Empty((await Store.ListDeadAsync(_tenant, new DeadLetterFilter { From = T0.AddDays(1) }, 10, null, default)).Jobs);
+        Assert.Equal(5, (await Store.ListDeadAsync(_tenant, new DeadLetterFilter { From = T0, To = T0.AddDays(1) }, 10, null, default)).Jobs.Count);
+        Assert.Empty((await Store.ListDeadAsync("someone-else", new DeadLetterFilter(), 10, null, default)).Jobs);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_returns_the_first_job_and_creates_nothing()
+    {
+        var first = NewJob(key: "order-42");
+        var again = NewJob(key: "order-42");
+        var otherKey = NewJob(key: "order-43");
+
+        var outcomes = await InsertAsync(first);
+        var repeat = await InsertAsync(again, otherKey);
+
+        Assert.Equal(new InsertOutcome(first.Id, true), outcomes[0]);
+        Assert.Equal(new InsertOutcome(first.Id, false), repeat[0]);
+        Assert.Equal(new InsertOutcome(otherKey.Id, true), repeat[1]);
+        Assert.Null(await Store.GetJobAsync(_tenant, again.Id, default));
+        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), 10, default)).Count);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_twice_in_one_batch_creates_one_job()
+    {
+        var a = NewJob(key: "k1");
+        var b = NewJob(key: "k1");
+        var outcomes = await InsertAsync(a, b);
+        Assert.Equal([new InsertOutcome(a.Id, true), new InsertOutcome(a.Id, false)], outcomes);
+    }
+
+    [Fact]
+    public async Task Idempotency_keys_are_per_tenant_and_expire()
+    {
+        var mine = NewJob(key: "shared");
+        var theirs = NewJob(new QueueKey(_tenant + "x", "email.send"), key: "shared");
+        Assert.True((await InsertAsync(mine))[0].Created);
+        Assert.True((await InsertAsync(theirs))[0].Created);
+
+        var afterRetention = NewJob(key: "shared") with { CreatedAt = T0.AddHours(2), RunAt = T0.AddHours(2), IdempotencyExpiresAt = T0.AddHours(3) };
+        Assert.Equal(new InsertOutcome(afterRetention.Id, true), (await InsertAsync(afterRetention))[0]);
+    }
+
+    [Fact]
+    public async Task A_failed_batch_stores_nothing()
+    {
+        var good = NewJob();
+        var duplicateId = NewJob() with { Id = good.Id };
+        await Assert.ThrowsAnyAsync<Exception>(() => InsertAsync(good, duplicateId));
+
+        Assert.Null(await Store.GetJobAsync(_tenant, good.Id, default));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        Assert.True((await InsertAsync(NewJob()))[0].Created);
+    }
+
+    [Fact]
+    public async Task Expired_leases_return_their_jobs_and_live_ones_stay()
+    {
+        var expiring = NewJob();
+        var live = NewJob();
+        await InsertAsync(expiring, live);
+        await LeaseAsync(expiring.Id, T0);
+        await LeaseAsync(live.Id, T0.AddMinutes(10));
+
+        // A lease lasts the job's timeout (30 s) plus the margin (1 min).
+        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), default));
+
+        Assert.Equal([expiring.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, live.Id, default))!.State);
+        var rerun = (await LeaseAsync(expiring.Id))!;
+        Assert.Equal(2, rerun.Attempt);
+    }
+
+    [Fact]
+    public async Task A_new_owner_requeues_every_active_job_of_its_queue()
+    {
+        var jobs = new[] { NewJob(), NewJob() };
+        var elsewhere = NewJob(Queue("other.type"));
+        await InsertAsync([.. jobs, elsewhere]);
+        foreach (var job in jobs.Append(elsewhere))
+        {
+            await LeaseAsync(job.Id);
+        }
+
+        Assert.Equal(2, await Store.RequeueActiveAsync(Queue(), null, default));
+        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), 10, default)).Count);
+        Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, elsewhere.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task Only_waiting_jobs_of_the_tenant_can_be_cancelled()
+    {
+        var waiting = NewJob();
+        var scheduled = NewJob(runAt: T0.AddHours(1));
+        var running = NewJob();
+        await InsertAsync(waiting, scheduled, running);
+        await LeaseAsync(running.Id);
+
+        Assert.False(await Store.CancelAsync("someone-else", waiting.Id, T0, default));
+        Assert.True(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
+        Assert.True(await Store.CancelAsync(_tenant, scheduled.Id, T0, default));
+        Assert.False(await Store.CancelAsync(_tenant, running.Id, T0, default));
+        Assert.False(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
+
+        Assert.Equal(JobState.Cancelled, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
+        Assert.Null(await LeaseAsync(waiting.Id));
+        Assert.Null(await Store.GetNextDueAsync(Queue(), default));
+    }
+
+    [Fact]
+    public async Task Jobs_are_invisible_to_other_tenants()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        Assert.NotNull(await Store.GetJobAsync(_tenant, job.Id, default));
+        Assert.Null(await Store.GetJobAsync("someone-else", job.Id, default));
+    }
+
+    [Fact]
+    public async Task Counts_and_pending_queues_reflect_every_state()
+    {
+        var done = NewJob();
+        var dead = NewJob();
+        var active = NewJob();
+        var waiting = NewJob(runAt: T0.AddSeconds(-30));
+        var scheduled = NewJob(runAt: T0.AddHours(1));
+        await InsertAsync(done, dead, active, waiting, scheduled);
+        await CompleteAsync(done.Id, (await LeaseAsync(done.Id))!.Lease);
+        await DeadLetterAsync((await LeaseAsync(dead.Id))!);
+        await LeaseAsync(active.Id);
+
+        var counts = await Store.GetQueueCountsAsync(Queue(), default);
+
+        Assert.Equal(new QueueCounts(Scheduled: 1, Enqueued: 1, Active: 1, Succeeded: 1, Dead: 1, OldestEnqueuedRunAt: T0.AddSeconds(-30)), counts);
+        Assert.Contains(Queue(), await Store.ListQueuesWithPendingWorkAsync(default));
+        Assert.DoesNotContain(Queue("idle.type"), await Store.ListQueuesWithPendingWorkAsync(default));
+    }
+
+    [Fact]
+    public async Task Initialize_is_idempotent()
+    {
+        await Store.InitializeAsync(default);
+        await Store.InitializeAsync(default);
+        await InsertAsync(NewJob());
+    }
+}
