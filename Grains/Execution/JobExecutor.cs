@@ -9,9 +9,6 @@ namespace OrleansJobs.Execution;
 /// <summary>How one attempt ended: <see cref="Error"/> is null on success.</summary>
 internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration);
 
-/// <summary>The attempt ran past its timeout (plus the grace for handlers that ignore cancellation).</summary>
-public sealed class JobTimeoutException(string message) : TimeoutException(message);
-
 /// <summary>
 /// Runs handlers on the thread pool, never on a grain's scheduler, at most
 /// <see cref="OrleansJobsOptions.MaxConcurrentJobsPerSilo"/> at once on this silo. A handler's

@@ -47,13 +47,3 @@ public sealed class JobContext
     /// <summary>Fires when the attempt times out or the job is abandoned.</summary>
     public CancellationToken CancellationToken { get; }
 }
-
-/// <summary>Thrown by a handler to dead-letter the job at once: retrying cannot help.</summary>
-public class NonRetryableJobException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public NonRetryableJobException(string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-    }
-}

@@ -51,6 +51,3 @@ internal sealed class JobTypeRegistration
             await scope.ServiceProvider.GetRequiredService<THandler>().HandleAsync(value, context);
         };
 }
-
-/// <summary>The payload could not be turned into the handler's payload type; retrying cannot help.</summary>
-public sealed class JobPayloadException(string message, Exception inner) : Exception(message, inner);

@@ -586,6 +586,3 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         await UpdateBusyAsync();
     }
 }
-
-/// <summary>A job's earlier attempts started but never finished, so many times that it used up its attempts (its silo died each time).</summary>
-public sealed class JobAttemptsLostException(int lost) : Exception($"{lost} attempt(s) started but never reported back (silo crash or lost lease); not retrying.");

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+
+namespace OrleansJobs.Tests.Cluster;
+
+/// <summary>
+/// What the test handlers saw, shared with the tests. Waiting is on signals: every recorded event
+/// wakes the waiters, which re-check their condition; nothing sleeps.
+/// </summary>
+public sealed class JobProbe
+{
+    private readonly ConcurrentDictionary<JobId, ConcurrentQueue<(int Attempt, DateTimeOffset At)>> _starts = new();
+    private readonly ConcurrentDictionary<JobId, int> _successes = new();
+    private readonly ConcurrentDictionary<JobId, bool> _healed = new();
+    private readonly ConcurrentDictionary<string, int> _inFlight = new();
+    private readonly ConcurrentDictionary<string, int> _maxInFlight = new();
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int TotalSuccesses => _successes.Values.Sum();
+
+    public int Successes(JobId id) => _successes.GetValueOrDefault(id);
+
+    public IReadOnlyList<(int Attempt, DateTimeOffset At)> Starts(JobId id) => _starts.TryGetValue(id, out var q) ? [.. q] : [];
+
+    public IReadOnlyDictionary<JobId, int> SuccessCounts => _successes;
+
+    public int MaxInFlight(string queue) => _maxInFlight.GetValueOrDefault(queue);
+
+    public bool IsHealed(JobId id) => _healed.ContainsKey(id);
+
+    public void Heal(JobId id) => _healed[id] = true;
+
+    public void Started(JobContext context, DateTimeOffset at)
+    {
+        _starts.GetOrAdd(context.JobId, _ => new()).Enqueue((context.Attempt, at));
+        var queue = $"{context.Tenant}/{context.JobType}";
+        var now = _inFlight.AddOrUpdate(queue, 1, (_, n) => n + 1);
+        _maxInFlight.AddOrUpdate(queue, now, (_, max) => Math.Max(max, now));
+        Signal();
+    }
+
+    public void Finished(JobContext context, bool succeeded)
+    {
+        _inFlight.AddOrUpdate($"{context.Tenant}/{context.JobType}", 0, (_, n) => n - 1);
+        if (succeeded)
+        {
+            _successes.AddOrUpdate(context.JobId, 1, (_, n) => n + 1);
+        }
+
+        Signal();
+    }
+
+    /// <summary>Completes when <paramref name="condition"/> holds; throws with <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitForAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            Task changed;
+            lock (_lock)
+            {
+                changed = _changed.Task;
+            }
+
+            if (condition())
+            {
+                return;
+            }
+
+            try
+            {
+                // Store-side transitions (dead-letter, replay) raise no handler event, so re-check now and then too.
+                await changed.WaitAsync(TimeSpan.FromMilliseconds(200), cts.Token);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}");
+            }
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource done;
+        lock (_lock)
+        {
+            done = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        done.TrySetResult();
+    }
+}
