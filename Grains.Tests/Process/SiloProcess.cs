@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OrleansJobs.Tests.Process;
+
+/// <summary>The real silo host (<c>dotnet OrleansJobs.Silo.dll</c>) in its own process, on free loopback ports.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly System.Diagnostics.Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SiloProcess(string dataPath, int siloPort, int gatewayPort, int sampleConcurrency)
+    {
+        var dll = Path.Combine(SiloFolder, "OrleansJobs.Silo.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException("Build the Silo project first.", dll);
+        }
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = SiloFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            dll,
+            $"--OrleansJobs:DataPath={dataPath}",
+            $"--OrleansJobs:SiloPort={siloPort}",
+            $"--OrleansJobs:GatewayPort={gatewayPort}",
+            $"--OrleansJobs:SampleConcurrency={sampleConcurrency}",
+            "--Urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:OrleansJobs=Warning",
+            "--Logging:LogLevel:OrleansJobs.Silo=Warning",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        _process = new System.Diagnostics.Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.Exited += (_, _) => _started.TrySetException(new InvalidOperationException($"Silo exited early:\n{Output}"));
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The folder of the built Silo, beside this test project's output.</summary>
+    public static string SiloFolder
+    {
+        get
+        {
+            // .../Grains.Tests/bin/<Configuration>/net10.0/ → .../Silo/bin/<Configuration>/net10.0/
+            var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var framework = tests.Name;
+            var configuration = tests.Parent!.Name;
+            var root = tests.Parent.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "Silo", "bin", configuration, framework);
+        }
+    }
+
+    public string Output => string.Join('\n', _output);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the silo and waits until the host reports it has started.</summary>
+    public static async Task<SiloProcess> StartAsync(string dataPath, int siloPort, int gatewayPort, int sampleConcurrency = 16)
+    {
+        var silo = new SiloProcess(dataPath, siloPort, gatewayPort, sampleConcurrency);
+        try
+        {
+            await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            return silo;
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public void Crash()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, as ctrl-C or a deploy would send; waits for the process to exit.</summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        if (line.Contains("Application started", StringComparison.Ordinal))
+        {
+            _started.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Data.Sqlite;
+
+namespace OrleansJobs.Tests.Process;
+
+/// <summary>Reads a silo's SQLite file from the test process, which is how the tests see the truth after a crash.</summary>
+internal sealed class StoreProbe(string path)
+{
+    private string ConnectionString => new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+
+    /// <summary>State and attempt of each of the tenant's jobs.</summary>
+    public Dictionary<JobId, (JobState State, int Attempt)> Jobs(string tenant)
+    {
+        using var db = new SqliteConnection(ConnectionString);
+        db.Open();
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT id, state, attempt FROM jobs WHERE tenant = @tenant;";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        var jobs = new Dictionary<JobId, (JobState, int)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            jobs[JobId.FromBytes((byte[])reader.GetValue(0))] = ((JobState)reader.GetInt32(1), reader.GetInt32(2));
+        }
+
+        return jobs;
+    }
+
+    public int Count(string tenant, JobState state) => Jobs(tenant).Values.Count(j => j.State == state);
+
+    /// <summary>Re-reads the store until <paramref name="condition"/> holds: a condition to await, not a fixed sleep.</summary>
+    public async Task WaitForAsync(Func<StoreProbe, bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition(this))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}

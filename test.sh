@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, store contract, in-process cluster and real-process tests.
+# Everything the tests need is started by the tests themselves. Prints "N passed, N failed" last.
+set -uo pipefail
+cd "$(dirname "$0")"
+results=TestResults
+mkdir -p "$results"
+
+if ! dotnet build OrleansJobs.sln -c Release -nologo -v quiet; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Grains.Tests/Grains.Tests.csproj -c Release --no-build \
+  --logger "console;verbosity=normal" --results-directory "$results" 2>&1 | tee "$results/test-output.log"
+status=${PIPESTATUS[0]}
+
+# The console logger ends with "Total tests: N", "Passed: N" and, when any failed, "Failed: N".
+total=$(grep -E "^Total tests: +[0-9]+" "$results/test-output.log" | tail -n 1 | grep -oE "[0-9]+")
+passed=$(grep -E "^ +Passed: +[0-9]+$" "$results/test-output.log" | tail -n 1 | grep -oE "[0-9]+" || true)
+failed=$(grep -E "^ +Failed: +[0-9]+$" "$results/test-output.log" | tail -n 1 | grep -oE "[0-9]+" || true)
+passed=${passed:-0}
+failed=${failed:-0}
+if [[ -z "$total" ]]; then
+  failed=$((failed + 1))
+elif [[ "$status" -ne 0 && "$failed" -eq 0 ]]; then
+  # The runner failed without counting a failed test (a crash or a hang): count it as one.
+  failed=1
+fi
+
+echo "${passed} passed, ${failed} failed"
+exit "$status"
