@@ -51,10 +51,14 @@ public sealed class JobProbe
     }
 
     /// <summary>Completes when <paramref name="condition"/> holds; throws with <paramref name="what"/> after <paramref name="timeout"/>.</summary>
-    public async Task WaitForAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    public Task WaitForAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitForAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <inheritdoc cref="WaitForAsync(Func{bool}, string, TimeSpan?)"/>
+    public async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
+        while (true)
         {
             Task changed;
             lock (_lock)
@@ -62,7 +66,7 @@ public sealed class JobProbe
                 changed = _changed.Task;
             }
 
-            if (condition())
+            if (await condition())
             {
                 return;
             }

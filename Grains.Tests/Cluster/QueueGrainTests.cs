@@ -14,7 +14,7 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
     {
         JobInfo? info = null;
         await Probe.WaitForAsync(
-            () => (info = Jobs.GetStatusAsync(_tenant, id).GetAwaiter().GetResult())?.State == state,
+            async () => (info = await Jobs.GetStatusAsync(_tenant, id))?.State == state,
             $"job {id} to be {state} (is {info?.State})",
             timeout);
         return info!;
@@ -198,8 +198,9 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
 
         Assert.All(ids, id => Assert.Equal(1, Probe.Successes(id)));
         Assert.All(ids, id => Assert.Single(Probe.Starts(id)));
-        var counts = await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default);
-        await Probe.WaitForAsync(() => fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default).Result.Succeeded == count, "store to record every success");
+        await Probe.WaitForAsync(
+            async () => (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Succeeded == count,
+            "store to record every success");
         Console.WriteLine($"10 000 no-op jobs enqueued and run in {clock.Elapsed.TotalSeconds:F1} s (in-process silo, SQLite without fsync)");
     }
 

@@ -15,7 +15,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
     private string DataPath => Path.Combine(_folder, "jobs.db");
 
     /// <summary>Enqueues through an external Orleans client, as a web app would; returns the acknowledged ids.</summary>
-    private async Task<List<JobId>> EnqueueSleepJobsAsync(int gatewayPort, int count, int milliseconds)
+    private async Task<List<JobId>> EnqueueSleepJobsAsync(int gatewayPort, int count, int milliseconds, TimeSpan? delay = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -28,7 +28,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
         var payload = System.Text.Encoding.UTF8.GetBytes($"{{\"milliseconds\":{milliseconds}}}");
         foreach (var chunk in Enumerable.Range(0, count).Chunk(100))
         {
-            acknowledged.AddRange(await jobs.EnqueueManyAsync(chunk.Select(_ => new JobRequest(_tenant, SleepType, payload)).ToList()));
+            acknowledged.AddRange(await jobs.EnqueueManyAsync(chunk.Select(_ => new JobRequest(_tenant, SleepType, payload, new EnqueueOptions { Delay = delay })).ToList()));
         }
 
         await host.StopAsync();
@@ -90,6 +90,32 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
         Assert.True(jobs.Values.Count(j => j.State == JobState.Succeeded) >= 8, "the running jobs should have finished");
         Assert.Equal(acknowledged.Count, jobs.Count);
         Assert.DoesNotContain(jobs.Values, j => j.Attempt > 1);
+    }
+
+    [Fact]
+    public async Task Delayed_jobs_fire_on_time_after_a_crash()
+    {
+        var delay = TimeSpan.FromSeconds(10);
+        var tolerance = TimeSpan.FromSeconds(2);
+        var (siloPort, gatewayPort) = (SiloProcess.FreePort(), SiloProcess.FreePort());
+        var store = new StoreProbe(DataPath);
+        List<JobId> acknowledged;
+        await using (var silo = await SiloProcess.StartAsync(DataPath, siloPort, gatewayPort))
+        {
+            acknowledged = await EnqueueSleepJobsAsync(gatewayPort, 20, milliseconds: 1, delay);
+            silo.Crash();
+        }
+
+        Assert.All(store.Jobs(_tenant).Values, j => Assert.Equal(JobState.Scheduled, j.State));
+        await using (await SiloProcess.StartAsync(DataPath, siloPort, gatewayPort))
+        {
+            await store.WaitForAsync(s => s.Count(_tenant, JobState.Succeeded) == acknowledged.Count, "the delayed jobs to run", delay + TimeSpan.FromSeconds(30));
+        }
+
+        var jobs = store.Jobs(_tenant);
+        var lateness = acknowledged.Select(id => jobs[id].StartedAt!.Value - jobs[id].RunAt).ToList();
+        output.WriteLine($"Delayed {delay.TotalSeconds} s, silo killed and restarted before they were due: started {lateness.Min().TotalMilliseconds:F0}–{lateness.Max().TotalMilliseconds:F0} ms after their run-at (tolerance {tolerance.TotalSeconds} s).");
+        Assert.All(lateness, late => Assert.InRange(late, TimeSpan.Zero, tolerance));
     }
 
     public void Dispose()

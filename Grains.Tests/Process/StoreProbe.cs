@@ -7,19 +7,23 @@ internal sealed class StoreProbe(string path)
 {
     private string ConnectionString => new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
 
-    /// <summary>State and attempt of each of the tenant's jobs.</summary>
-    public Dictionary<JobId, (JobState State, int Attempt)> Jobs(string tenant)
+    /// <summary>State, attempt and times of each of the tenant's jobs.</summary>
+    public Dictionary<JobId, StoredJob> Jobs(string tenant)
     {
         using var db = new SqliteConnection(ConnectionString);
         db.Open();
         using var command = db.CreateCommand();
-        command.CommandText = "SELECT id, state, attempt FROM jobs WHERE tenant = @tenant;";
+        command.CommandText = "SELECT id, state, attempt, run_at, started_at FROM jobs WHERE tenant = @tenant;";
         command.Parameters.AddWithValue("@tenant", tenant);
-        var jobs = new Dictionary<JobId, (JobState, int)>();
+        var jobs = new Dictionary<JobId, StoredJob>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            jobs[JobId.FromBytes((byte[])reader.GetValue(0))] = ((JobState)reader.GetInt32(1), reader.GetInt32(2));
+            jobs[JobId.FromBytes((byte[])reader.GetValue(0))] = new StoredJob(
+                (JobState)reader.GetInt32(1),
+                reader.GetInt32(2),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
         }
 
         return jobs;
@@ -42,3 +46,5 @@ internal sealed class StoreProbe(string path)
         }
     }
 }
+
+internal sealed record StoredJob(JobState State, int Attempt, DateTimeOffset RunAt, DateTimeOffset? StartedAt);
