@@ -21,10 +21,7 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
     public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        if (jobs.Count > _options.Limits.MaxBatchSize)
-        {
-            throw new JobValidationException("jobs", "too_many", $"{jobs.Count} jobs is over the bulk limit of {_options.Limits.MaxBatchSize}.");
-        }
+        JobValidator.ValidateBatch(jobs.Count, jobs.Sum(j => (long)j.Payload.Length), _options.Limits);
 
         var now = time.GetUtcNow();
         var byQueue = new Dictionary<QueueKey, List<int>>();

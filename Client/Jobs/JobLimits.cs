@@ -13,6 +13,9 @@ public sealed record JobLimits
     /// <summary>Most jobs accepted in one bulk enqueue. <value>Defaults to 10 000.</value></summary>
     [Id(1)] public int MaxBatchSize { get; init; } = 10_000;
 
+    /// <summary>Most payload bytes in one bulk enqueue. <value>Defaults to 32 MiB.</value></summary>
+    [Id(2)] public long MaxBatchBytes { get; init; } = 32L * 1024 * 1024;
+
     /// <summary>The defaults.</summary>
     public static JobLimits Default { get; } = new();
 }

@@ -132,6 +132,20 @@ public static class JobValidator
         }
     }
 
+    /// <summary>Checks the size of a bulk enqueue: how many jobs, and their payload bytes together.</summary>
+    public static void ValidateBatch(int count, long payloadBytes, JobLimits limits)
+    {
+        if (count > limits.MaxBatchSize)
+        {
+            throw new JobValidationException("jobs", "too_many", $"{count} jobs is over the bulk limit of {limits.MaxBatchSize}.");
+        }
+
+        if (payloadBytes > limits.MaxBatchBytes)
+        {
+            throw new JobValidationException("jobs", "too_large", $"{payloadBytes} payload bytes is over the bulk limit of {limits.MaxBatchBytes}; send smaller batches.");
+        }
+    }
+
     /// <summary>Checks everything about one job except whether its type has a handler.</summary>
     public static void Validate(string tenant, string jobType, ReadOnlySpan<byte> payload, EnqueueOptions options, JobLimits limits, DateTimeOffset now)
     {

@@ -76,6 +76,16 @@ public sealed class JobValidatorTests
     }
 
     [Fact]
+    public void Bulk_enqueues_are_limited_in_count_and_in_bytes()
+    {
+        var limits = new JobLimits { MaxBatchSize = 10, MaxBatchBytes = 1_000 };
+        JobValidator.ValidateBatch(10, 1_000, limits);
+        Assert.Equal("too_many", Assert.Throws<JobValidationException>(() => JobValidator.ValidateBatch(11, 10, limits)).Code);
+        var bytes = Assert.Throws<JobValidationException>(() => JobValidator.ValidateBatch(2, 1_001, limits));
+        Assert.Equal(("jobs", "too_large"), (bytes.Field, bytes.Code));
+    }
+
+    [Fact]
     public void Default_payload_limit_is_256_KiB() => Assert.Equal(256 * 1024, JobLimits.Default.MaxPayloadBytes);
 
     public static TheoryData<EnqueueOptions, string, string> BadOptions => new()

@@ -41,9 +41,11 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>Jobs whose attempt is being leased or run: the concurrency budget counts these.</summary>
     private readonly HashSet<JobId> _running = [];
 
+    /// <summary>Attempts from lease request until their outcome is stored: a stopping queue waits for these.</summary>
+    private int _busy;
+
     private QueueKey _queue;
     private JobTypeRegistration? _type;
-    private int _busy;
     private bool _storeHasMore;
     private long _spills;
     private bool _refilling;
@@ -135,10 +137,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return [];
         }
 
-        if (jobs.Length > _options.Limits.MaxBatchSize)
-        {
-            throw new JobValidationException("jobs", "too_many", $"{jobs.Length} jobs is over the bulk limit of {_options.Limits.MaxBatchSize}.");
-        }
+        JobValidator.ValidateBatch(jobs.Length, jobs.Sum(j => (long)j.Payload.Length), _options.Limits);
 
         var now = _time.GetUtcNow();
         var rows = new NewJob[jobs.Length];
@@ -243,6 +242,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 batch.Add(new LeaseRequest(job.Id, _owner, now, margin));
             }
 
+            _busy += batch.Count;
+
             _ = LeaseAndRunAsync(type, batch);
         }
 
@@ -266,6 +267,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             foreach (var request in batch)
             {
                 _running.Remove(request.Id);
+                ReleaseBusy();
             }
 
             MarkStoreHasMore();
@@ -282,6 +284,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             {
                 // Cancelled, or already taken by another attempt since it was paged in.
                 _running.Remove(batch[i].Id);
+                ReleaseBusy();
             }
         }
 
@@ -290,7 +293,6 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     private async Task RunAsync(JobTypeRegistration type, LeasedJob job)
     {
-        _busy++;
         try
         {
             if (job.Attempt > job.MaxAttempts)
@@ -324,11 +326,15 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         finally
         {
-            _busy--;
-            if (_busy == 0)
-            {
-                _drained?.TrySetResult();
-            }
+            ReleaseBusy();
+        }
+    }
+
+    private void ReleaseBusy()
+    {
+        if (--_busy == 0)
+        {
+            _drained?.TrySetResult();
         }
     }
 
