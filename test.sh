@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit, store contract, in-process cluster and real-process tests.
-# Everything the tests need is started by the tests themselves. Prints "N passed, N failed" last.
+# Runs the whole test suite: unit, store contract (SQLite and PostgreSQL), in-process cluster and
+# real-process tests. Starts a throwaway PostgreSQL for the run and removes it afterwards, even on
+# failure. Prints "N passed, N failed" last.
 set -uo pipefail
 cd "$(dirname "$0")"
 results=TestResults
 mkdir -p "$results"
+
+pgdir=$(mktemp -d /tmp/orleansjobs-pg.XXXXXX)
+cleanup() {
+  bash deploy/pg.sh stop "$pgdir"
+  rm -rf "$pgdir"
+}
+trap cleanup EXIT
+if ! ORLEANSJOBS_TEST_POSTGRES=$(bash deploy/pg.sh start "$pgdir"); then
+  echo "could not start PostgreSQL"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export ORLEANSJOBS_TEST_POSTGRES
+echo "PostgreSQL for this run: $ORLEANSJOBS_TEST_POSTGRES"
 
 if ! dotnet build OrleansJobs.sln -c Release -nologo -v quiet; then
   echo "build failed"

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansJobs.Handlers;
 using OrleansJobs.Storage;
+using OrleansJobs.Storage.Postgres;
 using OrleansJobs.Storage.Sqlite;
 
 namespace OrleansJobs.Hosting;
@@ -45,6 +46,18 @@ public sealed class OrleansJobsBuilder
         Services.RemoveAll<IJobStore>();
         Services.AddSingleton<IJobStore, SqliteJobStore>();
         Silo.UseInMemoryReminderService();
+        return this;
+    }
+
+    /// <summary>
+    /// Keeps jobs in PostgreSQL, in the project's own tables (created or upgraded at silo start).
+    /// Choose Orleans clustering and reminders for a multi-silo cluster separately.
+    /// </summary>
+    public OrleansJobsBuilder UsePostgresStore(Action<PostgresStoreOptions> configure)
+    {
+        Services.AddOptions<PostgresStoreOptions>().Configure(configure);
+        Services.RemoveAll<IJobStore>();
+        Services.AddSingleton<IJobStore, PostgresJobStore>();
         return this;
     }
 }

@@ -51,12 +51,7 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        var where = DeadFilterSql(command, tenant, filter, id: null);
-        if (cursor is { } after)
-        {
-            where += " AND id < @cursor";
-            command.Parameters.AddWithValue("@cursor", after.ToBytes());
-        }
+        var where = DeadFilterSql(command, tenant, filter, id: null, before: cursor);
 
         command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE {where} ORDER BY id DESC LIMIT @limit;";
         command.Parameters.AddWithValue("@limit", pageSize + 1);
@@ -162,43 +157,8 @@ internal sealed partial class SqliteJobStore
         return queues;
     }
 
-    /// <summary>The WHERE clause selecting a tenant's dead jobs by filter (and id), binding its parameters on <paramref name="command"/>.</summary>
-    private static string DeadFilterSql(SqliteCommand command, string tenant, DeadLetterFilter filter, JobId? id)
-    {
-        var where = "tenant = @tenant AND state = 5";
-        command.Parameters.AddWithValue("@tenant", tenant);
-        if (id is { } one)
-        {
-            where += " AND id = @id";
-            command.Parameters.AddWithValue("@id", one.ToBytes());
-        }
-
-        if (filter.JobType is { } type)
-        {
-            where += " AND job_type = @type";
-            command.Parameters.AddWithValue("@type", type);
-        }
-
-        if (filter.From is { } from)
-        {
-            where += " AND finished_at >= @from";
-            command.Parameters.AddWithValue("@from", Ms(from));
-        }
-
-        if (filter.To is { } to)
-        {
-            where += " AND finished_at < @to";
-            command.Parameters.AddWithValue("@to", Ms(to));
-        }
-
-        if (filter.ErrorContains is { } text)
-        {
-            where += " AND instr(last_error, @error) > 0";
-            command.Parameters.AddWithValue("@error", text);
-        }
-
-        return where;
-    }
+    private static string DeadFilterSql(SqliteCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
+        DeadLetterSql.Where(tenant, filter, id, before, "instr", (name, value) => command.Parameters.AddWithValue(name, value), i => i.ToBytes(), t => Ms(t));
 
     private static JobInfo ReadJobInfo(SqliteDataReader reader) => new()
     {

@@ -41,15 +41,16 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             var writer = await OpenWriterAsync(cancellationToken);
             await ExecuteAsync(writer, "PRAGMA journal_mode = WAL;", cancellationToken);
-            await ExecuteAsync(writer, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", cancellationToken);
+            await ExecuteAsync(writer, "CREATE TABLE IF NOT EXISTS jobs_schema_version (version INTEGER NOT NULL);", cancellationToken);
             await using var read = writer.CreateCommand();
-            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM jobs_schema_version;";
             var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken));
-            for (var version = current + 1; version <= SqliteSchema.Migrations.Length; version++)
+            var migrations = SqlMigrations.Load("sqlite");
+            for (var version = current + 1; version <= migrations.Count; version++)
             {
                 await using var tx = writer.BeginTransaction();
-                await ExecuteAsync(writer, SqliteSchema.Migrations[version - 1], cancellationToken);
-                await ExecuteAsync(writer, $"INSERT INTO schema_version (version) VALUES ({version});", cancellationToken);
+                await ExecuteAsync(writer, migrations[version - 1], cancellationToken);
+                await ExecuteAsync(writer, $"INSERT INTO jobs_schema_version (version) VALUES ({version});", cancellationToken);
                 await tx.CommitAsync(cancellationToken);
             }
         }
@@ -98,11 +99,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         using var claim = Command(db, """
-            INSERT INTO idempotency_keys (tenant, key, job_id, expires_at) VALUES (@tenant, @key, @id, @expires)
+            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at) VALUES (@tenant, @key, @id, @expires)
             ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at
-            WHERE idempotency_keys.expires_at <= @now;
+            WHERE job_idempotency_keys.expires_at <= @now;
             """, "@tenant", "@key", "@id", "@expires", "@now");
-        using var existing = Command(db, "SELECT job_id FROM idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
+        using var existing = Command(db, "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
         using var insert = Command(db, """
             INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload)
             VALUES (@id, @tenant, @type, @state, @priority, @created, @run, @max, @timeout, @key, @payload);
