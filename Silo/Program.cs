@@ -1,3 +1,5 @@
+using System.Net;
+using Orleans.Configuration;
 using OrleansJobs.Hosting;
 using OrleansJobs.Silo;
 using OrleansJobs.Silo.Samples;
@@ -8,10 +10,26 @@ var jobOptions = builder.Configuration.GetSection("OrleansJobs:Options");
 
 builder.UseOrleans(silo =>
 {
-    silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
-    silo.AddOrleansJobs(jobOptions.Bind)
-        .UseSqliteStore(store => store.Path = settings.DataPath)
-        .AddJobHandler<SendEmail, SendEmailHandler>("email.send")
+    var jobs = silo.AddOrleansJobs(jobOptions.Bind);
+    if (settings.Storage == StorageMode.Postgres)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("OrleansJobs")
+            ?? throw new InvalidOperationException("OrleansJobs:Storage is Postgres but ConnectionStrings:OrleansJobs is not set.");
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = settings.ClusterId;
+            o.ServiceId = settings.ServiceId;
+        });
+        silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+        jobs.UsePostgres(o => o.ConnectionString = connectionString);
+    }
+    else
+    {
+        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort);
+        jobs.UseSqliteStore(store => store.Path = settings.DataPath);
+    }
+
+    jobs.AddJobHandler<SendEmail, SendEmailHandler>("email.send")
         .AddJobHandler<RenderThumbnail, RenderThumbnailHandler>("thumbnail.render")
         .AddJobHandler<DeliverWebhook, DeliverWebhookHandler>("webhook.deliver", type =>
         {

@@ -60,4 +60,40 @@ public sealed class OrleansJobsBuilder
         Services.AddSingleton<IJobStore, PostgresJobStore>();
         return this;
     }
+
+    /// <summary>
+    /// The production setup: jobs in PostgreSQL, plus Orleans clustering, reminders and grain storage
+    /// (named <see cref="GrainStorageName"/>) on the same database through the ADO.NET providers. The
+    /// schema for both is applied at silo start. Clients join with <c>UseAdoNetClustering</c> and the
+    /// same connection string, cluster id and service id.
+    /// </summary>
+    public OrleansJobsBuilder UsePostgres(Action<PostgresStoreOptions> configure)
+    {
+        UsePostgresStore(configure);
+        var options = new PostgresStoreOptions();
+        configure(options);
+        Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OrleansSchemaLifecycle>();
+        Silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = options.ConnectionString;
+        });
+        Silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = options.ConnectionString;
+        });
+        Silo.AddAdoNetGrainStorage(GrainStorageName, o =>
+        {
+            o.Invariant = PostgresInvariant;
+            o.ConnectionString = options.ConnectionString;
+        });
+        return this;
+    }
+
+    /// <summary>The grain storage provider <see cref="UsePostgres"/> registers, for the grid's small per-queue state.</summary>
+    public const string GrainStorageName = "orleansjobs";
+
+    /// <summary>The ADO.NET invariant of Npgsql.</summary>
+    public const string PostgresInvariant = "Npgsql";
 }

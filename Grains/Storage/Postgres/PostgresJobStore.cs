@@ -12,9 +12,6 @@ namespace OrleansJobs.Storage.Postgres;
 /// </summary>
 internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 {
-    /// <summary>Serializes schema migration across silos starting together.</summary>
-    private const long MigrationLockKey = 0x4F4A_4A6F_6273; // "OJJobs"
-
     private const string JobColumns =
         "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key";
 
@@ -38,23 +35,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         _db = NpgsqlDataSource.Create(connection);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockKey});", cancellationToken);
-        await ExecuteAsync(connection, "CREATE TABLE IF NOT EXISTS jobs_schema_version (version integer NOT NULL PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());", cancellationToken);
-        await using var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM jobs_schema_version;", connection);
-        var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
-        var migrations = SqlMigrations.Load("postgres/jobs");
-        for (var version = current + 1; version <= migrations.Count; version++)
-        {
-            await ExecuteAsync(connection, migrations[version - 1], cancellationToken);
-            await ExecuteAsync(connection, $"INSERT INTO jobs_schema_version (version) VALUES ({version});", cancellationToken);
-        }
-
-        await tx.CommitAsync(cancellationToken);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        PostgresMigrator.ApplyAsync(_db, "postgres/jobs", "jobs_schema_version", cancellationToken);
 
     public async Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken)
     {
@@ -366,12 +348,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
 
         return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static NpgsqlParameter Array<T>(string name, IEnumerable<T> values, NpgsqlDbType elementType) =>
