@@ -21,6 +21,8 @@ builder.UseOrleans(silo =>
             o.ServiceId = settings.ServiceId;
         });
         silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+        // How fast a crashed silo is declared dead (ProbeTimeout, NumMissedProbesLimit, ...), e.g. --Orleans:Membership:ProbeTimeout=00:00:02.
+        silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         jobs.UsePostgres(o => o.ConnectionString = connectionString);
     }
     else

@@ -45,6 +45,9 @@ public sealed record JobInfo
 
     /// <summary>The idempotency key it was enqueued with.</summary>
     [Id(13)] public string? IdempotencyKey { get; init; }
+
+    /// <summary>The silo that ran (or runs) its latest attempt.</summary>
+    [Id(14)] public string? LastSilo { get; init; }
 }
 
 /// <summary>One failed attempt, as kept in the dead-letter queue.</summary>

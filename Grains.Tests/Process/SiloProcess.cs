@@ -12,7 +12,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SiloProcess(string dataPath, int siloPort, int gatewayPort, int sampleConcurrency)
+    private SiloProcess(IEnumerable<string> settings)
     {
         var dll = Path.Combine(SiloFolder, "OrleansJobs.Silo.dll");
         if (!File.Exists(dll))
@@ -27,17 +27,8 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
-            dll,
-            $"--OrleansJobs:DataPath={dataPath}",
-            $"--OrleansJobs:SiloPort={siloPort}",
-            $"--OrleansJobs:GatewayPort={gatewayPort}",
-            $"--OrleansJobs:SampleConcurrency={sampleConcurrency}",
-            "--Urls=http://127.0.0.1:0",
-            "--Logging:LogLevel:OrleansJobs=Warning",
-            "--Logging:LogLevel:OrleansJobs.Silo=Warning",
-        })
+        start.ArgumentList.Add(dll);
+        foreach (var arg in new[] { "--Urls=http://127.0.0.1:0", "--Logging:LogLevel:OrleansJobs=Warning", "--Logging:LogLevel:OrleansJobs.Silo=Warning" }.Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }
@@ -71,10 +62,36 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the silo and waits until the host reports it has started.</summary>
-    public static async Task<SiloProcess> StartAsync(string dataPath, int siloPort, int gatewayPort, int sampleConcurrency = 16)
+    /// <summary>Starts an embedded (SQLite) silo and waits until the host reports it has started.</summary>
+    public static Task<SiloProcess> StartAsync(string dataPath, int siloPort, int gatewayPort, int sampleConcurrency = 16) =>
+        StartAsync(
+        [
+            $"--OrleansJobs:DataPath={dataPath}",
+            $"--OrleansJobs:SiloPort={siloPort}",
+            $"--OrleansJobs:GatewayPort={gatewayPort}",
+            $"--OrleansJobs:SampleConcurrency={sampleConcurrency}",
+        ]);
+
+    /// <summary>Starts a silo of a PostgreSQL cluster, with failure detection tuned to seconds.</summary>
+    public static Task<SiloProcess> StartClusterSiloAsync(string connectionString, int siloPort, int gatewayPort, int sampleConcurrency, params string[] more) =>
+        StartAsync(
+        [
+            "--OrleansJobs:Storage=Postgres",
+            $"--ConnectionStrings:OrleansJobs={connectionString}",
+            $"--OrleansJobs:SiloPort={siloPort}",
+            $"--OrleansJobs:GatewayPort={gatewayPort}",
+            $"--OrleansJobs:SampleConcurrency={sampleConcurrency}",
+            "--Orleans:Membership:ProbeTimeout=00:00:01",
+            "--Orleans:Membership:NumMissedProbesLimit=2",
+            "--Orleans:Membership:TableRefreshTimeout=00:00:02",
+            "--Orleans:Membership:IAmAliveTablePublishTimeout=00:00:05",
+            .. more,
+        ]);
+
+    /// <summary>Starts the silo host with these settings and waits until it reports it has started.</summary>
+    public static async Task<SiloProcess> StartAsync(IEnumerable<string> settings)
     {
-        var silo = new SiloProcess(dataPath, siloPort, gatewayPort, sampleConcurrency);
+        var silo = new SiloProcess(settings);
         try
         {
             await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(60));

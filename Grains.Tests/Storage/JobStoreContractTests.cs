@@ -150,6 +150,7 @@ public abstract class JobStoreContractTests
         var info = await Store.GetJobAsync(_tenant, job.Id, default);
         Assert.Equal(JobState.Succeeded, info!.State);
         Assert.Equal(T0.AddSeconds(1), info.FinishedAt);
+        Assert.Equal("silo-a", info.LastSilo);
     }
 
     [Fact]

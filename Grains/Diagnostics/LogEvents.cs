@@ -20,4 +20,5 @@ internal enum LogEvents
     Replayed = 1200,
     QueuesWoken = 1300,
     WakeFailed = 1301,
+    SiloDeclaredDead = 1302,
 }

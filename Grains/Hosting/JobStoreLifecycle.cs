@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
-using OrleansJobs.Diagnostics;
-using OrleansJobs.Grains;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Hosting;
@@ -11,8 +8,7 @@ namespace OrleansJobs.Hosting;
 /// has pending work: reminders bring queues back in a cluster, but the embedded silo's in-memory
 /// reminders are gone after a restart, so the store is the source of truth.
 /// </summary>
-internal sealed partial class JobStoreLifecycle(IJobStore store, IGrainFactory grains, ILogger<JobStoreLifecycle> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+internal sealed class JobStoreLifecycle(IJobStore store, PendingQueueWaker waker) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
 
@@ -24,7 +20,7 @@ internal sealed partial class JobStoreLifecycle(IJobStore store, IGrainFactory g
             ServiceLifecycleStage.Active,
             (CancellationToken ct) =>
             {
-                _ = Task.Run(() => WakePendingQueuesAsync(_stopping.Token));
+                _ = Task.Run(() => waker.WakeAllAsync("silo started", _stopping.Token));
                 return Task.CompletedTask;
             },
             (CancellationToken ct) =>
@@ -33,32 +29,4 @@ internal sealed partial class JobStoreLifecycle(IJobStore store, IGrainFactory g
                 return Task.CompletedTask;
             });
     }
-
-    private async Task WakePendingQueuesAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
-        {
-            try
-            {
-                var queues = await store.ListQueuesWithPendingWorkAsync(cancellationToken);
-                await Parallel.ForEachAsync(
-                    queues,
-                    new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-                    async (queue, _) => await grains.GetGrain<IQueueGrain>(queue.ToString()).WakeAsync());
-                LogQueuesWoken(queues.Count);
-                return;
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogWakeFailed(ex, attempt);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt * 2)), cancellationToken);
-            }
-        }
-    }
-
-    [LoggerMessage(EventId = (int)LogEvents.QueuesWoken, Level = LogLevel.Information, Message = "Woke {Count} queue(s) with pending work")]
-    private partial void LogQueuesWoken(int count);
-
-    [LoggerMessage(EventId = (int)LogEvents.WakeFailed, Level = LogLevel.Warning, Message = "Waking queues with pending work failed (attempt {Attempt}); retrying")]
-    private partial void LogWakeFailed(Exception exception, int attempt);
 }

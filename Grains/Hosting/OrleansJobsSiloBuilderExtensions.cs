@@ -44,8 +44,9 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobExecutor>();
         services.TryAddSingleton<JobsMetrics>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
-        services.AddSingleton<JobStoreLifecycle>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobStoreLifecycle>());
+        services.AddSingleton<PendingQueueWaker>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobStoreLifecycle>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeadSiloRecovery>();
         services.AddOrleansJobsClient();
         // The co-hosted client checks with the silo's own limits.
         services.AddOptions<OrleansJobs.JobClientOptions>().Configure<IOptions<OrleansJobsOptions>>((client, silo) => client.Limits = silo.Value.Limits);

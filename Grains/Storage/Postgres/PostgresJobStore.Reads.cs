@@ -164,5 +164,6 @@ internal sealed partial class PostgresJobStore
         LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
         ReplayCount = reader.GetInt32(12),
         IdempotencyKey = reader.IsDBNull(13) ? null : reader.GetString(13),
+        LastSilo = reader.IsDBNull(14) ? null : reader.GetString(14),
     };
 }

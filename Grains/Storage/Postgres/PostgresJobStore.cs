@@ -13,7 +13,7 @@ namespace OrleansJobs.Storage.Postgres;
 internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 {
     private const string JobColumns =
-        "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key";
+        "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key, lease_owner";
 
     private readonly NpgsqlDataSource _db;
 
@@ -227,7 +227,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
 
         await using var command = new NpgsqlCommand(
             """
-            UPDATE jobs AS j SET state = 3, finished_at = r.finished, lease_owner = NULL, lease_expires_at = NULL
+            UPDATE jobs AS j SET state = 3, finished_at = r.finished, lease_expires_at = NULL
             FROM unnest(@ids, @leases, @finished) AS r(id, lease, finished)
             WHERE j.id = r.id AND j.lease = r.lease AND j.state = 2
             RETURNING j.id, j.lease;
@@ -257,7 +257,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 SELECT * FROM unnest(@ids, @leases, @states, @at, @attempts, @failed, @silos, @types, @messages, @stacks)
                     AS r(id, lease, next_state, at, attempt, failed_at, silo, error_type, message, stack_trace)),
             changed AS (
-                UPDATE jobs AS j SET state = r.next_state, last_error = r.message, lease_owner = NULL, lease_expires_at = NULL,
+                UPDATE jobs AS j SET state = r.next_state, last_error = r.message, lease_expires_at = NULL,
                     run_at = CASE WHEN r.next_state = 0 THEN r.at ELSE j.run_at END,
                     finished_at = CASE WHEN r.next_state = 5 THEN r.at ELSE j.finished_at END
                 FROM r WHERE j.id = r.id AND j.lease = r.lease AND j.state = 2

@@ -10,7 +10,7 @@ namespace OrleansJobs.Storage.Sqlite;
 internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 {
     private const string JobColumns =
-        "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key";
+        "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key, lease_owner";
 
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -178,7 +178,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         using var command = Command(db, """
-            UPDATE jobs SET state = 3, finished_at = @finished, lease_owner = NULL, lease_expires_at = NULL
+            UPDATE jobs SET state = 3, finished_at = @finished, lease_expires_at = NULL
             WHERE id = @id AND lease = @lease AND state = 2;
             """, "@id", "@lease", "@finished");
         for (var i = 0; i < completions.Count; i++)
@@ -200,7 +200,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
         // A retry moves run_at to the next attempt's time; a dead letter records when it died.
         using var update = Command(db, """
-            UPDATE jobs SET state = @state, last_error = @message, lease_owner = NULL, lease_expires_at = NULL,
+            UPDATE jobs SET state = @state, last_error = @message, lease_expires_at = NULL,
                 run_at = CASE WHEN @state = 0 THEN @at ELSE run_at END,
                 finished_at = CASE WHEN @state = 5 THEN @at ELSE finished_at END
             WHERE id = @id AND lease = @lease AND state = 2;
