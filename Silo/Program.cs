@@ -38,7 +38,12 @@ builder.UseOrleans(silo =>
             type.MaxAttempts = 4;
             type.Retry = new OrleansJobs.Policies.RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(30) };
         })
-        .AddJobHandler<Sleep, SleepHandler>("demo.sleep", type => type.MaxConcurrency = settings.SampleConcurrency);
+        .AddJobHandler<Sleep, SleepHandler>("demo.sleep", type => type.MaxConcurrency = settings.SampleConcurrency)
+        .AddJobHandler<Flaky, FlakyHandler>("demo.flaky", type =>
+        {
+            type.MaxAttempts = 5;
+            type.Retry = new OrleansJobs.Policies.RetryPolicy { BaseDelay = TimeSpan.FromSeconds(6), MaxDelay = TimeSpan.FromMinutes(1) };
+        });
 });
 
 // Leave room for queues to drain running jobs on ctrl-C / SIGTERM.

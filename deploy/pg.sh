@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL on a free loopback port, for tests and local clusters.
-#   deploy/pg.sh start DIR   starts a server whose files live in DIR; prints its connection string
+#   deploy/pg.sh start DIR   starts a server whose files live in DIR (created on first start, reused
+#                            after a stop, on the same port); prints its connection string
 #   deploy/pg.sh stop DIR    stops it (DIR is left for the caller to delete)
 # PostgreSQL refuses to run as root, so as root the server runs as the "postgres" user.
 set -euo pipefail
@@ -43,10 +44,13 @@ case "$command" in
 
     mkdir -p "$dir"
     [[ $(id -u) == 0 ]] && chown postgres "$dir"
-    port=$(free_port)
-    as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-      || { cat "$dir/initdb.log" >&2; exit 1; }
-    cat >>"$dir/data/postgresql.conf" <<CONF
+    if [[ -f "$dir/port" ]]; then
+      port=$(cat "$dir/port")
+    else
+      port=$(free_port)
+      as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; exit 1; }
+      cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
@@ -55,6 +59,8 @@ shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
 CONF
+      echo "$port" >"$dir/port"
+    fi
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "$bin" >"$dir/bin"

@@ -26,9 +26,10 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public string ConnectionString => _database.ConnectionString;
 
-    public static async Task<PostgresCluster> StartAsync(int size, int sampleConcurrency)
+    /// <summary>Starts <paramref name="size"/> silos on a fresh database of <paramref name="server"/> (the suite's server when null).</summary>
+    public static async Task<PostgresCluster> StartAsync(int size, int sampleConcurrency, string? server = null)
     {
-        var cluster = new PostgresCluster(await PostgresDatabase.CreateAsync(), size, sampleConcurrency);
+        var cluster = new PostgresCluster(await PostgresDatabase.CreateAsync(server), size, sampleConcurrency);
         // The first silo applies the schema; the rest then join in parallel.
         await cluster.StartSiloAsync(0);
         await Task.WhenAll(Enumerable.Range(1, size - 1).Select(cluster.StartSiloAsync));
@@ -80,24 +81,33 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     /// <summary>Enqueues <paramref name="count"/> <c>demo.sleep</c> jobs spread round-robin over <paramref name="tenants"/> tenants, 1 000 per call.</summary>
-    public async Task<List<JobId>> EnqueueSleepJobsAsync(string tenantPrefix, int tenants, int count, int milliseconds, TimeSpan? delay = null)
+    public Task<List<JobId>> EnqueueSleepJobsAsync(string tenantPrefix, int tenants, int count, int milliseconds, TimeSpan? delay = null) =>
+        EnqueueAsync(tenantPrefix, tenants, count, "demo.sleep", $"{{\"milliseconds\":{milliseconds}}}", delay);
+
+    /// <summary>Enqueues <paramref name="count"/> jobs of <paramref name="jobType"/> spread round-robin over <paramref name="tenants"/> tenants, 1 000 per call.</summary>
+    public async Task<List<JobId>> EnqueueAsync(string tenantPrefix, int tenants, int count, string jobType, string payloadJson, TimeSpan? delay = null)
     {
         var jobs = await ClientAsync();
-        var payload = System.Text.Encoding.UTF8.GetBytes($"{{\"milliseconds\":{milliseconds}}}");
+        var payload = System.Text.Encoding.UTF8.GetBytes(payloadJson);
         var options = new EnqueueOptions { Delay = delay };
         var ids = new List<JobId>(count);
         foreach (var chunk in Enumerable.Range(0, count).Chunk(1_000))
         {
-            ids.AddRange(await jobs.EnqueueManyAsync(chunk.Select(i => new JobRequest($"{tenantPrefix}{i % tenants}", "demo.sleep", payload, options)).ToList()));
+            ids.AddRange(await jobs.EnqueueManyAsync(chunk.Select(i => new JobRequest($"{tenantPrefix}{i % tenants}", jobType, payload, options)).ToList()));
         }
 
         return ids;
     }
 
+    /// <summary>Which silo (index) a silo address string belongs to, or -1.</summary>
+    public int SiloIndexOf(string? siloAddress) =>
+        siloAddress is null ? -1 : Array.FindIndex(_ports, p => siloAddress.StartsWith($"S127.0.0.1:{p.Silo}:", StringComparison.Ordinal));
+
     /// <summary>Each job's state, attempts, run-at, start and last silo, read from the jobs table.</summary>
     public async Task<Dictionary<JobId, ClusterJob>> JobsAsync(string tenantPrefix)
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        // Unpooled: a pooled connection may predate a database restart a test just made.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Pooling = false }.ToString());
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT id, state, attempt, run_at, started_at, lease_owner FROM jobs WHERE tenant LIKE @prefix || '%';", connection);
         command.Parameters.AddWithValue("prefix", tenantPrefix);

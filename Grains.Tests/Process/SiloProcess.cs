@@ -42,19 +42,13 @@ public sealed class SiloProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    private static readonly DirectoryInfo TestOutput = new(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+
+    /// <summary>The repository, four levels above this test project's output (Grains.Tests/bin/Configuration/framework).</summary>
+    public static string RepositoryRoot => TestOutput.Parent!.Parent!.Parent!.Parent!.FullName;
+
     /// <summary>The folder of the built Silo, beside this test project's output.</summary>
-    public static string SiloFolder
-    {
-        get
-        {
-            // .../Grains.Tests/bin/<Configuration>/net10.0/ → .../Silo/bin/<Configuration>/net10.0/
-            var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var framework = tests.Name;
-            var configuration = tests.Parent!.Name;
-            var root = tests.Parent.Parent!.Parent!.Parent!.FullName;
-            return Path.Combine(root, "Silo", "bin", configuration, framework);
-        }
-    }
+    public static string SiloFolder => Path.Combine(RepositoryRoot, "Silo", "bin", TestOutput.Parent!.Name, TestOutput.Name);
 
     public string Output => string.Join('\n', _output);
 

@@ -23,9 +23,10 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <summary>A fresh database on <paramref name="server"/>, or on the suite's server when null.</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string? server = null)
     {
-        var server = Environment.GetEnvironmentVariable(ServerVariable);
+        server ??= Environment.GetEnvironmentVariable(ServerVariable);
         if (string.IsNullOrWhiteSpace(server))
         {
             throw new InvalidOperationException($"{ServerVariable} is not set: run the tests with ./test.sh, which starts a throwaway PostgreSQL.");

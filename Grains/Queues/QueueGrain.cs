@@ -24,6 +24,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private const string ReminderName = "pending-work";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan StoreRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OutcomeRetryLimit = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan MaxOutcomeRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly IJobStore _store;
     private readonly JobWriteBatcher _writes;
@@ -168,7 +170,19 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention);
         }
 
-        var outcomes = await _writes.InsertAsync(rows);
+        InsertOutcome[] outcomes;
+        try
+        {
+            outcomes = await _writes.InsertAsync(rows);
+        }
+        catch (Exception ex)
+        {
+            // Not committed, so not acknowledged. The store's own exception type may not even
+            // deserialize on the caller's side; say plainly what happened.
+            LogStoreError(ex, _queue.Tenant, _queue.JobType, "insert jobs");
+            throw new JobStoreUnavailableException($"The job store could not commit {rows.Length} job(s) for queue {_queue}: {ex.GetType().Name}: {ex.Message}. Nothing was stored; retry later.");
+        }
+
         var ids = new JobId[rows.Length];
         var created = 0;
         for (var i = 0; i < rows.Length; i++)
@@ -300,7 +314,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 // Earlier attempts started but never reported: their silo died mid-run. A job that
                 // kills its silo every time must not loop forever.
                 _running.Remove(job.Id);
-                await RecordFailureAsync(type, job, new JobRunResult(new JobAttemptsLostException(job.Attempt - 1), TimeSpan.Zero), retryable: false);
+                await RecordOutcomeAsync(type, job, new JobRunResult(new JobAttemptsLostException(job.Attempt - 1), TimeSpan.Zero));
                 return;
             }
 
@@ -309,14 +323,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             var result = await _executor.RunAsync(job, type);
             _running.Remove(job.Id);
             Pump();
-            if (result.Error is null)
-            {
-                await RecordSuccessAsync(job, result);
-            }
-            else
-            {
-                await RecordFailureAsync(type, job, result, type.IsRetryable(result.Error));
-            }
+            await RecordOutcomeAsync(type, job, result);
         }
         catch (Exception ex)
         {
@@ -335,6 +342,38 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (--_busy == 0)
         {
             _drained?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Stores how the attempt ended. The write is guarded by the lease, so retrying it is safe; while
+    /// the store is down it is retried with backoff rather than left for the lease to expire.
+    /// </summary>
+    private async Task RecordOutcomeAsync(JobTypeRegistration type, LeasedJob job, JobRunResult result)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        var deadline = _time.GetUtcNow() + OutcomeRetryLimit;
+        while (true)
+        {
+            try
+            {
+                if (result.Error is null)
+                {
+                    await RecordSuccessAsync(job, result);
+                }
+                else
+                {
+                    await RecordFailureAsync(type, job, result, type.IsRetryable(result.Error));
+                }
+
+                return;
+            }
+            catch (Exception ex) when (_time.GetUtcNow() < deadline)
+            {
+                LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome");
+                await Task.Delay(delay, _time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxOutcomeRetryDelay.Ticks));
+            }
         }
     }
 

@@ -60,3 +60,15 @@ internal sealed class SleepHandler : IJobHandler<Sleep>
 {
     public Task HandleAsync(Sleep payload, JobContext context) => Task.Delay(payload.Milliseconds, context.CancellationToken);
 }
+
+/// <summary>Payload of <c>demo.flaky</c>: fails its first <see cref="FailAttempts"/> attempts, then succeeds.</summary>
+public sealed record Flaky(int FailAttempts);
+
+/// <summary>Fails on purpose so retries (seconds apart) can be watched, and tested across silo crashes.</summary>
+internal sealed class FlakyHandler : IJobHandler<Flaky>
+{
+    public Task HandleAsync(Flaky payload, JobContext context) =>
+        context.Attempt <= payload.FailAttempts
+            ? throw new InvalidOperationException($"Failing attempt {context.Attempt} of {payload.FailAttempts} on purpose.")
+            : Task.CompletedTask;
+}

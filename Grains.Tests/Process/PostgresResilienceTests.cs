@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace OrleansJobs.Tests.Process;
+
+/// <summary>Real silos on a real PostgreSQL, through a database restart, a rolling restart and a crash with timers pending.</summary>
+public sealed class PostgresResilienceTests(ITestOutputHelper output)
+{
+    private readonly string _tenants = "r" + Guid.NewGuid().ToString("N")[..6] + "-";
+
+    /// <summary>Enqueues one job at a time from several loops until stopped, keeping every id acknowledged and every error.</summary>
+    private sealed class Producers(IJobClient jobs, string tenantPrefix, int loops)
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task[] _loops = [];
+
+        public ConcurrentBag<JobId> Acknowledged { get; } = [];
+
+        public ConcurrentBag<Exception> Errors { get; } = [];
+
+        public void Start() => _loops = Enumerable.Range(0, loops).Select(loop => Task.Run(async () =>
+        {
+            for (var n = 0; !_stop.IsCancellationRequested; n++)
+            {
+                try
+                {
+                    Acknowledged.Add(await jobs.EnqueueAsync($"{tenantPrefix}{(loop + n) % 8}", "demo.sleep", new { milliseconds = 20 }));
+                }
+                catch (Exception ex)
+                {
+                    Errors.Add(ex);
+                    await Task.Delay(50);
+                }
+            }
+        })).ToArray();
+
+        public async Task StopAsync()
+        {
+            _stop.Cancel();
+            await Task.WhenAll(_loops);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Enqueues_during_a_PostgreSQL_restart_fail_clearly_and_every_acknowledged_job_completes()
+    {
+        await using var server = await ThrowawayPostgres.StartAsync();
+        await using var cluster = await PostgresCluster.StartAsync(size: 2, sampleConcurrency: 8, server.ConnectionString);
+        var producers = new Producers(await cluster.ClientAsync(), _tenants, loops: 4);
+        producers.Start();
+        await WaitUntilAsync(() => producers.Acknowledged.Count >= 500, "500 acknowledged enqueues", TimeSpan.FromSeconds(60));
+
+        await server.StopAsync();
+        var acknowledgedAtStop = producers.Acknowledged.Count;
+        await WaitUntilAsync(() => producers.Errors.Count >= 20, "enqueues to fail while PostgreSQL is down", TimeSpan.FromSeconds(30));
+        var acknowledgedDuringOutage = producers.Acknowledged.Count - acknowledgedAtStop;
+        await server.StartAgainAsync();
+        var clock = Stopwatch.StartNew();
+        await WaitUntilAsync(() => producers.Acknowledged.Count >= acknowledgedAtStop + 500, "enqueues to succeed again", TimeSpan.FromSeconds(60));
+        var recoveredAfter = clock.Elapsed;
+        await producers.StopAsync();
+
+        var acknowledged = producers.Acknowledged.ToList();
+        await cluster.WaitForAsync(_tenants, jobs => jobs.Count(j => j.State == JobState.Succeeded) >= acknowledged.Count, "every acknowledged job to succeed", TimeSpan.FromMinutes(3));
+        var jobs = await cluster.JobsAsync(_tenants);
+        output.WriteLine($"{acknowledged.Count} enqueues acknowledged, {producers.Errors.Count} refused while PostgreSQL was down " +
+            $"({acknowledgedDuringOutage} in-flight commits acknowledged just as it stopped); enqueues worked again {recoveredAfter.TotalSeconds:F1} s after it restarted; " +
+            $"every acknowledged job succeeded; {jobs.Count - acknowledged.Count} stored but unacknowledged.");
+        Assert.All(producers.Errors, e => Assert.IsType<JobStoreUnavailableException>(e));
+        Assert.All(acknowledged, id => Assert.Equal(JobState.Succeeded, jobs[id].State));
+    }
+
+    [Fact]
+    public async Task A_rolling_restart_under_load_loses_nothing()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(size: 3, sampleConcurrency: 4);
+        var backlog = await cluster.EnqueueSleepJobsAsync(_tenants + "b", tenants: 24, count: 12_000, milliseconds: 100);
+        var producers = new Producers(await cluster.ClientAsync(), _tenants + "p", loops: 2);
+        producers.Start();
+        var clock = Stopwatch.StartNew();
+
+        for (var silo = 0; silo < 3; silo++)
+        {
+            await cluster.StopGracefullyAsync(silo);
+            await cluster.StartSiloAsync(silo);
+        }
+
+        var restarted = clock.Elapsed;
+        await producers.StopAsync();
+        var acknowledged = backlog.Concat(producers.Acknowledged).ToList();
+        await cluster.WaitForAsync(_tenants, jobs => jobs.Count(j => j.State == JobState.Succeeded) >= acknowledged.Count, "every acknowledged job to succeed", TimeSpan.FromMinutes(4));
+
+        var jobs = await cluster.JobsAsync(_tenants);
+        output.WriteLine($"Restarted 3 silos one by one in {restarted.TotalSeconds:F1} s under load; {acknowledged.Count} jobs acknowledged " +
+            $"({producers.Acknowledged.Count} during the restarts, {producers.Errors.Count} enqueue errors); all succeeded; {jobs.Values.Count(j => j.Attempt > 1)} ran more than once.");
+        Assert.All(acknowledged, id => Assert.Equal(JobState.Succeeded, jobs[id].State));
+    }
+
+    [Fact]
+    public async Task Delayed_jobs_and_retries_run_on_time_after_their_silo_is_killed()
+    {
+        var tolerance = TimeSpan.FromSeconds(5);
+        await using var cluster = await PostgresCluster.StartAsync(size: 3, sampleConcurrency: 8);
+        var retries = await cluster.EnqueueAsync(_tenants + "f", tenants: 6, count: 12, "demo.flaky", "{\"failAttempts\":1}");
+        var delayed = await cluster.EnqueueSleepJobsAsync(_tenants + "d", tenants: 6, count: 24, milliseconds: 0, delay: TimeSpan.FromSeconds(12));
+        await cluster.WaitForAsync(_tenants + "f", jobs => jobs.Count(j => j.State == JobState.Scheduled && j.Attempt == 1) == retries.Count, "every flaky job to fail once and await its retry", TimeSpan.FromSeconds(30));
+
+        var firstAttempts = await cluster.JobsAsync(_tenants + "f");
+        var victim = cluster.SiloIndexOf(firstAttempts[retries[0]].LastSilo);
+        var retriesOnVictim = retries.Count(id => cluster.SiloIndexOf(firstAttempts[id].LastSilo) == victim);
+        cluster.Crash(victim);
+
+        await cluster.WaitForAsync(_tenants, jobs => jobs.Count(j => j.State == JobState.Succeeded) == retries.Count + delayed.Count, "the retries and delayed jobs to run", TimeSpan.FromSeconds(90));
+        var jobs = await cluster.JobsAsync(_tenants);
+        var lateness = retries.Concat(delayed).Select(id => jobs[id].StartedAt!.Value - jobs[id].RunAt).ToList();
+        output.WriteLine($"Killed silo {victim + 1} of 3 holding {retriesOnVictim} pending retries; {retries.Count} retries and {delayed.Count} delayed jobs then started " +
+            $"{lateness.Min().TotalMilliseconds:F0}–{lateness.Max().TotalMilliseconds:F0} ms after their run-at (tolerance {tolerance.TotalSeconds} s).");
+        Assert.True(retriesOnVictim > 0);
+        Assert.All(retries, id => Assert.NotEqual(victim, cluster.SiloIndexOf(jobs[id].LastSilo)));
+        Assert.All(lateness, late => Assert.InRange(late, TimeSpan.Zero, tolerance));
+    }
+}
