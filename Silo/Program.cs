@@ -50,6 +50,10 @@ builder.UseOrleans(silo =>
 var drain = jobOptions.GetValue<TimeSpan?>(nameof(OrleansJobsOptions.ShutdownDrainTimeout)) ?? new OrleansJobsOptions().ShutdownDrainTimeout;
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
 
+builder.Services.AddHealthChecks().AddCheck<GridHealthCheck>("grid", tags: ["ready"]);
+
 var app = builder.Build();
-app.MapGet("/healthz", () => Results.Ok("ok"));
+// Liveness: the process answers. Readiness: the silo joined the cluster and the store answers.
+app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 app.Run();

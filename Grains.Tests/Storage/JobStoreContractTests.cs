@@ -408,6 +408,9 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Ping_answers_once_initialized() => await Store.PingAsync(default);
+
+    [Fact]
     public async Task Initialize_is_idempotent()
     {
         await Store.InitializeAsync(default);

@@ -11,6 +11,9 @@ public interface IJobStore
     /// <summary>Creates or upgrades the schema. Idempotent.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>Completes when the store answers a trivial query; for readiness checks.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     /// <summary>Applies the batch in one transaction and returns each write's result.</summary>
     Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken);
 

@@ -1,5 +1,8 @@
-// Enqueues sample jobs into a running silo (dotnet run --project Silo) through an external client.
+// Enqueues sample jobs into a running grid through an external client.
 // Usage: dotnet run --project Samples/Producer [count] [gatewayPort]
+// With ConnectionStrings__OrleansJobs set it joins a PostgreSQL cluster (deploy/cluster.sh) instead
+// of the local silo.
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansJobs;
@@ -8,7 +11,22 @@ var count = args.Length > 0 ? int.Parse(args[0]) : 20;
 var gatewayPort = args.Length > 1 ? int.Parse(args[1]) : 30000;
 
 var builder = Host.CreateApplicationBuilder();
-builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPort));
+var postgres = builder.Configuration.GetConnectionString("OrleansJobs");
+builder.UseOrleansClient(client =>
+{
+    if (postgres is null)
+    {
+        client.UseLocalhostClustering(gatewayPort);
+        return;
+    }
+
+    client.Configure<Orleans.Configuration.ClusterOptions>(o => o.ClusterId = o.ServiceId = "orleansjobs");
+    client.UseAdoNetClustering(o =>
+    {
+        o.Invariant = "Npgsql";
+        o.ConnectionString = postgres;
+    });
+});
 builder.Services.AddOrleansJobsClient();
 using var host = builder.Build();
 await host.StartAsync();

@@ -4,6 +4,12 @@ namespace OrleansJobs.Storage.Postgres;
 
 internal sealed partial class PostgresJobStore
 {
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("SELECT COUNT(*) FROM jobs_schema_version;");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("""

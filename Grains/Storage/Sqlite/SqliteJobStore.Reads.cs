@@ -4,6 +4,14 @@ namespace OrleansJobs.Storage.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM jobs_schema_version;";
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
