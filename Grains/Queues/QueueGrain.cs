@@ -91,12 +91,13 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _queue = QueueKey.Parse(this.GetPrimaryKeyString());
         if (!_registry.TryGet(_queue.JobType, out var type))
         {
+            // Nothing here can run its jobs, so touch nothing: an enqueue naming an unknown type
+            // (refused with UnknownJobTypeException) must not cost the store queries or a reminder.
             LogNoHandler(_queue.Tenant, _queue.JobType);
+            return;
         }
-        else
-        {
-            _type = type;
-        }
+
+        _type = type;
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
