@@ -33,4 +33,13 @@ public interface IJobClient
 
     /// <summary>Replays up to <paramref name="limit"/> of the tenant's dead-lettered jobs that match the filter; returns how many.</summary>
     Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit = 1000, CancellationToken cancellationToken = default);
+
+    /// <summary>The queue's effective policy: its override merged over the job type's defaults (null means no limit).</summary>
+    Task<QueuePolicy> GetQueuePolicyAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the queue's policy override, persisted and applied at once across the cluster; null
+    /// fields inherit the job type's defaults, so <c>new QueuePolicy()</c> resets the queue. Returns the effective policy.
+    /// </summary>
+    Task<QueuePolicy> SetQueuePolicyAsync(string tenant, string jobType, QueuePolicy policyOverride, CancellationToken cancellationToken = default);
 }

@@ -108,6 +108,21 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Admin.ReplayAsync(tenant, filter, limit).WaitAsync(cancellationToken);
     }
 
+    public Task<QueuePolicy> GetQueuePolicyAsync(string tenant, string jobType, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(jobType, "jobType");
+        return Queue(tenant, jobType).GetPolicyAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task<QueuePolicy> SetQueuePolicyAsync(string tenant, string jobType, QueuePolicy policyOverride, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(jobType, "jobType");
+        JobValidator.ValidatePolicy(policyOverride);
+        return Queue(tenant, jobType).SetPolicyAsync(policyOverride).WaitAsync(cancellationToken);
+    }
+
     private static void ValidateFilter(DeadLetterFilter? filter)
     {
         if (filter?.JobType is { } type)

@@ -15,6 +15,14 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Cancel")]
     Task<bool> CancelAsync(JobId id);
 
+    /// <summary>The queue's effective policy: its override merged over the job type's defaults.</summary>
+    [Alias("GetPolicy")]
+    Task<QueuePolicy> GetPolicyAsync();
+
+    /// <summary>Stores the queue's policy override (null fields inherit the type's defaults) and applies it at once.</summary>
+    [Alias("SetPolicy")]
+    Task<QueuePolicy> SetPolicyAsync(QueuePolicy policyOverride);
+
     /// <summary>Tells the queue that the store holds due jobs it may not know of (replay, restart).</summary>
     [Alias("Wake")]
     Task WakeAsync();

@@ -146,6 +146,41 @@ public static class JobValidator
         }
     }
 
+    /// <summary>Checks a queue policy override; every field is optional.</summary>
+    public static void ValidatePolicy(QueuePolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.MaxConcurrency is { } concurrency && (concurrency < 1 || concurrency > 10_000))
+        {
+            throw new JobValidationException("policy.maxConcurrency", "out_of_range", $"must be between 1 and 10000 (was {concurrency}).");
+        }
+
+        if (policy.RatePerSecond is { } rate && (!(rate > 0) || rate > 1_000_000))
+        {
+            throw new JobValidationException("policy.ratePerSecond", "out_of_range", $"must be above 0 and at most 1000000 (was {rate}).");
+        }
+
+        if (policy.Burst is { } burst && (burst < 1 || burst > 1_000_000))
+        {
+            throw new JobValidationException("policy.burst", "out_of_range", $"must be between 1 and 1000000 (was {burst}).");
+        }
+
+        if (policy.MaxBacklog is { } backlog && (backlog < 1 || backlog > 1_000_000_000))
+        {
+            throw new JobValidationException("policy.maxBacklog", "out_of_range", $"must be between 1 and 1000000000 (was {backlog}).");
+        }
+
+        if (policy.MaxAttempts is { } attempts && (attempts < 1 || attempts > MaxAttemptsLimit))
+        {
+            throw new JobValidationException("policy.maxAttempts", "out_of_range", $"must be between 1 and {MaxAttemptsLimit} (was {attempts}).");
+        }
+
+        if (policy.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > MaxTimeout))
+        {
+            throw new JobValidationException("policy.timeout", "out_of_range", $"must be above zero and at most {MaxTimeout} (was {timeout}).");
+        }
+    }
+
     /// <summary>Checks everything about one job except whether its type has a handler.</summary>
     public static void Validate(string tenant, string jobType, ReadOnlySpan<byte> payload, EnqueueOptions options, JobLimits limits, DateTimeOffset now)
     {

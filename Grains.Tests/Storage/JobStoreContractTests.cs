@@ -408,6 +408,31 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Waiting_jobs_are_counted_per_queue()
+    {
+        var running = NewJob();
+        await InsertAsync(NewJob(), NewJob(runAt: T0.AddHours(1)), running, NewJob(Queue("other.type")));
+        await LeaseAsync(running.Id);
+
+        Assert.Equal(2, await Store.CountWaitingAsync(Queue(), default));
+        Assert.Equal(0, await Store.CountWaitingAsync(Queue("idle.type"), default));
+    }
+
+    [Fact]
+    public async Task A_queue_policy_override_is_stored_replaced_and_read_back()
+    {
+        Assert.Null(await Store.GetQueuePolicyAsync(Queue(), default));
+        var policy = new QueuePolicy { MaxConcurrency = 3, RatePerSecond = 2.5, Burst = 4, MaxBacklog = 1_000_000_000, MaxAttempts = 7, Timeout = TimeSpan.FromSeconds(90) };
+
+        await Store.SetQueuePolicyAsync(Queue(), policy, T0, default);
+        Assert.Equal(policy, await Store.GetQueuePolicyAsync(Queue(), default));
+        Assert.Null(await Store.GetQueuePolicyAsync(Queue("other.type"), default));
+
+        await Store.SetQueuePolicyAsync(Queue(), new QueuePolicy { RatePerSecond = 1 }, T0.AddMinutes(1), default);
+        Assert.Equal(new QueuePolicy { RatePerSecond = 1 }, await Store.GetQueuePolicyAsync(Queue(), default));
+    }
+
+    [Fact]
     public async Task Ping_answers_once_initialized() => await Store.PingAsync(default);
 
     [Fact]

@@ -16,6 +16,7 @@ internal enum LogEvents
     ReminderError = 1014,
     Draining = 1015,
     DrainIncomplete = 1016,
+    PolicyChanged = 1017,
     GroupCommitFailed = 1100,
     Replayed = 1200,
     QueuesWoken = 1300,

@@ -18,11 +18,8 @@ internal sealed class JobTypeRegistration
 
     public required JobHandlerInvoker Invoke { get; init; }
 
-    public required int MaxAttempts { get; init; }
-
-    public required int MaxConcurrency { get; init; }
-
-    public required TimeSpan Timeout { get; init; }
+    /// <summary>The type's defaults for its queues, every field set except the optional limits (rate, burst, backlog).</summary>
+    public required QueuePolicy Defaults { get; init; }
 
     public required RetryPolicy Retry { get; init; }
 

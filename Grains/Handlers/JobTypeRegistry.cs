@@ -26,15 +26,25 @@ internal sealed class JobTypeRegistry
             {
                 JobType = descriptor.JobType,
                 Invoke = descriptor.Invoke,
-                MaxAttempts = typeOptions.MaxAttempts ?? defaults.DefaultMaxAttempts,
-                MaxConcurrency = typeOptions.MaxConcurrency ?? defaults.DefaultMaxConcurrency,
-                Timeout = typeOptions.Timeout ?? defaults.DefaultTimeout,
+                Defaults = new QueuePolicy
+                {
+                    MaxAttempts = typeOptions.MaxAttempts ?? defaults.DefaultMaxAttempts,
+                    MaxConcurrency = typeOptions.MaxConcurrency ?? defaults.DefaultMaxConcurrency,
+                    Timeout = typeOptions.Timeout ?? defaults.DefaultTimeout,
+                    RatePerSecond = typeOptions.RatePerSecond,
+                    Burst = typeOptions.Burst,
+                    MaxBacklog = typeOptions.MaxBacklog,
+                },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],
             };
-            if (registration.MaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || registration.MaxConcurrency < 1 || registration.Timeout <= TimeSpan.Zero)
+            try
             {
-                throw new ArgumentException($"Job type '{descriptor.JobType}': MaxAttempts must be 1-100, MaxConcurrency and Timeout above zero.");
+                JobValidator.ValidatePolicy(registration.Defaults);
+            }
+            catch (JobValidationException ex)
+            {
+                throw new ArgumentException($"Job type '{descriptor.JobType}': {ex.Message}", ex);
             }
 
             registration.Retry.Validate();

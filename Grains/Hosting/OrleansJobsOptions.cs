@@ -74,6 +74,15 @@ public sealed class JobTypeOptions
     /// <summary>Retry backoff.</summary>
     public RetryPolicy? Retry { get; set; }
 
+    /// <summary>Most jobs a queue of this type starts per second; null for no limit. Queues may override it at run time.</summary>
+    public double? RatePerSecond { get; set; }
+
+    /// <summary>Jobs that may start back to back under <see cref="RatePerSecond"/>. <value>Defaults to the rate rounded up.</value></summary>
+    public int? Burst { get; set; }
+
+    /// <summary>Most jobs a queue of this type holds waiting; null for unbounded. Queues may override it at run time.</summary>
+    public long? MaxBacklog { get; set; }
+
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
     /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.

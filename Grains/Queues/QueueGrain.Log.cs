@@ -38,6 +38,9 @@ internal sealed partial class QueueGrain
     [LoggerMessage(EventId = (int)LogEvents.ReminderError, Level = LogLevel.Error, Message = "Queue {Tenant}/{JobType}: could not update its reminder")]
     private partial void LogReminderError(Exception exception, string tenant, string jobType);
 
+    [LoggerMessage(EventId = (int)LogEvents.PolicyChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} policy is now {Policy}")]
+    private partial void LogPolicyChanged(string tenant, string jobType, string policy);
+
     [LoggerMessage(EventId = (int)LogEvents.Draining, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} deactivating: waiting for {Running} running job(s)")]
     private partial void LogDraining(string tenant, string jobType, int running);
 

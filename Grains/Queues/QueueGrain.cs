@@ -48,6 +48,13 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     private QueueKey _queue;
     private JobTypeRegistration? _type;
+    private EffectiveQueuePolicy _policy = null!;
+    private TokenBucket? _bucket;
+    private IGrainTimer? _pumpTimer;
+    private readonly ThroughputMeter _finished;
+
+    /// <summary>Jobs waiting in the store (scheduled or enqueued), tracked only while the queue has a max backlog.</summary>
+    private long? _waiting;
     private bool _storeHasMore;
     private long _spills;
     private bool _refilling;
@@ -84,6 +91,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _logger = logger;
         _owner = silo.SiloAddress.ToString();
         _window = new ReadyWindow(_options.WindowSize);
+        _finished = new ThroughputMeter(time);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -98,6 +106,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _type = type;
+        _policy = EffectiveQueuePolicy.Resolve(type, await _store.GetQueuePolicyAsync(_queue, cancellationToken));
+        _bucket = _policy.CreateBucket(_time);
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
@@ -108,6 +118,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _storeHasMore = true;
+        _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, cancellationToken);
         _nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
         ArmDueTimer();
         await RefillAsync();
@@ -165,12 +176,13 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 options.Priority,
                 now,
                 runAt > now ? runAt : now,
-                options.MaxAttempts ?? type.MaxAttempts,
-                options.Timeout ?? type.Timeout,
+                options.MaxAttempts ?? _policy.MaxAttempts,
+                options.Timeout ?? _policy.Timeout,
                 options.IdempotencyKey,
                 options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention);
         }
 
+        ReserveBacklog(rows.Length);
         InsertOutcome[] outcomes;
         try
         {
@@ -178,6 +190,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         catch (Exception ex)
         {
+            _waiting -= rows.Length;
             // Not committed, so not acknowledged. The store's own exception type may not even
             // deserialize on the caller's side; say plainly what happened.
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "insert jobs");
@@ -191,6 +204,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             ids[i] = outcomes[i].Id;
             if (!outcomes[i].Created)
             {
+                _waiting--;
                 continue;
             }
 
@@ -216,6 +230,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var cancelled = await _store.CancelAsync(_queue.Tenant, id, _time.GetUtcNow(), CancellationToken.None);
         if (cancelled)
         {
+            _waiting--;
             _window.Remove(id);
             LogCancelled(id, _queue.Tenant, _queue.JobType);
         }
@@ -225,9 +240,51 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     public async Task WakeAsync()
     {
+        if (_type is not null && _policy.MaxBacklog is not null)
+        {
+            // A replay or a dead silo's hand-over may have changed the backlog behind our back.
+            _waiting = await _store.CountWaitingAsync(_queue, CancellationToken.None);
+        }
+
         MarkStoreHasMore();
         await CheckDueAsync();
         await UpdateBusyAsync();
+    }
+
+    public Task<QueuePolicy> GetPolicyAsync() =>
+        Task.FromResult((_type is null ? throw new UnknownJobTypeException(_queue.JobType) : _policy).ToQueuePolicy());
+
+    public async Task<QueuePolicy> SetPolicyAsync(QueuePolicy policyOverride)
+    {
+        var type = _type ?? throw new UnknownJobTypeException(_queue.JobType);
+        JobValidator.ValidatePolicy(policyOverride);
+        await _store.SetQueuePolicyAsync(_queue, policyOverride, _time.GetUtcNow(), CancellationToken.None);
+        _policy = EffectiveQueuePolicy.Resolve(type, policyOverride);
+        _bucket = _policy.CreateBucket(_time);
+        _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, CancellationToken.None);
+        LogPolicyChanged(_queue.Tenant, _queue.JobType, QueuePolicyJson.Write(_policy.ToQueuePolicy()));
+        Pump();
+        return _policy.ToQueuePolicy();
+    }
+
+    /// <summary>Refuses the enqueue when it would take the backlog past its limit; otherwise holds room for it.</summary>
+    private void ReserveBacklog(int count)
+    {
+        if (_policy.MaxBacklog is not { } max || _waiting is not { } waiting)
+        {
+            return;
+        }
+
+        if (waiting + count > max)
+        {
+            // Time to drain the excess at the pace the queue has finished jobs lately.
+            var excess = waiting + count - max;
+            var pace = _finished.PerSecond();
+            var retryAfter = pace > 0 ? TimeSpan.FromSeconds(Math.Clamp(excess / pace, 1, 3600)) : TimeSpan.FromSeconds(5);
+            throw new QueueFullException(_queue.ToString(), max, TimeSpan.FromSeconds(Math.Ceiling(retryAfter.TotalSeconds)));
+        }
+
+        _waiting = waiting + count;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -245,8 +302,17 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        var free = type.MaxConcurrency - _running.Count;
-        if (free > 0 && _window.Count > 0)
+        var free = Math.Min(_policy.MaxConcurrency - _running.Count, _window.Count);
+        if (free > 0 && _bucket is { } bucket)
+        {
+            free = bucket.TakeUpTo(free);
+            if (free == 0)
+            {
+                ArmPumpTimer(bucket.TimeUntilNextToken());
+            }
+        }
+
+        if (free > 0)
         {
             var now = _time.GetUtcNow();
             var margin = _options.AbandonGrace + ReminderPeriod;
@@ -293,6 +359,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         {
             if (leased[i] is { } job)
             {
+                _waiting--;
                 _ = RunAsync(type, job);
             }
             else
@@ -387,6 +454,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
+        _finished.Record();
         _metrics.Succeeded(_queue, result.Duration);
         LogSucceeded(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, result.Duration.TotalMilliseconds);
     }
@@ -402,6 +470,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         {
             if (await _writes.DeadLetterAsync(new DeadLetter(job.Id, job.Lease, attemptError)))
             {
+                _finished.Record();
                 _metrics.DeadLettered(_queue);
                 LogDeadLettered(error, job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, retryable);
             }
@@ -415,6 +484,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         if (await _writes.RetryAsync(new Retry(job.Id, job.Lease, decision.RetryAt, attemptError)))
         {
+            _waiting++;
             _metrics.Retried(_queue);
             NoteScheduled(decision.RetryAt);
             LogRetrying(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, decision.RetryAt, error.GetType().Name, error.Message);
@@ -518,6 +588,23 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
     }
 
+    /// <summary>Pumps again once the rate limit has a token; one timer per queue, re-armed as needed.</summary>
+    private void ArmPumpTimer(TimeSpan delay)
+    {
+        if (_pumpTimer is null)
+        {
+            _pumpTimer = this.RegisterGrainTimer(static (grain, _) =>
+            {
+                grain.Pump();
+                return Task.CompletedTask;
+            }, this, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+        }
+        else
+        {
+            _pumpTimer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
     /// <summary>Moves jobs whose time has come from scheduled to enqueued, then finds the next due time.</summary>
     private async Task CheckDueAsync()
     {
@@ -613,6 +700,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), CancellationToken.None);
             if (requeued > 0)
             {
+                _waiting += requeued;
                 LogLeasesExpired(_queue.Tenant, _queue.JobType, requeued);
                 MarkStoreHasMore();
             }

@@ -54,6 +54,15 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>How many of the queue's jobs wait (scheduled or enqueued). O(waiting) on the partial indexes: for activation, not per job.</summary>
+    Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken);
+
+    /// <summary>The queue's policy override, or null when it has none.</summary>
+    Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken);
+
+    /// <summary>Stores the queue's policy override, replacing any earlier one.</summary>
+    Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Counts of the queue's jobs by state.</summary>
     Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
 

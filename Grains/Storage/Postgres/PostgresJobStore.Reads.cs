@@ -112,6 +112,25 @@ internal sealed partial class PostgresJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
     }
 
+    public async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("""
+            SELECT (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0)
+                 + (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
+            """);
+        command.Parameters.AddWithValue("tenant", queue.Tenant);
+        command.Parameters.AddWithValue("type", queue.JobType);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("SELECT policy::text FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");
+        command.Parameters.AddWithValue("tenant", queue.Tenant);
+        command.Parameters.AddWithValue("type", queue.JobType);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? QueuePolicyJson.Read(json) : null;
+    }
+
     public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         // One sub-query per state so each uses its partial index; succeeded has none and scans the

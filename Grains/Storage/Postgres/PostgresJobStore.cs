@@ -317,6 +317,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
             cancellationToken, ("id", id.Value), ("tenant", tenant), ("now", Utc(now))) == 1;
 
+    public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            """
+            INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy::jsonb, @now)
+            ON CONFLICT (tenant, job_type) DO UPDATE SET policy = EXCLUDED.policy, updated_at = EXCLUDED.updated_at;
+            """,
+            cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("policy", QueuePolicyJson.Write(policy)), ("now", Utc(now)));
+
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand();

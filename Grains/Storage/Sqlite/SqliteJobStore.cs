@@ -242,6 +242,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
             cancellationToken, ("@id", id.ToBytes()), ("@tenant", tenant), ("@now", Ms(now))) == 1;
 
+    public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await WriteOneAsync("""
+            INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy, @now)
+            ON CONFLICT (tenant, job_type) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
+            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@policy", QueuePolicyJson.Write(policy)), ("@now", Ms(now)));
+
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);

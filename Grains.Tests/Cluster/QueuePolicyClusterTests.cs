@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Xunit.Abstractions;
+
+namespace OrleansJobs.Tests.Cluster;
+
+[Collection(ClusterCollection.Name)]
+public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputHelper output)
+{
+    private readonly string _tenant = "p" + Guid.NewGuid().ToString("N")[..12];
+    private JobProbe Probe => fixture.Probe;
+    private IJobClient Jobs => fixture.Jobs;
+
+    private static JobRequest[] Requests(string tenant, string type, int count, string json = "{}") =>
+        Enumerable.Range(0, count).Select(_ => new JobRequest(tenant, type, Encoding.UTF8.GetBytes(json))).ToArray();
+
+    [Fact]
+    public async Task A_rate_limited_queue_starts_rate_times_duration_plus_its_burst()
+    {
+        const double rate = 20;
+        const int burst = 1;
+        var window = TimeSpan.FromSeconds(2);
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { RatePerSecond = rate, Burst = burst });
+
+        var ids = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Noop, 60));
+        await Probe.WaitForAsync(() => ids.All(id => Probe.Successes(id) == 1), "all 60 jobs to run", TimeSpan.FromSeconds(30));
+
+        var starts = ids.Select(id => Probe.Starts(id)[0].At).Order().ToList();
+        var inWindow = starts.Count(at => at < starts[0] + window);
+        var expected = (int)(rate * window.TotalSeconds) + burst;
+        output.WriteLine($"Rate {rate}/s, burst {burst}: {inWindow} of 60 jobs started in the first {window.TotalSeconds} s (expected {expected} ± 2); all 60 took {(starts[^1] - starts[0]).TotalSeconds:F2} s.");
+        Assert.InRange(inWindow, expected - 2, expected + 2);
+    }
+
+    [Fact]
+    public async Task A_policy_set_at_run_time_applies_at_once_is_stored_and_can_be_reset()
+    {
+        var defaults = await Jobs.GetQueuePolicyAsync(_tenant, ClusterFixture.Slow);
+        Assert.Equal(ClusterFixture.SlowConcurrency, defaults.MaxConcurrency);
+        Assert.Null(defaults.RatePerSecond);
+
+        var effective = await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Slow, new QueuePolicy { MaxConcurrency = 2, MaxAttempts = 9 });
+        Assert.Equal((2, 9, ClusterFixture.SlowConcurrency), (effective.MaxConcurrency!.Value, effective.MaxAttempts!.Value, defaults.MaxConcurrency!.Value));
+        Assert.Equal(new QueuePolicy { MaxConcurrency = 2, MaxAttempts = 9 }, await fixture.Store.GetQueuePolicyAsync(new QueueKey(_tenant, ClusterFixture.Slow), default));
+
+        var ids = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Slow, 12, "{\"delayMs\":40}"));
+        await Probe.WaitForAsync(() => ids.All(id => Probe.Successes(id) == 1), "all slow jobs to finish");
+        Assert.Equal(2, Probe.MaxInFlight($"{_tenant}/{ClusterFixture.Slow}"));
+        Assert.Equal(9, (await Jobs.GetStatusAsync(_tenant, ids[0]))!.MaxAttempts);
+
+        Assert.Equal(defaults, await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Slow, new QueuePolicy()));
+    }
+
+    [Fact]
+    public async Task Bad_policies_and_unknown_types_are_refused()
+    {
+        var bad = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { RatePerSecond = -5 }));
+        Assert.Equal("policy.ratePerSecond", bad.Field);
+        await Assert.ThrowsAsync<UnknownJobTypeException>(() => Jobs.SetQueuePolicyAsync(_tenant, "no.such-type", new QueuePolicy { MaxConcurrency = 1 }));
+        Assert.Null(await fixture.Store.GetQueuePolicyAsync(new QueueKey(_tenant, ClusterFixture.Noop), default));
+    }
+
+    [Fact]
+    public async Task Past_its_max_backlog_a_queue_refuses_with_a_retry_hint_and_loses_nothing_it_accepted()
+    {
+        const int maxBacklog = 50;
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Slow, new QueuePolicy { MaxBacklog = maxBacklog, MaxConcurrency = 2 });
+        var queue = new QueueKey(_tenant, ClusterFixture.Slow);
+
+        // A bulk enqueue that does not fit is refused whole.
+        var whole = await Assert.ThrowsAsync<QueueFullException>(() => Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Slow, maxBacklog + 1)));
+        Assert.Equal((queue.ToString(), maxBacklog), (whole.Queue, (int)whole.MaxBacklog));
+        Assert.Equal(0, await fixture.Store.CountWaitingAsync(queue, default));
+
+        // A producer pushes 10× the limit, one job at a time, 8 at once.
+        var accepted = new ConcurrentBag<JobId>();
+        var refused = new ConcurrentBag<QueueFullException>();
+        var peakWaiting = 0L;
+        await Parallel.ForEachAsync(Enumerable.Range(0, maxBacklog * 10), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
+        {
+            try
+            {
+                accepted.Add(await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(DelayMs: 20)));
+            }
+            catch (QueueFullException full)
+            {
+                refused.Add(full);
+            }
+        });
+        peakWaiting = await fixture.Store.CountWaitingAsync(queue, default);
+
+        await Probe.WaitForAsync(() => accepted.All(id => Probe.Successes(id) == 1), "every accepted job to run", TimeSpan.FromSeconds(60));
+        output.WriteLine($"Max backlog {maxBacklog}: {accepted.Count} of {maxBacklog * 10} enqueues accepted, {refused.Count} refused (retry-after {refused.Min(r => r.RetryAfter).TotalSeconds}–{refused.Max(r => r.RetryAfter).TotalSeconds} s); waiting after the push: {peakWaiting}; every accepted job ran.");
+        Assert.NotEmpty(refused);
+        Assert.Equal(maxBacklog * 10, accepted.Count + refused.Count);
+        Assert.All(refused, r => Assert.InRange(r.RetryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)));
+        Assert.InRange(peakWaiting, 0, maxBacklog);
+        Assert.Equal(0, await fixture.Store.CountWaitingAsync(queue, default));
+    }
+}

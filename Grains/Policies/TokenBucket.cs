@@ -1,0 +1,58 @@
+namespace OrleansJobs.Policies;
+
+/// <summary>
+/// A token bucket: holds up to <see cref="Burst"/> tokens, refilled continuously at
+/// <see cref="RatePerSecond"/>; each job started takes one. It starts full. Time comes from the
+/// injected <see cref="TimeProvider"/>, so tests drive it with a fake clock. Not thread-safe: one
+/// queue grain owns each bucket.
+/// </summary>
+public sealed class TokenBucket
+{
+    private readonly TimeProvider _time;
+    private double _tokens;
+    private long _refilledAt;
+
+    /// <summary>Creates a full bucket.</summary>
+    public TokenBucket(double ratePerSecond, int burst, TimeProvider time)
+    {
+        if (!(ratePerSecond > 0) || double.IsInfinity(ratePerSecond) || burst < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ratePerSecond), $"A token bucket needs a rate above zero and a burst of at least 1 (got {ratePerSecond}/s, burst {burst}).");
+        }
+
+        RatePerSecond = ratePerSecond;
+        Burst = burst;
+        _time = time;
+        _tokens = burst;
+        _refilledAt = time.GetTimestamp();
+    }
+
+    /// <summary>Tokens added per second.</summary>
+    public double RatePerSecond { get; }
+
+    /// <summary>Most tokens held at once: how many jobs may start back to back after a quiet spell.</summary>
+    public int Burst { get; }
+
+    /// <summary>Takes as many whole tokens as are available, up to <paramref name="wanted"/>; returns how many.</summary>
+    public int TakeUpTo(int wanted)
+    {
+        Refill();
+        var taken = (int)Math.Min(wanted, Math.Floor(_tokens));
+        _tokens -= taken;
+        return taken;
+    }
+
+    /// <summary>How long until one whole token is available (zero if one is).</summary>
+    public TimeSpan TimeUntilNextToken()
+    {
+        Refill();
+        return _tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / RatePerSecond);
+    }
+
+    private void Refill()
+    {
+        var now = _time.GetTimestamp();
+        _tokens = Math.Min(Burst, _tokens + (_time.GetElapsedTime(_refilledAt, now).TotalSeconds * RatePerSecond));
+        _refilledAt = now;
+    }
+}
