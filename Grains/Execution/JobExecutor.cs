@@ -11,17 +11,22 @@ internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration
 
 /// <summary>
 /// Runs handlers on the thread pool, never on a grain's scheduler, at most
-/// <see cref="OrleansJobsOptions.MaxConcurrentJobsPerSilo"/> at once on this silo. A handler's
-/// token fires at the job's timeout; one that ignores it is abandoned after the grace period.
+/// <see cref="OrleansJobsOptions.MaxConcurrentJobsPerSilo"/> at once on this silo. When every slot
+/// is busy, waiting attempts get slots by deficit round robin across their queues, weighted by
+/// tenant (<see cref="OrleansJobsOptions.TenantWeights"/>), so one flooded queue cannot take the
+/// silo from the others. A handler's token fires at the job's timeout; one that ignores it is
+/// abandoned after the grace period.
 /// </summary>
 internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJobsOptions> options, TimeProvider time)
 {
     private readonly OrleansJobsOptions _options = options.Value;
-    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentJobsPerSilo);
+    private readonly Lock _lock = new();
+    private readonly FairScheduler<QueueKey, TaskCompletionSource> _waiting = new();
+    private int _running;
 
     public async Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type)
     {
-        await _slots.WaitAsync().ConfigureAwait(false);
+        await AcquireSlotAsync(job.Queue).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -48,7 +53,38 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
         }
         finally
         {
-            _slots.Release();
+            ReleaseSlot();
         }
+    }
+
+    private Task AcquireSlotAsync(QueueKey queue)
+    {
+        lock (_lock)
+        {
+            if (_running < _options.MaxConcurrentJobsPerSilo && _waiting.Count == 0)
+            {
+                _running++;
+                return Task.CompletedTask;
+            }
+
+            var slot = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting.Enqueue(queue, _options.TenantWeights.TryGetValue(queue.Tenant, out var weight) ? weight : 1, slot);
+            return slot.Task;
+        }
+    }
+
+    /// <summary>Hands the freed slot straight to the next waiting attempt in fair order, if any.</summary>
+    private void ReleaseSlot()
+    {
+        TaskCompletionSource? next;
+        lock (_lock)
+        {
+            if (!_waiting.TryDequeue(out next))
+            {
+                _running--;
+            }
+        }
+
+        next?.TrySetResult();
     }
 }

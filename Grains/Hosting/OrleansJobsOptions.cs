@@ -23,6 +23,12 @@ public sealed class OrleansJobsOptions
     /// <summary>Handlers the silo runs at once across all queues. <value>Defaults to 256.</value></summary>
     public int MaxConcurrentJobsPerSilo { get; set; } = 256;
 
+    /// <summary>
+    /// Each tenant's share of the silo's handler slots when they are all busy: a tenant of weight 3 gets
+    /// three turns for every one of a tenant of weight 1, per active queue. <value>Defaults to 1 for every tenant.</value>
+    /// </summary>
+    public IDictionary<string, double> TenantWeights { get; set; } = new Dictionary<string, double>();
+
     /// <summary>Due jobs a queue keeps in memory; more are paged from the store as it drains. <value>Defaults to 512.</value></summary>
     public int WindowSize { get; set; } = 512;
 

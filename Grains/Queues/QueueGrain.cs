@@ -58,6 +58,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private bool _storeHasMore;
     private long _spills;
     private bool _refilling;
+
+    /// <summary>Leases requested but not yet committed: their rows still read as enqueued in the store.</summary>
+    private int _leasing;
+
+    /// <summary>The last full page brought nothing new (only rows being leased): wait for a lease to commit before reading again.</summary>
+    private bool _refillStalled;
     private DateTimeOffset? _nextDue;
     private DateTimeOffset? _notedDuringDueCheck;
     private bool _dueCheckRunning;
@@ -324,11 +330,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             }
 
             _busy += batch.Count;
+            _leasing += batch.Count;
 
             _ = LeaseAndRunAsync(type, batch);
         }
 
-        if (_storeHasMore && !_refilling && _window.Count <= _window.Capacity / 2)
+        if (_storeHasMore && !_refilling && !_refillStalled && _window.Count <= _window.Capacity / 2)
         {
             _ = RefillAsync();
         }
@@ -343,6 +350,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         catch (Exception ex)
         {
+            _leasing -= batch.Count;
             // Nothing was written: the jobs are still enqueued in the store and are paged in again.
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "lease");
             foreach (var request in batch)
@@ -355,6 +363,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
+        _leasing -= batch.Count;
+        _refillStalled = false;
         for (var i = 0; i < leased.Length; i++)
         {
             if (leased[i] is { } job)
@@ -507,6 +517,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private void MarkStoreHasMore()
     {
         _storeHasMore = true;
+        _refillStalled = false;
         _spills++;
     }
 
@@ -524,8 +535,15 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _refilling = true;
         try
         {
+            // Run as its own turn: a store that answers synchronously must not make Pump and
+            // RefillAsync recurse into each other.
+            await Task.Yield();
             var spillsBefore = _spills;
-            var page = await _store.ReadReadyAsync(_queue, _window.Capacity, CancellationToken.None);
+            var inWindowBefore = _window.Count;
+
+            // Rows whose lease is still being written read as enqueued; read past them.
+            var limit = _window.Capacity + _leasing;
+            var page = await _store.ReadReadyAsync(_queue, limit, CancellationToken.None);
             var spilled = false;
             foreach (var job in page)
             {
@@ -535,7 +553,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 }
             }
 
-            _storeHasMore = spilled || page.Count == _window.Capacity || _spills != spillsBefore;
+            var full = page.Count == limit;
+            _storeHasMore = spilled || full || _spills != spillsBefore;
+            _refillStalled = full && !spilled && _window.Count == inWindowBefore && _spills == spillsBefore;
         }
         catch (Exception ex)
         {
