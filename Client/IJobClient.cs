@@ -19,7 +19,11 @@ public interface IJobClient
     /// <summary>The job's status, or null when the tenant has no such job.</summary>
     Task<JobInfo?> GetStatusAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
 
-    /// <summary>Cancels a job that has not started; false when it is running, finished or unknown.</summary>
+    /// <summary>
+    /// Cancels a job. A waiting job is cancelled at once; a running one has its handler's token fired
+    /// and ends cancelled when the handler stops (or is abandoned after the grace period). False when
+    /// the job already finished or is unknown.
+    /// </summary>
     Task<bool> CancelAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
 
     /// <summary>Lists the tenant's dead-lettered jobs, newest first, <paramref name="pageSize"/> at a time (at most 1000).</summary>

@@ -11,7 +11,7 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task<JobId[]> EnqueueAsync(JobSubmission[] jobs);
 
-    /// <summary>Cancels a job that has not started. False when it is running, finished or unknown.</summary>
+    /// <summary>Cancels a waiting job, or fires a running attempt's cancellation token. False when finished or unknown.</summary>
     [Alias("Cancel")]
     Task<bool> CancelAsync(JobId id);
 
@@ -36,7 +36,7 @@ public interface IJobAdminGrain : IGrainWithIntegerKey
     [Alias("GetJob")]
     Task<JobInfo?> GetJobAsync(string tenant, JobId id);
 
-    /// <summary>Cancels the tenant's job if it has not started.</summary>
+    /// <summary>Cancels the tenant's job, waiting or running.</summary>
     [Alias("Cancel")]
     Task<bool> CancelAsync(string tenant, JobId id);
 

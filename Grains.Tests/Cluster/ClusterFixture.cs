@@ -12,6 +12,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string Flaky = "test.flaky";
     public const string Slow = "test.slow";
     public const string Stubborn = "test.stubborn";
+    public const string StubbornLong = "test.stubborn-long";
     public const int SlowConcurrency = 4;
 
     /// <summary>Flaky jobs' backoff: nominal 100 ms, 400 ms, 1.6 s; each actual delay lies in [nominal/2, nominal].</summary>
@@ -55,7 +56,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 {
                     t.MaxAttempts = 1;
                     t.Timeout = TimeSpan.FromMilliseconds(200);
-                });
+                })
+                .AddJobHandler<ProbePayload, StubbornHandler>(StubbornLong, t => t.Timeout = TimeSpan.FromMinutes(1));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -231,6 +231,34 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_running_job_can_be_cancelled_and_its_handler_sees_the_token()
+    {
+        var id = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(DelayMs: 30_000));
+        await Probe.WaitForAsync(() => Probe.Starts(id).Count == 1, "the job to start");
+
+        Assert.True(await Jobs.CancelAsync(_tenant, id));
+        var info = await WaitForStateAsync(id, JobState.Cancelled, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, Probe.Successes(id));
+        Assert.Single(Probe.Starts(id));
+        Assert.Equal("Cancelled; the handler stopped.", info.LastError);
+        Assert.False(await Jobs.CancelAsync(_tenant, id));
+    }
+
+    [Fact]
+    public async Task A_running_handler_that_ignores_cancellation_is_abandoned_and_the_job_cancelled()
+    {
+        var id = await Jobs.EnqueueAsync(_tenant, ClusterFixture.StubbornLong, new ProbePayload(DelayMs: 30_000));
+        await Probe.WaitForAsync(() => Probe.Starts(id).Count == 1, "the job to start");
+
+        Assert.True(await Jobs.CancelAsync(_tenant, id));
+        var info = await WaitForStateAsync(id, JobState.Cancelled, TimeSpan.FromSeconds(10));
+
+        Assert.Contains("abandoned", info.LastError);
+        Assert.Equal(1, info.Attempt);
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_with_the_field_named_and_leaves_no_trace()
     {
         var unknown = await Assert.ThrowsAsync<UnknownJobTypeException>(() => Jobs.EnqueueAsync(_tenant, "no.such-type", new { }));

@@ -379,6 +379,27 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_running_job_cancelled_under_its_lease_ends_cancelled_with_the_reason_kept()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var leased = (await LeaseAsync(job.Id))!;
+        var reason = new AttemptError(1, T0.AddSeconds(3), "silo-a", "OrleansJobs.JobCancelledException", "Cancelled; the handler stopped.", null);
+
+        var stale = new JobWriteBatch();
+        stale.Cancellations.Add(new CancelledRun(job.Id, leased.Lease - 1, reason));
+        Assert.False((await Store.WriteAsync(stale, default)).Cancellations[0]);
+
+        var batch = new JobWriteBatch();
+        batch.Cancellations.Add(new CancelledRun(job.Id, leased.Lease, reason));
+        Assert.True((await Store.WriteAsync(batch, default)).Cancellations[0]);
+
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Cancelled, T0.AddSeconds(3), "Cancelled; the handler stopped."), (info!.State, info.FinishedAt!.Value, info.LastError));
+        Assert.False(await CompleteAsync(job.Id, leased.Lease));
+    }
+
+    [Fact]
     public async Task Jobs_are_invisible_to_other_tenants()
     {
         var job = NewJob();

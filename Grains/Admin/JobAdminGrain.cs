@@ -14,9 +14,9 @@ internal sealed partial class JobAdminGrain(IJobStore store, TimeProvider time, 
 
     public async Task<bool> CancelAsync(string tenant, JobId id)
     {
-        // The queue grain cancels, so its in-memory window forgets the job too.
+        // The queue grain cancels: it stops a running attempt, and its in-memory window forgets a waiting job.
         var job = await store.GetJobAsync(tenant, id, CancellationToken.None);
-        return job is { State: JobState.Scheduled or JobState.Enqueued }
+        return job is { State: JobState.Scheduled or JobState.Enqueued or JobState.Active }
             && await GrainFactory.GetGrain<IQueueGrain>(new QueueKey(tenant, job.JobType).ToString()).CancelAsync(id);
     }
 

@@ -17,6 +17,7 @@ internal enum LogEvents
     Draining = 1015,
     DrainIncomplete = 1016,
     PolicyChanged = 1017,
+    CancelRequested = 1018,
     GroupCommitFailed = 1100,
     Replayed = 1200,
     QueuesWoken = 1300,

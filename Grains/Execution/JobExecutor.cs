@@ -24,23 +24,37 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
     private readonly FairScheduler<QueueKey, TaskCompletionSource> _waiting = new();
     private int _running;
 
-    public async Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type)
+    /// <summary>
+    /// Runs one attempt. The handler's token fires at the job's timeout or when <paramref name="cancel"/>
+    /// fires; a handler still running <see cref="OrleansJobsOptions.AbandonGrace"/> after that is abandoned.
+    /// </summary>
+    public async Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type, CancellationToken cancel)
     {
         await AcquireSlotAsync(job.Queue).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         try
         {
             using var timeout = new CancellationTokenSource(job.Timeout, time);
-            var context = new JobContext(job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, job.MaxAttempts, job.CreatedAt, timeout.Token);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancel);
+            using var abandon = new CancellationTokenSource(job.Timeout + _options.AbandonGrace, time);
+            await using var onCancel = cancel.Register(() => abandon.CancelAfter(_options.AbandonGrace));
+            var context = new JobContext(job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, job.MaxAttempts, job.CreatedAt, stop.Token);
             var run = Task.Run(() => type.Invoke(services, job.Payload, context, _options.JsonSerializerOptions));
             try
             {
-                await run.WaitAsync(job.Timeout + _options.AbandonGrace, time).ConfigureAwait(false);
+                await run.WaitAsync(abandon.Token).ConfigureAwait(false);
                 return new JobRunResult(null, Stopwatch.GetElapsedTime(started));
             }
-            catch (TimeoutException) when (!run.IsCompleted)
+            catch (OperationCanceledException) when (!run.IsCompleted)
             {
-                return new JobRunResult(new JobTimeoutException($"Abandoned: the handler ran {job.Timeout} and ignored cancellation for {_options.AbandonGrace} more."), Stopwatch.GetElapsedTime(started));
+                Exception abandoned = cancel.IsCancellationRequested
+                    ? new JobCancelledException($"Cancelled; the handler ignored the request and was abandoned after {_options.AbandonGrace}.")
+                    : new JobTimeoutException($"Abandoned: the handler ran {job.Timeout} and ignored cancellation for {_options.AbandonGrace} more.");
+                return new JobRunResult(abandoned, Stopwatch.GetElapsedTime(started));
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return new JobRunResult(new JobCancelledException("Cancelled; the handler stopped."), Stopwatch.GetElapsedTime(started));
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {

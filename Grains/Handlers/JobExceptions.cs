@@ -22,3 +22,6 @@ public sealed class JobTimeoutException(string message) : TimeoutException(messa
 /// </summary>
 public sealed class JobAttemptsLostException(int lost)
     : Exception($"{lost} attempt(s) started but never reported back (silo crash or lost lease); not retrying.");
+
+/// <summary>A person cancelled the job while it ran: its handler stopped, or was abandoned for ignoring the request.</summary>
+public sealed class JobCancelledException(string message) : OperationCanceledException(message);

@@ -43,6 +43,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>Jobs whose attempt is being leased or run: the concurrency budget counts these.</summary>
     private readonly HashSet<JobId> _running = [];
 
+    /// <summary>How to stop each attempt that is running now, for a person's cancel.</summary>
+    private readonly Dictionary<JobId, CancellationTokenSource> _cancellers = [];
+
     /// <summary>Attempts from lease request until their outcome is stored: a stopping queue waits for these.</summary>
     private int _busy;
 
@@ -233,6 +236,14 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     public async Task<bool> CancelAsync(JobId id)
     {
+        if (_cancellers.TryGetValue(id, out var running))
+        {
+            // The handler's token fires; the job ends cancelled once it stops or is abandoned.
+            LogCancelRequested(id, _queue.Tenant, _queue.JobType);
+            await running.CancelAsync();
+            return true;
+        }
+
         var cancelled = await _store.CancelAsync(_queue.Tenant, id, _time.GetUtcNow(), CancellationToken.None);
         if (cancelled)
         {
@@ -398,7 +409,18 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
             _metrics.Started(_queue, _time.GetUtcNow() - job.CreatedAt);
             LogStarting(job.Id, _queue.Tenant, _queue.JobType, job.Attempt);
-            var result = await _executor.RunAsync(job, type);
+            using var canceller = new CancellationTokenSource();
+            _cancellers[job.Id] = canceller;
+            JobRunResult result;
+            try
+            {
+                result = await _executor.RunAsync(job, type, canceller.Token);
+            }
+            finally
+            {
+                _cancellers.Remove(job.Id);
+            }
+
             _running.Remove(job.Id);
             Pump();
             await RecordOutcomeAsync(type, job, result);
@@ -439,6 +461,10 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 {
                     await RecordSuccessAsync(job, result);
                 }
+                else if (result.Error is JobCancelledException cancelled)
+                {
+                    await RecordCancelledAsync(job, cancelled);
+                }
                 else
                 {
                     await RecordFailureAsync(type, job, result, type.IsRetryable(result.Error));
@@ -452,6 +478,21 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 await Task.Delay(delay, _time);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxOutcomeRetryDelay.Ticks));
             }
+        }
+    }
+
+    private async Task RecordCancelledAsync(LeasedJob job, JobCancelledException reason)
+    {
+        var now = _time.GetUtcNow();
+        var entry = new AttemptError(job.Attempt, now, _owner, typeof(JobCancelledException).FullName!, reason.Message, null);
+        if (await _writes.CancelRunningAsync(new CancelledRun(job.Id, job.Lease, entry)))
+        {
+            _finished.Record();
+            LogCancelled(job.Id, _queue.Tenant, _queue.JobType);
+        }
+        else
+        {
+            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
         }
     }
 

@@ -52,6 +52,9 @@ public sealed record Retry(JobId Id, long Lease, DateTimeOffset RunAt, AttemptEr
 /// <summary>The attempt under <see cref="Lease"/> failed for the last time: dead-letter the job.</summary>
 public sealed record DeadLetter(JobId Id, long Lease, AttemptError Error);
 
+/// <summary>The attempt under <see cref="Lease"/> stopped because a person cancelled the job: it ends cancelled.</summary>
+public sealed record CancelledRun(JobId Id, long Lease, AttemptError Reason);
+
 /// <summary>One attempt's failure, kept for the dead-letter queue.</summary>
 public sealed record AttemptError(int Attempt, DateTimeOffset FailedAt, string Silo, string ErrorType, string Message, string? StackTrace);
 
@@ -68,8 +71,10 @@ public sealed class JobWriteBatch
 
     public List<DeadLetter> DeadLetters { get; } = [];
 
+    public List<CancelledRun> Cancellations { get; } = [];
+
     /// <summary>Rows the batch touches.</summary>
-    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count;
+    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count + Cancellations.Count;
 }
 
 /// <summary>The results of a <see cref="JobWriteBatch"/>, index for index.</summary>
@@ -88,6 +93,9 @@ public sealed class JobWriteResult
 
     /// <inheritdoc cref="Completions"/>
     public required bool[] DeadLetters { get; init; }
+
+    /// <inheritdoc cref="Completions"/>
+    public required bool[] Cancellations { get; init; }
 }
 
 /// <summary>A replayed job and the queue it went back to.</summary>

@@ -36,6 +36,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     public Task<bool> RetryAsync(Retry retry) => Enqueue<bool>(b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
 
+    public Task<bool> CancelRunningAsync(CancelledRun cancelled) => Enqueue<bool>(b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
+
     public Task<bool> DeadLetterAsync(DeadLetter deadLetter) => Enqueue<bool>(b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
 
     private Task<T> Enqueue<T>(Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
@@ -93,9 +95,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private partial void LogFlushFailed(Exception exception, int rows);
 
     /// <summary>Where a caller's rows start in each list of the batch.</summary>
-    private readonly record struct Offsets(int Inserts, int Leases, int Completions, int Retries, int DeadLetters)
+    private readonly record struct Offsets(int Inserts, int Leases, int Completions, int Retries, int DeadLetters, int Cancellations)
     {
-        public static Offsets Of(JobWriteBatch b) => new(b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count);
+        public static Offsets Of(JobWriteBatch b) => new(b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count, b.Cancellations.Count);
     }
 
     private abstract class PendingWrite

@@ -49,6 +49,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             Completions = await CompleteAsync(connection, batch.Completions, cancellationToken),
             Retries = await FailAsync(connection, batch.Retries.Select(r => new Failure(r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList(), cancellationToken),
             DeadLetters = await FailAsync(connection, batch.DeadLetters.Select(d => new Failure(d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList(), cancellationToken),
+            Cancellations = await FailAsync(connection, batch.Cancellations.Select(c => new Failure(c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)).ToList(), cancellationToken),
         };
         await tx.CommitAsync(cancellationToken);
         return result;
@@ -249,7 +250,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             return [];
         }
 
-        // A retry moves run_at to the next attempt's time; a dead letter records when it died.
+        // A retry moves run_at to the next attempt's time; a dead letter or a cancellation records when it ended.
         // The error row is written only where the guarded update took effect.
         await using var command = new NpgsqlCommand(
             """
@@ -259,7 +260,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             changed AS (
                 UPDATE jobs AS j SET state = r.next_state, last_error = r.message, lease_expires_at = NULL,
                     run_at = CASE WHEN r.next_state = 0 THEN r.at ELSE j.run_at END,
-                    finished_at = CASE WHEN r.next_state = 5 THEN r.at ELSE j.finished_at END
+                    finished_at = CASE WHEN r.next_state IN (4, 5) THEN r.at ELSE j.finished_at END
                 FROM r WHERE j.id = r.id AND j.lease = r.lease AND j.state = 2
                 RETURNING j.id, j.lease)
             INSERT INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)

@@ -74,6 +74,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 Completions = Complete(writer, batch.Completions),
                 Retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList()),
                 DeadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList()),
+                Cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)).ToList()),
             };
             tx.Commit();
             return result;
@@ -198,11 +199,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             return done;
         }
 
-        // A retry moves run_at to the next attempt's time; a dead letter records when it died.
+        // A retry moves run_at to the next attempt's time; a dead letter or a cancellation records when it ended.
         using var update = Command(db, """
             UPDATE jobs SET state = @state, last_error = @message, lease_expires_at = NULL,
                 run_at = CASE WHEN @state = 0 THEN @at ELSE run_at END,
-                finished_at = CASE WHEN @state = 5 THEN @at ELSE finished_at END
+                finished_at = CASE WHEN @state IN (4, 5) THEN @at ELSE finished_at END
             WHERE id = @id AND lease = @lease AND state = 2;
             """, "@id", "@lease", "@state", "@message", "@at");
         using var error = Command(db, """
