@@ -25,7 +25,8 @@ public sealed class OrleansJobsOptions
 
     /// <summary>
     /// Each tenant's share of the silo's handler slots when they are all busy: a tenant of weight 3 gets
-    /// three turns for every one of a tenant of weight 1, per active queue. <value>Defaults to 1 for every tenant.</value>
+    /// three turns for every one of a tenant of weight 1, per active queue. Weights are at least 1.
+    /// <value>Defaults to 1 for every tenant.</value>
     /// </summary>
     public IDictionary<string, double> TenantWeights { get; set; } = new Dictionary<string, double>();
 
@@ -59,6 +60,11 @@ public sealed class OrleansJobsOptions
             || WindowSize < 2 || MaxWriteBatchRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");
+        }
+
+        if (TenantWeights.Any(w => !(w.Value >= 1) || double.IsInfinity(w.Value)))
+        {
+            throw new ArgumentException("OrleansJobsOptions.TenantWeights: every weight must be a finite number of at least 1.");
         }
 
         DefaultRetry.Validate();

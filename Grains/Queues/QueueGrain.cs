@@ -184,7 +184,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 payload,
                 options.Priority,
                 now,
-                runAt > now ? runAt : now,
+                runAt > now ? CeilingToMillisecond(runAt) : now,
                 options.MaxAttempts ?? _policy.MaxAttempts,
                 options.Timeout ?? _policy.Timeout,
                 options.IdempotencyKey,
@@ -257,7 +257,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     public async Task WakeAsync()
     {
-        if (_type is not null && _policy.MaxBacklog is not null)
+        if (_type is null)
+        {
+            return;
+        }
+
+        if (_policy.MaxBacklog is not null)
         {
             // A replay or a dead silo's hand-over may have changed the backlog behind our back.
             _waiting = await _store.CountWaitingAsync(_queue, CancellationToken.None);
@@ -516,6 +521,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var now = _time.GetUtcNow();
         var attemptError = new AttemptError(job.Attempt, now, _owner, error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
         var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, type.Retry, now, _random);
+        decision = decision with { RetryAt = CeilingToMillisecond(decision.RetryAt) };
         _metrics.Failed(_queue, result.Duration);
         if (decision.DeadLetter)
         {
@@ -701,6 +707,17 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _nextDue = _notedDuringDueCheck is { } noted && (next is null || noted < next) ? noted : next;
         ArmDueTimer();
         await RefillAsync();
+    }
+
+    /// <summary>
+    /// Stores keep times to the millisecond (or finer) by truncating; rounding a due time up first
+    /// means a timer armed from the stored value after a restart can never fire early.
+    /// </summary>
+    private static DateTimeOffset CeilingToMillisecond(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks;
+        var rounded = (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
+        return new DateTimeOffset(rounded, TimeSpan.Zero);
     }
 
     private bool HasWork => _window.Count > 0 || _storeHasMore || _running.Count > 0 || _busy > 0 || _nextDue is not null;
