@@ -65,4 +65,19 @@ internal static class DeadLetterSql
 
         return where;
     }
+
+    /// <summary>Rows to read for a page: one more than the page, to learn whether another follows.</summary>
+    public static int RowsToRead(int pageSize) => pageSize + 1;
+
+    /// <summary>Turns the rows read (newest id first, up to <see cref="RowsToRead"/>) into a page with its next cursor.</summary>
+    public static DeadLetterPage ToPage(List<JobInfo> rows, int pageSize)
+    {
+        var more = rows.Count > pageSize;
+        if (more)
+        {
+            rows.RemoveRange(pageSize, rows.Count - pageSize);
+        }
+
+        return new DeadLetterPage { Jobs = rows, NextCursor = more ? rows[^1].Id : null };
+    }
 }

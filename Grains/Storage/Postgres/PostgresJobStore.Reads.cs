@@ -52,7 +52,7 @@ internal sealed partial class PostgresJobStore
         await using var command = _db.CreateCommand();
         var where = DeadFilterSql(command, tenant, filter, id: null, before: cursor);
         command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE {where} ORDER BY id DESC LIMIT @limit;";
-        command.Parameters.AddWithValue("limit", pageSize + 1);
+        command.Parameters.AddWithValue("limit", DeadLetterSql.RowsToRead(pageSize));
         var jobs = new List<JobInfo>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
@@ -62,13 +62,7 @@ internal sealed partial class PostgresJobStore
             }
         }
 
-        var more = jobs.Count > pageSize;
-        if (more)
-        {
-            jobs.RemoveAt(jobs.Count - 1);
-        }
-
-        return new DeadLetterPage { Jobs = jobs, NextCursor = more ? jobs[^1].Id : null };
+        return DeadLetterSql.ToPage(jobs, pageSize);
     }
 
     public async Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ internal sealed partial class SqliteJobStore
         var where = DeadFilterSql(command, tenant, filter, id: null, before: cursor);
 
         command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE {where} ORDER BY id DESC LIMIT @limit;";
-        command.Parameters.AddWithValue("@limit", pageSize + 1);
+        command.Parameters.AddWithValue("@limit", DeadLetterSql.RowsToRead(pageSize));
         var jobs = new List<JobInfo>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -70,13 +70,7 @@ internal sealed partial class SqliteJobStore
             jobs.Add(ReadJobInfo(reader));
         }
 
-        var more = jobs.Count > pageSize;
-        if (more)
-        {
-            jobs.RemoveAt(jobs.Count - 1);
-        }
-
-        return new DeadLetterPage { Jobs = jobs, NextCursor = more ? jobs[^1].Id : null };
+        return DeadLetterSql.ToPage(jobs, pageSize);
     }
 
     public async Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken)
