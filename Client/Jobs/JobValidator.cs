@@ -179,6 +179,11 @@ public static class JobValidator
         {
             throw new JobValidationException("policy.timeout", "out_of_range", $"must be above zero and at most {MaxTimeout} (was {timeout}).");
         }
+
+        if (policy.Overflow is { } overflow && !Enum.IsDefined(overflow))
+        {
+            throw new JobValidationException("policy.overflow", "out_of_range", $"'{overflow}' is not an overflow policy.");
+        }
     }
 
     /// <summary>Checks everything about one job except whether its type has a handler.</summary>

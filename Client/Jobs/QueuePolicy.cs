@@ -24,6 +24,22 @@ public sealed record QueuePolicy
 
     /// <summary>Per-attempt timeout for jobs enqueued without their own; at most 24 hours.</summary>
     [Id(5)] public TimeSpan? Timeout { get; init; }
+
+    /// <summary>What an enqueue past <see cref="MaxBacklog"/> does. <value>Defaults to <see cref="OverflowPolicy.Reject"/>.</value></summary>
+    [Id(6)] public OverflowPolicy? Overflow { get; init; }
+}
+
+/// <summary>What a full queue does with one more job.</summary>
+public enum OverflowPolicy
+{
+    /// <summary>Refuse it with <see cref="QueueFullException"/>.</summary>
+    Reject = 0,
+
+    /// <summary>
+    /// Make room by cancelling the queue's lowest-priority due jobs, if they are of lower priority
+    /// than the new ones (their status says why); otherwise refuse it like <see cref="Reject"/>.
+    /// </summary>
+    ShedLowestPriority = 1,
 }
 
 /// <summary>

@@ -97,4 +97,32 @@ public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputH
         Assert.InRange(peakWaiting, 0, maxBacklog);
         Assert.Equal(0, await fixture.Store.CountWaitingAsync(queue, default));
     }
+
+    [Fact]
+    public async Task A_full_queue_that_sheds_makes_room_for_higher_priority_work_and_says_so()
+    {
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Slow, new QueuePolicy { MaxBacklog = 10, MaxConcurrency = 1, Overflow = OverflowPolicy.ShedLowestPriority });
+        var blocker = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(DelayMs: 1_500));
+        await Probe.WaitForAsync(() => Probe.Starts(blocker).Count == 1, "the blocker to start");
+        var low = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Slow, 10).Select(r => r with { Options = new EnqueueOptions { Priority = JobPriority.Low } }).ToList());
+
+        var urgent = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Slow, 3).Select(r => r with { Options = new EnqueueOptions { Priority = JobPriority.High } }).ToList());
+        await Assert.ThrowsAsync<QueueFullException>(() => Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), new EnqueueOptions { Priority = JobPriority.Low }));
+
+        var states = new Dictionary<JobId, JobInfo>();
+        foreach (var id in low)
+        {
+            states[id] = (await Jobs.GetStatusAsync(_tenant, id))!;
+        }
+
+        var shed = low.Where(id => states[id].State == JobState.Cancelled).ToList();
+        Assert.Equal(3, shed.Count);
+        Assert.Equal(low.TakeLast(3).Order(), shed.Order());
+        Assert.All(shed, id => Assert.StartsWith("Shed: queue full", states[id].LastError));
+
+        var kept = low.Except(shed).Concat(urgent).Append(blocker).ToList();
+        await Probe.WaitForAsync(() => kept.All(id => Probe.Successes(id) == 1), "every job that was not shed to run", TimeSpan.FromSeconds(30));
+        Assert.All(shed, id => Assert.Empty(Probe.Starts(id)));
+        Assert.All(urgent, id => Assert.True(Probe.Starts(id)[0].At <= low.Except(shed).Min(l => Probe.Starts(l)[0].At)));
+    }
 }

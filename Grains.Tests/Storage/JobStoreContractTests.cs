@@ -400,6 +400,28 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Shedding_cancels_the_lowest_priority_latest_due_jobs_all_or_nothing()
+    {
+        var lowOld = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-20));
+        var lowNew = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-10));
+        var normal = NewJob();
+        var high = NewJob(priority: JobPriority.High);
+        var lowScheduled = NewJob(priority: JobPriority.Low, runAt: T0.AddHours(1));
+        await InsertAsync(lowOld, lowNew, normal, high, lowScheduled);
+
+        Assert.Empty(await Store.ShedAsync(Queue(), JobPriority.Normal, 3, "full", T0, default));
+        Assert.Empty(await Store.ShedAsync(Queue(), JobPriority.Low, 1, "full", T0, default));
+
+        Assert.Equal([lowNew.Id], await Store.ShedAsync(Queue(), JobPriority.Normal, 1, "queue full", T0, default));
+        Assert.Equal([lowOld.Id, normal.Id], (await Store.ShedAsync(Queue(), JobPriority.High, 2, "queue full", T0, default)).Order());
+
+        var shed = await Store.GetJobAsync(_tenant, lowNew.Id, default);
+        Assert.Equal((JobState.Cancelled, "queue full"), (shed!.State, shed.LastError));
+        Assert.Equal([high.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal(JobState.Scheduled, (await Store.GetJobAsync(_tenant, lowScheduled.Id, default))!.State);
+    }
+
+    [Fact]
     public async Task Jobs_are_invisible_to_other_tenants()
     {
         var job = NewJob();

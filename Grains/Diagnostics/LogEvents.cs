@@ -18,6 +18,7 @@ internal enum LogEvents
     DrainIncomplete = 1016,
     PolicyChanged = 1017,
     CancelRequested = 1018,
+    JobShed = 1019,
     GroupCommitFailed = 1100,
     Replayed = 1200,
     QueuesWoken = 1300,

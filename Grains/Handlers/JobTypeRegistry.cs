@@ -34,6 +34,7 @@ internal sealed class JobTypeRegistry
                     RatePerSecond = typeOptions.RatePerSecond,
                     Burst = typeOptions.Burst,
                     MaxBacklog = typeOptions.MaxBacklog,
+                    Overflow = typeOptions.Overflow,
                 },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],

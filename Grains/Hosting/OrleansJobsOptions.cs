@@ -95,6 +95,9 @@ public sealed class JobTypeOptions
     /// <summary>Most jobs a queue of this type holds waiting; null for unbounded. Queues may override it at run time.</summary>
     public long? MaxBacklog { get; set; }
 
+    /// <summary>What a full queue of this type does with one more job. <value>Defaults to <see cref="OverflowPolicy.Reject"/>.</value></summary>
+    public OverflowPolicy? Overflow { get; set; }
+
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
     /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.

@@ -3,7 +3,7 @@ using OrleansJobs.Handlers;
 namespace OrleansJobs.Policies;
 
 /// <summary>A queue's policy with every value resolved: its override first, then its job type's defaults.</summary>
-internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerSecond, int Burst, long? MaxBacklog, int MaxAttempts, TimeSpan Timeout)
+internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerSecond, int Burst, long? MaxBacklog, int MaxAttempts, TimeSpan Timeout, OverflowPolicy Overflow)
 {
     public static EffectiveQueuePolicy Resolve(JobTypeRegistration type, QueuePolicy? queueOverride)
     {
@@ -14,7 +14,8 @@ internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerS
             queueOverride?.Burst ?? type.Defaults.Burst ?? (int)Math.Max(1, Math.Ceiling(rate ?? 1)),
             queueOverride?.MaxBacklog ?? type.Defaults.MaxBacklog,
             queueOverride?.MaxAttempts ?? type.Defaults.MaxAttempts ?? 1,
-            queueOverride?.Timeout ?? type.Defaults.Timeout ?? TimeSpan.FromMinutes(5));
+            queueOverride?.Timeout ?? type.Defaults.Timeout ?? TimeSpan.FromMinutes(5),
+            queueOverride?.Overflow ?? type.Defaults.Overflow ?? OverflowPolicy.Reject);
     }
 
     /// <summary>A token bucket for the rate, or null when the queue is not rate-limited.</summary>
@@ -28,5 +29,6 @@ internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerS
         MaxBacklog = MaxBacklog,
         MaxAttempts = MaxAttempts,
         Timeout = Timeout,
+        Overflow = Overflow,
     };
 }

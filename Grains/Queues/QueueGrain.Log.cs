@@ -23,6 +23,9 @@ internal sealed partial class QueueGrain
     [LoggerMessage(EventId = (int)LogEvents.CancelRequested, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) is running; cancelling it")]
     private partial void LogCancelRequested(JobId jobId, string tenant, string jobType);
 
+    [LoggerMessage(EventId = (int)LogEvents.JobShed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) shed: the queue is full and higher-priority work arrived")]
+    private partial void LogShed(JobId jobId, string tenant, string jobType);
+
     [LoggerMessage(EventId = (int)LogEvents.StaleLease, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}: lease {Lease} is stale, its outcome was discarded (another attempt owns the job)")]
     private partial void LogStaleLease(JobId jobId, string tenant, string jobType, int attempt, long lease);
 

@@ -191,7 +191,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention);
         }
 
-        ReserveBacklog(rows.Length);
+        await ReserveBacklogAsync(rows);
         InsertOutcome[] outcomes;
         try
         {
@@ -289,12 +289,32 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         return _policy.ToQueuePolicy();
     }
 
-    /// <summary>Refuses the enqueue when it would take the backlog past its limit; otherwise holds room for it.</summary>
-    private void ReserveBacklog(int count)
+    /// <summary>
+    /// Holds room in the backlog for the new jobs. A full queue refuses them, or, when its overflow
+    /// policy sheds, first cancels as many lower-priority due jobs as it takes to fit them.
+    /// </summary>
+    private async Task ReserveBacklogAsync(NewJob[] rows)
     {
+        var count = rows.Length;
         if (_policy.MaxBacklog is not { } max || _waiting is not { } waiting)
         {
             return;
+        }
+
+        if (waiting + count > max && _policy.Overflow == OverflowPolicy.ShedLowestPriority)
+        {
+            // Only jobs below every new job's priority may make way for them.
+            var lowestNew = rows.Max(r => r.Priority);
+            var excess = (int)Math.Min(waiting + count - max, int.MaxValue);
+            var shed = await _store.ShedAsync(_queue, lowestNew, excess, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", _time.GetUtcNow(), CancellationToken.None);
+            foreach (var id in shed)
+            {
+                _window.Remove(id);
+                LogShed(id, _queue.Tenant, _queue.JobType);
+            }
+
+            _waiting -= shed.Count;
+            waiting = _waiting ?? 0;
         }
 
         if (waiting + count > max)

@@ -63,6 +63,13 @@ public interface IJobStore
     /// <summary>Stores the queue's policy override, replacing any earlier one.</summary>
     Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Cancels exactly <paramref name="count"/> of the queue's enqueued jobs whose priority is lower than
+    /// <paramref name="above"/>, lowest priority and latest first, recording <paramref name="reason"/>;
+    /// cancels none when fewer qualify. Returns their ids. For backpressure that sheds by priority.
+    /// </summary>
+    Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Counts of the queue's jobs by state.</summary>
     Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
 

@@ -318,6 +318,32 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
             cancellationToken, ("id", id.Value), ("tenant", tenant), ("now", Utc(now))) == 1;
 
+    public async Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand("""
+            WITH victims AS (
+                SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority > @above
+                ORDER BY priority DESC, run_at DESC, id DESC LIMIT @count)
+            UPDATE jobs SET state = 4, finished_at = @now, last_error = @reason
+            WHERE id IN (SELECT id FROM victims) AND (SELECT COUNT(*) FROM victims) = @count
+            RETURNING id;
+            """);
+        command.Parameters.AddWithValue("tenant", queue.Tenant);
+        command.Parameters.AddWithValue("type", queue.JobType);
+        command.Parameters.AddWithValue("above", (short)above);
+        command.Parameters.AddWithValue("count", count);
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", Utc(now));
+        var shed = new List<JobId>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            shed.Add(new JobId(reader.GetGuid(0)));
+        }
+
+        return shed;
+    }
+
     public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
             """

@@ -243,6 +243,42 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
             cancellationToken, ("@id", id.ToBytes()), ("@tenant", tenant), ("@now", Ms(now))) == 1;
 
+    public async Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var command = writer.CreateCommand();
+            command.CommandText = """
+                WITH victims AS (
+                    SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority > @above
+                    ORDER BY priority DESC, run_at DESC, id DESC LIMIT @count)
+                UPDATE jobs SET state = 4, finished_at = @now, last_error = @reason
+                WHERE id IN (SELECT id FROM victims) AND (SELECT COUNT(*) FROM victims) = @count
+                RETURNING id;
+                """;
+            command.Parameters.AddWithValue("@tenant", queue.Tenant);
+            command.Parameters.AddWithValue("@type", queue.JobType);
+            command.Parameters.AddWithValue("@above", (int)above);
+            command.Parameters.AddWithValue("@count", count);
+            command.Parameters.AddWithValue("@reason", reason);
+            command.Parameters.AddWithValue("@now", Ms(now));
+            var shed = new List<JobId>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                shed.Add(JobId.FromBytes((byte[])reader.GetValue(0)));
+            }
+
+            return shed;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await WriteOneAsync("""
             INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy, @now)
