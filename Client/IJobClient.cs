@@ -46,4 +46,13 @@ public interface IJobClient
     /// fields inherit the job type's defaults, so <c>new QueuePolicy()</c> resets the queue. Returns the effective policy.
     /// </summary>
     Task<QueuePolicy> SetQueuePolicyAsync(string tenant, string jobType, QueuePolicy policyOverride, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's effective policy: its override over the silo's defaults (null means no limit).</summary>
+    Task<TenantPolicy> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the tenant's policy override, persisted and applied at once across the cluster; null
+    /// fields inherit the silo's defaults. Returns the effective policy.
+    /// </summary>
+    Task<TenantPolicy> SetTenantPolicyAsync(string tenant, TenantPolicy policyOverride, CancellationToken cancellationToken = default);
 }

@@ -123,6 +123,19 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Queue(tenant, jobType).SetPolicyAsync(policyOverride).WaitAsync(cancellationToken);
     }
 
+    public Task<TenantPolicy> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return grains.GetGrain<ITenantGrain>(tenant).GetPolicyAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task<TenantPolicy> SetTenantPolicyAsync(string tenant, TenantPolicy policyOverride, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateTenantPolicy(policyOverride);
+        return grains.GetGrain<ITenantGrain>(tenant).SetPolicyAsync(policyOverride).WaitAsync(cancellationToken);
+    }
+
     private static void ValidateFilter(DeadLetterFilter? filter)
     {
         if (filter?.JobType is { } type)

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace OrleansJobs.Grains;
 
 /// <summary>
@@ -26,6 +28,10 @@ public interface IQueueGrain : IGrainWithStringKey
     /// <summary>Tells the queue that the store holds due jobs it may not know of (replay, restart).</summary>
     [Alias("Wake")]
     Task WakeAsync();
+
+    /// <summary>Its tenant's permits changed (freed, wanted by another queue, or a new cap): ask again.</summary>
+    [Alias("PermitsChanged"), OneWay]
+    Task PermitsChangedAsync();
 }
 
 /// <summary>Reads and operator actions that span queues; a stateless worker on every silo.</summary>

@@ -186,6 +186,16 @@ public static class JobValidator
         }
     }
 
+    /// <summary>Checks a tenant policy override; throws <see cref="JobValidationException"/> naming the field.</summary>
+    public static void ValidateTenantPolicy(TenantPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.MaxInFlight is { } inFlight && (inFlight < 1 || inFlight > 100_000))
+        {
+            throw new JobValidationException("policy.maxInFlight", "out_of_range", $"must be between 1 and 100000 (was {inFlight}).");
+        }
+    }
+
     /// <summary>Checks everything about one job except whether its type has a handler.</summary>
     public static void Validate(string tenant, string jobType, ReadOnlySpan<byte> payload, EnqueueOptions options, JobLimits limits, DateTimeOffset now)
     {

@@ -24,7 +24,8 @@ public sealed class JobProbe
 
     public IReadOnlyDictionary<JobId, int> SuccessCounts => _successes;
 
-    public int MaxInFlight(string queue) => _maxInFlight.GetValueOrDefault(queue);
+    /// <summary>The most jobs seen running at once in a queue ("tenant/type") or, given a bare tenant, across its queues.</summary>
+    public int MaxInFlight(string queueOrTenant) => _maxInFlight.GetValueOrDefault(queueOrTenant);
 
     public bool IsHealed(JobId id) => _healed.ContainsKey(id);
 
@@ -33,15 +34,19 @@ public sealed class JobProbe
     public void Started(JobContext context, DateTimeOffset at)
     {
         _starts.GetOrAdd(context.JobId, _ => new()).Enqueue((context.Attempt, at));
-        var queue = $"{context.Tenant}/{context.JobType}";
-        var now = _inFlight.AddOrUpdate(queue, 1, (_, n) => n + 1);
-        _maxInFlight.AddOrUpdate(queue, now, (_, max) => Math.Max(max, now));
+        foreach (var key in new[] { $"{context.Tenant}/{context.JobType}", context.Tenant })
+        {
+            var now = _inFlight.AddOrUpdate(key, 1, (_, n) => n + 1);
+            _maxInFlight.AddOrUpdate(key, now, (_, max) => Math.Max(max, now));
+        }
+
         Signal();
     }
 
     public void Finished(JobContext context, bool succeeded)
     {
         _inFlight.AddOrUpdate($"{context.Tenant}/{context.JobType}", 0, (_, n) => n - 1);
+        _inFlight.AddOrUpdate(context.Tenant, 0, (_, n) => n - 1);
         if (succeeded)
         {
             _successes.AddOrUpdate(context.JobId, 1, (_, n) => n + 1);

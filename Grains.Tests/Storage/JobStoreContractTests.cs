@@ -476,6 +476,37 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_tenant_policy_override_is_stored_replaced_and_read_back_per_tenant()
+    {
+        Assert.Null(await Store.GetTenantPolicyAsync(_tenant, default));
+        await Store.SetTenantPolicyAsync(_tenant, new TenantPolicy { MaxInFlight = 12 }, T0, default);
+        Assert.Equal(new TenantPolicy { MaxInFlight = 12 }, await Store.GetTenantPolicyAsync(_tenant, default));
+        Assert.Null(await Store.GetTenantPolicyAsync(_tenant + "x", default));
+
+        await Store.SetTenantPolicyAsync(_tenant, new TenantPolicy(), T0.AddMinutes(1), default);
+        Assert.Equal(new TenantPolicy(), await Store.GetTenantPolicyAsync(_tenant, default));
+    }
+
+    [Fact]
+    public async Task Active_jobs_are_counted_per_job_type_for_one_tenant()
+    {
+        var a1 = NewJob();
+        var a2 = NewJob();
+        var b = NewJob(Queue("pdf.render"));
+        var waiting = NewJob();
+        var otherTenant = NewJob(new QueueKey(_tenant + "x", "email.send"));
+        await InsertAsync(a1, a2, b, waiting, otherTenant);
+        foreach (var job in new[] { a1, b, otherTenant })
+        {
+            await LeaseAsync(job.Id);
+        }
+
+        Assert.True(await CompleteAsync(a2.Id, (await LeaseAsync(a2.Id))!.Lease));
+        var counts = await Store.CountActiveByJobTypeAsync(_tenant, default);
+        Assert.Equal(new Dictionary<string, int> { ["email.send"] = 1, ["pdf.render"] = 1 }, counts);
+    }
+
+    [Fact]
     public async Task Ping_answers_once_initialized() => await Store.PingAsync(default);
 
     [Fact]

@@ -21,15 +21,15 @@ public sealed class QueuePolicyTests
     public void Without_an_override_the_type_defaults_apply_and_nothing_is_limited()
     {
         var policy = EffectiveQueuePolicy.Resolve(Type(TypeDefaults), null);
-        Assert.Equal(new QueuePolicy { MaxConcurrency = 16, MaxAttempts = 5, Timeout = TimeSpan.FromMinutes(5) }, policy.ToQueuePolicy());
+        Assert.Equal(new QueuePolicy { MaxConcurrency = 16, MaxAttempts = 5, Timeout = TimeSpan.FromMinutes(5), Overflow = OverflowPolicy.Reject }, policy.ToQueuePolicy());
         Assert.Null(policy.CreateBucket(TimeProvider.System));
     }
 
     [Fact]
     public void An_override_wins_field_by_field()
     {
-        var policy = EffectiveQueuePolicy.Resolve(Type(TypeDefaults with { RatePerSecond = 100, MaxBacklog = 1_000 }), new QueuePolicy { MaxConcurrency = 2, RatePerSecond = 2.5 });
-        Assert.Equal(new QueuePolicy { MaxConcurrency = 2, RatePerSecond = 2.5, Burst = 3, MaxBacklog = 1_000, MaxAttempts = 5, Timeout = TimeSpan.FromMinutes(5) }, policy.ToQueuePolicy());
+        var policy = EffectiveQueuePolicy.Resolve(Type(TypeDefaults with { RatePerSecond = 100, MaxBacklog = 1_000 }), new QueuePolicy { MaxConcurrency = 2, RatePerSecond = 2.5, Overflow = OverflowPolicy.ShedLowestPriority });
+        Assert.Equal(new QueuePolicy { MaxConcurrency = 2, RatePerSecond = 2.5, Burst = 3, MaxBacklog = 1_000, MaxAttempts = 5, Timeout = TimeSpan.FromMinutes(5), Overflow = OverflowPolicy.ShedLowestPriority }, policy.ToQueuePolicy());
         var bucket = policy.CreateBucket(new FakeTimeProvider());
         Assert.Equal((2.5, 3), (bucket!.RatePerSecond, bucket.Burst));
     }
@@ -43,6 +43,7 @@ public sealed class QueuePolicyTests
         { new QueuePolicy { Burst = 0 }, "policy.burst" },
         { new QueuePolicy { MaxBacklog = -1 }, "policy.maxBacklog" },
         { new QueuePolicy { MaxAttempts = 101 }, "policy.maxAttempts" },
+        { new QueuePolicy { Overflow = (OverflowPolicy)7 }, "policy.overflow" },
         { new QueuePolicy { Timeout = TimeSpan.Zero }, "policy.timeout" },
     };
 

@@ -19,9 +19,11 @@ internal enum LogEvents
     PolicyChanged = 1017,
     CancelRequested = 1018,
     JobShed = 1019,
+    PermitSyncFailed = 1020,
     GroupCommitFailed = 1100,
     Replayed = 1200,
     QueuesWoken = 1300,
     WakeFailed = 1301,
     SiloDeclaredDead = 1302,
+    TenantPolicyChanged = 1400,
 }

@@ -30,6 +30,12 @@ public sealed class OrleansJobsOptions
     /// </summary>
     public IDictionary<string, double> TenantWeights { get; set; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// Most of one tenant's jobs running at once across all its queues and the cluster, unless the
+    /// tenant's own policy says otherwise; null for no cap. <value>Defaults to null.</value>
+    /// </summary>
+    public int? DefaultTenantMaxInFlight { get; set; }
+
     /// <summary>Due jobs a queue keeps in memory; more are paged from the store as it drains. <value>Defaults to 512.</value></summary>
     public int WindowSize { get; set; } = 512;
 
@@ -65,6 +71,11 @@ public sealed class OrleansJobsOptions
         if (TenantWeights.Any(w => !(w.Value >= 1) || double.IsInfinity(w.Value)))
         {
             throw new ArgumentException("OrleansJobsOptions.TenantWeights: every weight must be a finite number of at least 1.");
+        }
+
+        if (DefaultTenantMaxInFlight is < 1)
+        {
+            throw new ArgumentException("OrleansJobsOptions.DefaultTenantMaxInFlight must be at least 1 when set.");
         }
 
         DefaultRetry.Validate();

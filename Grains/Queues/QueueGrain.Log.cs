@@ -52,4 +52,7 @@ internal sealed partial class QueueGrain
 
     [LoggerMessage(EventId = (int)LogEvents.DrainIncomplete, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} deactivated with {Running} job(s) still running; they run again on the next owner")]
     private partial void LogDrainIncomplete(string tenant, string jobType, int running);
+
+    [LoggerMessage(EventId = (int)LogEvents.PermitSyncFailed, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} could not reach its tenant for permits; starting nothing until it does")]
+    private partial void LogPermitSyncFailed(Exception error, string tenant, string jobType);
 }

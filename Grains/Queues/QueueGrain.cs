@@ -115,6 +115,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _type = type;
+        _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
         _policy = EffectiveQueuePolicy.Resolve(type, await _store.GetQueuePolicyAsync(_queue, cancellationToken));
         _bucket = _policy.CreateBucket(_time);
 
@@ -150,6 +151,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 LogDrainIncomplete(_queue.Tenant, _queue.JobType, _busy);
             }
         }
+
+        await ReleasePermitsAsync();
     }
 
     public async Task<JobId[]> EnqueueAsync(JobSubmission[] jobs)
@@ -284,7 +287,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _policy = EffectiveQueuePolicy.Resolve(type, policyOverride);
         _bucket = _policy.CreateBucket(_time);
         _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, CancellationToken.None);
-        LogPolicyChanged(_queue.Tenant, _queue.JobType, QueuePolicyJson.Write(_policy.ToQueuePolicy()));
+        LogPolicyChanged(_queue.Tenant, _queue.JobType, PolicyJson.Write(_policy.ToQueuePolicy()));
         Pump();
         return _policy.ToQueuePolicy();
     }
@@ -344,7 +347,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        var free = Math.Min(_policy.MaxConcurrency - _running.Count, _window.Count);
+        var free = Math.Min(Math.Min(_policy.MaxConcurrency - _running.Count, _window.Count), PermitsFree());
         if (free > 0 && _bucket is { } bucket)
         {
             free = bucket.TakeUpTo(free);
@@ -375,6 +378,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         {
             _ = RefillAsync();
         }
+
+        SyncPermitsIfNeeded();
     }
 
     private async Task LeaseAndRunAsync(JobTypeRegistration type, List<LeaseRequest> batch)
@@ -793,6 +798,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     private async Task HousekeepAsync()
     {
+        // Renews the tenant's grant so it does not lapse while the queue runs long jobs.
+        await SyncPermitsAsync();
         try
         {
             var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), CancellationToken.None);

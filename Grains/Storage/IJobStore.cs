@@ -63,6 +63,15 @@ public interface IJobStore
     /// <summary>Stores the queue's policy override, replacing any earlier one.</summary>
     Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>The tenant's policy override, or null when it has none.</summary>
+    Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken);
+
+    /// <summary>Stores the tenant's policy override, replacing any earlier one.</summary>
+    Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>How many of the tenant's jobs are active (leased to an attempt), by job type.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken);
+
     /// <summary>
     /// Cancels exactly <paramref name="count"/> of the queue's enqueued jobs whose priority is lower than
     /// <paramref name="above"/>, lowest priority and latest first, recording <paramref name="reason"/>;

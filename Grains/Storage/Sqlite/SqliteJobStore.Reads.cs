@@ -136,7 +136,32 @@ internal sealed partial class SqliteJobStore
         command.CommandText = "SELECT policy FROM queue_policies WHERE tenant = @tenant AND job_type = @type;";
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? QueuePolicyJson.Read(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<QueuePolicy>(json) : null;
+    }
+
+    public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT policy FROM tenant_policies WHERE tenant = @tenant;";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<TenantPolicy>(json) : null;
+    }
+
+    public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT job_type, COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 2 GROUP BY job_type;";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return counts;
     }
 
     public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
