@@ -47,6 +47,23 @@ public interface IJobClient
     /// </summary>
     Task<QueuePolicy> SetQueuePolicyAsync(string tenant, string jobType, QueuePolicy policyOverride, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates or replaces a recurring job; it enqueues one job at each occurrence of its cron
+    /// expression from the next one after now. A bad cron expression, time zone, payload or option
+    /// throws <see cref="JobValidationException"/> naming the field; an unknown job type throws
+    /// <see cref="UnknownJobTypeException"/>.
+    /// </summary>
+    Task<ScheduleInfo> UpsertScheduleAsync(RecurringJob schedule, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's schedule of that name, or null.</summary>
+    Task<ScheduleInfo?> GetScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's schedules in name order, a page at a time; pass the page's cursor for the next.</summary>
+    Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the tenant's schedule; false when there was none. Jobs it already enqueued stay.</summary>
+    Task<bool> DeleteScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default);
+
     /// <summary>The tenant's effective policy: its override over the silo's defaults (null means no limit).</summary>
     Task<TenantPolicy> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken = default);
 

@@ -123,6 +123,42 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Queue(tenant, jobType).SetPolicyAsync(policyOverride).WaitAsync(cancellationToken);
     }
 
+    public Task<ScheduleInfo> UpsertScheduleAsync(RecurringJob schedule, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateSchedule(schedule, _options.Limits, time.GetUtcNow());
+        return Schedule(schedule.Tenant, schedule.Id).UpsertAsync(schedule).WaitAsync(cancellationToken);
+    }
+
+    public Task<ScheduleInfo?> GetScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(scheduleId, "scheduleId");
+        return Schedule(tenant, scheduleId).GetAsync().WaitAsync(cancellationToken);
+    }
+
+    public Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize = 100, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        if (pageSize < 1 || pageSize > 1000)
+        {
+            throw new JobValidationException("pageSize", "out_of_range", "must be between 1 and 1000.");
+        }
+
+        if (cursor is not null)
+        {
+            JobValidator.ValidateName(cursor, "cursor");
+        }
+
+        return Admin.ListSchedulesAsync(tenant, pageSize, cursor).WaitAsync(cancellationToken);
+    }
+
+    public Task<bool> DeleteScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(scheduleId, "scheduleId");
+        return Schedule(tenant, scheduleId).DeleteAsync().WaitAsync(cancellationToken);
+    }
+
     public Task<TenantPolicy> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateName(tenant, "tenant");
@@ -148,6 +184,8 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             throw new JobValidationException("filter.errorContains", "too_long", "must be at most 1000 characters.");
         }
     }
+
+    private IScheduleGrain Schedule(string tenant, string scheduleId) => grains.GetGrain<IScheduleGrain>($"{tenant}/{scheduleId}");
 
     private IQueueGrain Queue(string tenant, string jobType) => grains.GetGrain<IQueueGrain>(new QueueKey(tenant, jobType).ToString());
 

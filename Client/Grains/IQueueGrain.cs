@@ -61,4 +61,8 @@ public interface IJobAdminGrain : IGrainWithIntegerKey
     /// <summary>Puts up to <paramref name="limit"/> matching dead-lettered jobs back in their queues; returns how many.</summary>
     [Alias("ReplayMany")]
     Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit);
+
+    /// <summary>The tenant's schedules in name order, after <paramref name="cursor"/>.</summary>
+    [Alias("ListSchedules")]
+    Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor);
 }

@@ -186,6 +186,44 @@ public static class JobValidator
         }
     }
 
+    /// <summary>
+    /// Checks a recurring job: names, cron expression and time zone, payload and job options. Returns
+    /// the parsed schedule; throws <see cref="JobValidationException"/> naming the field.
+    /// </summary>
+    internal static CronSchedule ValidateSchedule(RecurringJob schedule, JobLimits limits, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        ValidateName(schedule.Tenant, "tenant");
+        ValidateName(schedule.Id, "id");
+        ValidateName(schedule.JobType, "jobType");
+        var cron = CronSchedule.Parse(schedule.Cron, schedule.TimeZone, now);
+        ValidatePayload(schedule.Payload ?? [], limits);
+        try
+        {
+            ValidateOptions(ToEnqueueOptions(schedule, key: null), now);
+        }
+        catch (JobValidationException ex)
+        {
+            throw new JobValidationException(ex.Field["options.".Length..], ex.Code, ex.Message);
+        }
+
+        if (!Enum.IsDefined(schedule.Misfire))
+        {
+            throw new JobValidationException("misfire", "out_of_range", $"'{schedule.Misfire}' is not a misfire policy.");
+        }
+
+        return cron;
+    }
+
+    /// <summary>The options of the job a schedule enqueues for one occurrence.</summary>
+    internal static EnqueueOptions ToEnqueueOptions(RecurringJob schedule, string? key) => new()
+    {
+        Priority = schedule.Priority,
+        MaxAttempts = schedule.MaxAttempts,
+        Timeout = schedule.Timeout,
+        IdempotencyKey = key,
+    };
+
     /// <summary>Checks a tenant policy override; throws <see cref="JobValidationException"/> naming the field.</summary>
     public static void ValidateTenantPolicy(TenantPolicy policy)
     {

@@ -13,12 +13,20 @@ public sealed class JobProbe
     private readonly ConcurrentDictionary<JobId, bool> _healed = new();
     private readonly ConcurrentDictionary<string, int> _inFlight = new();
     private readonly ConcurrentDictionary<string, int> _maxInFlight = new();
+    private readonly ConcurrentDictionary<string, int> _tenantSuccesses = new();
+    private readonly ConcurrentDictionary<JobId, string> _tenantOf = new();
     private readonly Lock _lock = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int TotalSuccesses => _successes.Values.Sum();
 
     public int Successes(JobId id) => _successes.GetValueOrDefault(id);
+
+    /// <summary>The tenant's jobs that have started at least once.</summary>
+    public IReadOnlyList<JobId> JobsOf(string tenant) => [.. _tenantOf.Where(j => j.Value == tenant).Select(j => j.Key)];
+
+    /// <summary>Successful runs of the tenant's jobs, all types together.</summary>
+    public int SuccessesOf(string tenant) => _tenantSuccesses.GetValueOrDefault(tenant);
 
     public IReadOnlyList<(int Attempt, DateTimeOffset At)> Starts(JobId id) => _starts.TryGetValue(id, out var q) ? [.. q] : [];
 
@@ -34,6 +42,7 @@ public sealed class JobProbe
     public void Started(JobContext context, DateTimeOffset at)
     {
         _starts.GetOrAdd(context.JobId, _ => new()).Enqueue((context.Attempt, at));
+        _tenantOf[context.JobId] = context.Tenant;
         foreach (var key in new[] { $"{context.Tenant}/{context.JobType}", context.Tenant })
         {
             var now = _inFlight.AddOrUpdate(key, 1, (_, n) => n + 1);
@@ -50,6 +59,7 @@ public sealed class JobProbe
         if (succeeded)
         {
             _successes.AddOrUpdate(context.JobId, 1, (_, n) => n + 1);
+            _tenantSuccesses.AddOrUpdate(context.Tenant, 1, (_, n) => n + 1);
         }
 
         Signal();

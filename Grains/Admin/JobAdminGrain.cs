@@ -23,6 +23,9 @@ internal sealed partial class JobAdminGrain(IJobStore store, TimeProvider time, 
     public Task<DeadLetterPage> ListDeadLettersAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor) =>
         store.ListDeadAsync(tenant, filter, pageSize, cursor, CancellationToken.None);
 
+    public Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor) =>
+        store.ListSchedulesAsync(tenant, pageSize, cursor, CancellationToken.None);
+
     public Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id) => store.GetDeadAsync(tenant, id, CancellationToken.None);
 
     public async Task<bool> ReplayAsync(string tenant, JobId id) =>

@@ -26,4 +26,13 @@ internal enum LogEvents
     WakeFailed = 1301,
     SiloDeclaredDead = 1302,
     TenantPolicyChanged = 1400,
+    ScheduleUpserted = 1500,
+    ScheduleDeleted = 1501,
+    ScheduleFired = 1502,
+    ScheduleMissed = 1503,
+    ScheduleFireFailed = 1504,
+    ScheduleSaveFailed = 1505,
+    ScheduleUnusable = 1506,
+    ScheduleReminderError = 1507,
+    SchedulesWoken = 1508,
 }

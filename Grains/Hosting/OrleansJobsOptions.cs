@@ -57,13 +57,21 @@ public sealed class OrleansJobsOptions
     /// <summary>How often a busy queue checks for expired leases. <value>Defaults to 10 seconds.</value></summary>
     public TimeSpan HousekeepingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How late a recurring job's occurrence may fire and still count as on time (a silo died, the
+    /// store was down). Older ones are missed and follow the schedule's <see cref="MisfirePolicy"/>.
+    /// <value>Defaults to 2 minutes.</value>
+    /// </summary>
+    public TimeSpan ScheduleMisfireGrace { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How payloads become handler payload objects. <value>Defaults to <see cref="System.Text.Json.JsonSerializerDefaults.Web"/>.</value></summary>
     public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; set; } = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     internal void Validate()
     {
         if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
-            || WindowSize < 2 || MaxWriteBatchRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1)
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
+            || ScheduleMisfireGrace < TimeSpan.Zero)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");
         }

@@ -6,9 +6,10 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Hosting;
 
 /// <summary>
-/// Wakes every queue that has scheduled, enqueued or active jobs in the store, so a queue whose
-/// owner is gone gets a new one now (which re-runs the attempts the old owner left active),
-/// rather than at its next reminder tick. Waking a live queue is a cheap no-op.
+/// Wakes every queue that has scheduled, enqueued or active jobs in the store, and every recurring
+/// job, so one whose owner is gone gets a new one now (a queue re-runs the attempts the old owner
+/// left active; a schedule enqueues the occurrence it owed) rather than at its next reminder tick.
+/// Waking a live one is a cheap no-op.
 /// </summary>
 internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory grains, ILogger<PendingQueueWaker> logger)
 {
@@ -25,6 +26,15 @@ internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory g
                     new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
                     async (queue, _) => await grains.GetGrain<IQueueGrain>(queue.ToString()).WakeAsync());
                 LogQueuesWoken(queues.Count, reason);
+
+                // Schedules whose owner is gone would otherwise wait for their reminder (or, with
+                // in-memory reminders after a restart, forever).
+                var schedules = await store.ListScheduleKeysAsync(cancellationToken);
+                await Parallel.ForEachAsync(
+                    schedules,
+                    new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                    async (schedule, _) => await grains.GetGrain<IScheduleGrain>($"{schedule.Tenant}/{schedule.Id}").WakeAsync());
+                LogSchedulesWoken(schedules.Count, reason);
                 return;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -37,6 +47,9 @@ internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory g
 
     [LoggerMessage(EventId = (int)LogEvents.QueuesWoken, Level = LogLevel.Information, Message = "Woke {Count} queue(s) with pending work ({Reason})")]
     private partial void LogQueuesWoken(int count, string reason);
+
+    [LoggerMessage(EventId = (int)LogEvents.SchedulesWoken, Level = LogLevel.Information, Message = "Woke {Count} schedule(s) ({Reason})")]
+    private partial void LogSchedulesWoken(int count, string reason);
 
     [LoggerMessage(EventId = (int)LogEvents.WakeFailed, Level = LogLevel.Warning, Message = "Waking queues with pending work ({Reason}) failed on attempt {Attempt}; retrying")]
     private partial void LogWakeFailed(Exception exception, string reason, int attempt);

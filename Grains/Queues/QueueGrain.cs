@@ -287,7 +287,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _policy = EffectiveQueuePolicy.Resolve(type, policyOverride);
         _bucket = _policy.CreateBucket(_time);
         _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, CancellationToken.None);
-        LogPolicyChanged(_queue.Tenant, _queue.JobType, PolicyJson.Write(_policy.ToQueuePolicy()));
+        LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(_policy.ToQueuePolicy()));
         Pump();
         return _policy.ToQueuePolicy();
     }

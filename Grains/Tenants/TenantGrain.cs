@@ -47,7 +47,7 @@ internal sealed partial class TenantGrain(
         await store.SetTenantPolicyAsync(Tenant, policyOverride, time.GetUtcNow(), CancellationToken.None);
         _override = policyOverride;
         var effective = Effective;
-        LogPolicyChanged(Tenant, PolicyJson.Write(effective));
+        LogPolicyChanged(Tenant, StoredJson.Write(effective));
         Notify(_permits.SetCap(effective.MaxInFlight));
         return effective;
     }

@@ -122,14 +122,14 @@ internal sealed partial class PostgresJobStore
         await using var command = _db.CreateCommand("SELECT policy::text FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<QueuePolicy>(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<QueuePolicy>(json) : null;
     }
 
     public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("SELECT policy::text FROM tenant_policies WHERE tenant = @tenant;");
         command.Parameters.AddWithValue("tenant", tenant);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<TenantPolicy>(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<TenantPolicy>(json) : null;
     }
 
     public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)

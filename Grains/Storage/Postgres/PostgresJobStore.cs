@@ -350,7 +350,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy::jsonb, @now)
             ON CONFLICT (tenant, job_type) DO UPDATE SET policy = EXCLUDED.policy, updated_at = EXCLUDED.updated_at;
             """,
-            cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("policy", PolicyJson.Write(policy)), ("now", Utc(now)));
+            cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("policy", StoredJson.Write(policy)), ("now", Utc(now)));
 
     public async Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
@@ -358,7 +358,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             INSERT INTO tenant_policies (tenant, policy, updated_at) VALUES (@tenant, @policy::jsonb, @now)
             ON CONFLICT (tenant) DO UPDATE SET policy = EXCLUDED.policy, updated_at = EXCLUDED.updated_at;
             """,
-            cancellationToken, ("tenant", tenant), ("policy", PolicyJson.Write(policy)), ("now", Utc(now)));
+            cancellationToken, ("tenant", tenant), ("policy", StoredJson.Write(policy)), ("now", Utc(now)));
 
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -136,7 +136,7 @@ internal sealed partial class SqliteJobStore
         command.CommandText = "SELECT policy FROM queue_policies WHERE tenant = @tenant AND job_type = @type;";
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<QueuePolicy>(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<QueuePolicy>(json) : null;
     }
 
     public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)
@@ -145,7 +145,7 @@ internal sealed partial class SqliteJobStore
         await using var command = db.CreateCommand();
         command.CommandText = "SELECT policy FROM tenant_policies WHERE tenant = @tenant;";
         command.Parameters.AddWithValue("@tenant", tenant);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? PolicyJson.Read<TenantPolicy>(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<TenantPolicy>(json) : null;
     }
 
     public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)

@@ -283,13 +283,13 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         await WriteOneAsync("""
             INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy, @now)
             ON CONFLICT (tenant, job_type) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
-            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@policy", PolicyJson.Write(policy)), ("@now", Ms(now)));
+            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@policy", StoredJson.Write(policy)), ("@now", Ms(now)));
 
     public async Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await WriteOneAsync("""
             INSERT INTO tenant_policies (tenant, policy, updated_at) VALUES (@tenant, @policy, @now)
             ON CONFLICT (tenant) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
-            """, cancellationToken, ("@tenant", tenant), ("@policy", PolicyJson.Write(policy)), ("@now", Ms(now)));
+            """, cancellationToken, ("@tenant", tenant), ("@policy", StoredJson.Write(policy)), ("@now", Ms(now)));
 
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {

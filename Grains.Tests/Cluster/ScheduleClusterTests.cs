@@ -1,0 +1,67 @@
+namespace OrleansJobs.Tests.Cluster;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ScheduleClusterTests(ClusterFixture fixture)
+{
+    private readonly string _tenant = "s" + Guid.NewGuid().ToString("N")[..12];
+    private JobProbe Probe => fixture.Probe;
+    private IJobClient Jobs => fixture.Jobs;
+
+    private RecurringJob EverySecond(string id) => new() { Tenant = _tenant, Id = id, JobType = ClusterFixture.Noop, Cron = "* * * * * *" };
+
+    [Fact]
+    public async Task A_schedule_enqueues_a_job_per_occurrence_until_it_is_deleted()
+    {
+        var created = await Jobs.UpsertScheduleAsync(EverySecond("ticker"));
+        Assert.NotNull(created.NextOccurrence);
+        await Probe.WaitForAsync(() => Probe.SuccessesOf(_tenant) >= 2, "two occurrences to run");
+
+        var info = (await Jobs.GetScheduleAsync(_tenant, "ticker"))!;
+        Assert.True(info.LastOccurrence < info.NextOccurrence);
+        var last = (await Jobs.GetStatusAsync(_tenant, info.LastJobId!.Value))!;
+        Assert.Equal(ClusterFixture.Noop, last.JobType);
+        Assert.Equal(["ticker"], (await Jobs.ListSchedulesAsync(_tenant)).Items.Select(s => s.Definition.Id));
+
+        Assert.True(await Jobs.DeleteScheduleAsync(_tenant, "ticker"));
+        Assert.Null(await Jobs.GetScheduleAsync(_tenant, "ticker"));
+        var afterDelete = (await Fired(info.Definition.Id)).Count;
+
+        // Another schedule firing twice more proves time went on; the deleted one added nothing meanwhile.
+        await Jobs.UpsertScheduleAsync(EverySecond("witness"));
+        await Probe.WaitForAsync(async () => (await Fired("witness")).Count >= 2, "the witness schedule to fire twice");
+        Assert.Equal(afterDelete, (await Fired("ticker")).Count);
+        Assert.False(await Jobs.DeleteScheduleAsync(_tenant, "ticker"));
+        await Jobs.DeleteScheduleAsync(_tenant, "witness");
+    }
+
+    [Fact]
+    public async Task Bad_schedules_are_refused_naming_the_field_and_store_nothing()
+    {
+        var badCron = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { Cron = "every day at noon" }));
+        Assert.Equal("cron", badCron.Field);
+        var badZone = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { TimeZone = "Nowhere/Special" }));
+        Assert.Equal("timeZone", badZone.Field);
+        var badPayload = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { Payload = "{oops"u8.ToArray() }));
+        Assert.Equal("payload", badPayload.Field);
+        var badName = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("Bad Name!")));
+        Assert.Equal("id", badName.Field);
+        await Assert.ThrowsAsync<UnknownJobTypeException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { JobType = "no.such-type" }));
+
+        Assert.Empty((await Jobs.ListSchedulesAsync(_tenant)).Items);
+    }
+
+    /// <summary>The jobs a schedule enqueued, found by the idempotency keys it gives them.</summary>
+    private async Task<IReadOnlyList<JobId>> Fired(string scheduleId)
+    {
+        var ids = new List<JobId>();
+        foreach (var id in Probe.JobsOf(_tenant))
+        {
+            if (await fixture.Store.GetJobAsync(_tenant, id, default) is { } job && job.IdempotencyKey?.StartsWith($"schedule:{scheduleId}:", StringComparison.Ordinal) == true)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
+}
