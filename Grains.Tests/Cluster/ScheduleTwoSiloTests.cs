@@ -159,6 +159,38 @@ public sealed class ScheduleTwoSiloTests(TwoSiloScheduleFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Occurrences_missed_beyond_the_grace_fire_once_or_are_skipped_per_the_misfire_policy_and_late_ones_all_fire()
+    {
+        var start = AlignedNow();
+        await fixture.Jobs.UpsertScheduleAsync(Every10s("once") with { Misfire = MisfirePolicy.FireOnce });
+        await fixture.Jobs.UpsertScheduleAsync(Every10s("skip") with { Misfire = MisfirePolicy.Skip });
+        string[] ids = ["once", "skip"];
+
+        // Five minutes pass unseen: occurrences up to now - 2 min (the grace) are missed, the 12 after it are late.
+        fixture.Clock.Advance(TimeSpan.FromMinutes(5));
+        var now = fixture.Clock.GetUtcNow();
+        var cutoff = now - TimeSpan.FromMinutes(2);
+        await Task.WhenAll(ids.Select(id => fixture.Factories[0].GetGrain<IScheduleGrain>($"{_tenant}/{id}").WakeAsync()));
+        await fixture.Probe.WaitForAsync(async () => await AllFiredAsync(ids, now), "both schedules to catch up to now");
+
+        var late = Enumerable.Range(1, 12).Select(i => cutoff + i * Period).ToList();
+        await WaitForAllToRunAsync(1 + 2 * late.Count);
+        var keys = (await FiredAsync()).Select(f => f.Key).ToHashSet();
+        Assert.Equal(
+            late.Select(o => ScheduleGrain.OccurrenceKey("once", o)).Append(ScheduleGrain.OccurrenceKey("once", cutoff)).ToHashSet(),
+            keys.Where(k => k.StartsWith("schedule:once:", StringComparison.Ordinal)).ToHashSet());
+        Assert.Equal(
+            late.Select(o => ScheduleGrain.OccurrenceKey("skip", o)).ToHashSet(),
+            keys.Where(k => k.StartsWith("schedule:skip:", StringComparison.Ordinal)).ToHashSet());
+        Assert.Equal(now + Period, (await fixture.Jobs.GetScheduleAsync(_tenant, "skip"))!.NextOccurrence);
+
+        foreach (var id in ids)
+        {
+            await fixture.Jobs.DeleteScheduleAsync(_tenant, id);
+        }
+    }
+
     /// <summary>Moves the fake clock to the next 10-second boundary, so occurrences fall at known times.</summary>
     private DateTimeOffset AlignedNow()
     {
