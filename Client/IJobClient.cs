@@ -38,6 +38,9 @@ public interface IJobClient
     /// <summary>Replays up to <paramref name="limit"/> of the tenant's dead-lettered jobs that match the filter; returns how many.</summary>
     Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit = 1000, CancellationToken cancellationToken = default);
 
+    /// <summary>The queue's counts, oldest waiting job, recent completion rate and drain time.</summary>
+    Task<QueueStats> GetQueueStatsAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
+
     /// <summary>The queue's effective policy: its override merged over the job type's defaults (null means no limit).</summary>
     Task<QueuePolicy> GetQueuePolicyAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
 

@@ -108,6 +108,13 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Admin.ReplayAsync(tenant, filter, limit).WaitAsync(cancellationToken);
     }
 
+    public Task<QueueStats> GetQueueStatsAsync(string tenant, string jobType, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(jobType, "jobType");
+        return Queue(tenant, jobType).GetStatsAsync().WaitAsync(cancellationToken);
+    }
+
     public Task<QueuePolicy> GetQueuePolicyAsync(string tenant, string jobType, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateName(tenant, "tenant");

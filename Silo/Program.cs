@@ -1,6 +1,7 @@
 using System.Net;
 using Orleans.Configuration;
 using OrleansJobs.Hosting;
+using OrleansJobs.Http;
 using OrleansJobs.Silo;
 using OrleansJobs.Silo.Samples;
 
@@ -51,8 +52,11 @@ var drain = jobOptions.GetValue<TimeSpan?>(nameof(OrleansJobsOptions.ShutdownDra
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
 
 builder.Services.AddHealthChecks().AddCheck<GridHealthCheck>("grid", tags: ["ready"]);
+builder.Services.AddOrleansJobsHttpApi(builder.Configuration.GetSection("OrleansJobs:Http").Bind);
 
 var app = builder.Build();
+app.UseOrleansJobsHttpApi();
+app.MapOrleansJobsHttpApi();
 // Liveness: the process answers. Readiness: the silo joined the cluster and the store answers.
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

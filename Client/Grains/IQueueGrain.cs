@@ -25,6 +25,10 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("SetPolicy")]
     Task<QueuePolicy> SetPolicyAsync(QueuePolicy policyOverride);
 
+    /// <summary>The queue's counts from the store and its recent pace.</summary>
+    [Alias("GetStats")]
+    Task<QueueStats> GetStatsAsync();
+
     /// <summary>Tells the queue that the store holds due jobs it may not know of (replay, restart).</summary>
     [Alias("Wake")]
     Task WakeAsync();

@@ -5,6 +5,7 @@ namespace OrleansJobs;
 /// both as <see cref="Guid"/> values and as their big-endian bytes and text.
 /// </summary>
 [GenerateSerializer, Immutable]
+[System.Text.Json.Serialization.JsonConverter(typeof(JobIdJsonConverter))]
 public readonly record struct JobId([property: Id(0)] Guid Value) : IComparable<JobId>
 {
     /// <summary>Parses the text form produced by <see cref="ToString"/>.</summary>

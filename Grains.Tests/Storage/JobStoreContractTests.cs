@@ -549,6 +549,28 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Api_keys_are_stored_hashed_listed_per_tenant_and_revoked_once()
+    {
+        var keys = (OrleansJobs.Security.IApiKeyStore)Store;
+        var id = "k" + Guid.NewGuid().ToString("N")[..11];
+        var admin = "a" + Guid.NewGuid().ToString("N")[..11];
+        var producer = new OrleansJobs.Security.ApiKeyRecord(id, _tenant, OrleansJobs.Security.ApiKeyRole.Producer, "web app", [1, 2, 3], T0, null);
+        await keys.CreateApiKeyAsync(producer, default);
+        await keys.CreateApiKeyAsync(new(admin, null, OrleansJobs.Security.ApiKeyRole.Admin, "ops", [9], T0.AddSeconds(1), null), default);
+
+        var read = (await keys.GetApiKeyAsync(id, default))!;
+        Assert.Equal(producer with { SecretHash = read.SecretHash }, read);
+        Assert.Equal([1, 2, 3], read.SecretHash);
+        Assert.Equal([id], (await keys.ListApiKeysAsync(_tenant, default)).Select(k => k.Id));
+        Assert.Contains(admin, (await keys.ListApiKeysAsync(null, default)).Select(k => k.Id));
+
+        Assert.True(await keys.RevokeApiKeyAsync(id, T0.AddMinutes(1), default));
+        Assert.False(await keys.RevokeApiKeyAsync(id, T0.AddMinutes(2), default));
+        Assert.Equal(T0.AddMinutes(1), (await keys.GetApiKeyAsync(id, default))!.RevokedAt);
+        Assert.Null(await keys.GetApiKeyAsync("nope", default));
+    }
+
+    [Fact]
     public async Task Ping_answers_once_initialized() => await Store.PingAsync(default);
 
     [Fact]

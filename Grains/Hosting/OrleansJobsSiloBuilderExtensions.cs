@@ -45,6 +45,8 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobExecutor>();
         services.TryAddSingleton<JobsMetrics>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
+        // Both stores keep the HTTP API's keys too.
+        services.TryAddSingleton(sp => (OrleansJobs.Security.IApiKeyStore)sp.GetRequiredService<IJobStore>());
         services.AddSingleton<PendingQueueWaker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobStoreLifecycle>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeadSiloRecovery>();

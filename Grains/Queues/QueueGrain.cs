@@ -152,7 +152,11 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             }
         }
 
-        await ReleasePermitsAsync();
+        // A stopping silo takes the tenant grains down too; their successors rebuild the ledger.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
+        {
+            await ReleasePermitsAsync();
+        }
     }
 
     public async Task<JobId[]> EnqueueAsync(JobSubmission[] jobs)
@@ -274,6 +278,27 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         MarkStoreHasMore();
         await CheckDueAsync();
         await UpdateBusyAsync();
+    }
+
+    public async Task<QueueStats> GetStatsAsync()
+    {
+        _ = _type ?? throw new UnknownJobTypeException(_queue.JobType);
+        var counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
+        var now = _time.GetUtcNow();
+        var pace = _finished.PerSecond();
+        return new QueueStats
+        {
+            Tenant = _queue.Tenant,
+            JobType = _queue.JobType,
+            Scheduled = counts.Scheduled,
+            Enqueued = counts.Enqueued,
+            Active = counts.Active,
+            Succeeded = counts.Succeeded,
+            DeadLettered = counts.Dead,
+            OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
+            CompletedPerSecond = pace,
+            DrainTime = counts.Enqueued == 0 ? TimeSpan.Zero : pace > 0 ? TimeSpan.FromSeconds(counts.Enqueued / pace) : null,
+        };
     }
 
     public Task<QueuePolicy> GetPolicyAsync() =>

@@ -1,0 +1,36 @@
+namespace OrleansJobs;
+
+/// <summary>One queue's health at a glance: what it holds, how fast it moves, and how long its backlog will take.</summary>
+[GenerateSerializer, Immutable]
+public sealed record QueueStats
+{
+    /// <summary>The tenant.</summary>
+    [Id(0)] public required string Tenant { get; init; }
+
+    /// <summary>The job type.</summary>
+    [Id(1)] public required string JobType { get; init; }
+
+    /// <summary>Jobs waiting for their time (delayed, or a retry).</summary>
+    [Id(2)] public long Scheduled { get; init; }
+
+    /// <summary>Jobs due and waiting for a handler: the backlog.</summary>
+    [Id(3)] public long Enqueued { get; init; }
+
+    /// <summary>Jobs with an attempt running.</summary>
+    [Id(4)] public long Active { get; init; }
+
+    /// <summary>Jobs that succeeded (kept until retention removes them).</summary>
+    [Id(5)] public long Succeeded { get; init; }
+
+    /// <summary>Jobs in the dead-letter queue.</summary>
+    [Id(6)] public long DeadLettered { get; init; }
+
+    /// <summary>How long the oldest due job has waited; null when none waits.</summary>
+    [Id(7)] public TimeSpan? OldestWaiting { get; init; }
+
+    /// <summary>Jobs finished per second over the last ten seconds, on the queue's owner.</summary>
+    [Id(8)] public double CompletedPerSecond { get; init; }
+
+    /// <summary>Backlog divided by the recent completion rate; null when nothing finished lately and work waits.</summary>
+    [Id(9)] public TimeSpan? DrainTime { get; init; }
+}

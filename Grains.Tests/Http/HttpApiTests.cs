@@ -1,0 +1,331 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OrleansJobs.Http.Endpoints;
+using OrleansJobs.Security;
+using OrleansJobs.Tests.Cluster;
+using static OrleansJobs.Tests.Http.HttpApiFixture;
+
+namespace OrleansJobs.Tests.Http;
+
+[Collection(HttpApiCollection.Name)]
+public sealed class HttpApiTests(HttpApiFixture fixture)
+{
+    private const string Noop = ClusterFixture.Noop;
+    private const string Flaky = ClusterFixture.Flaky;
+    private static readonly string SomeId = "019a0000-0000-7000-8000-000000000000";
+
+    private HttpClient Producer(string tenant = TenantA) => fixture.Client(tenant, ApiKeyRole.Producer);
+
+    private HttpClient Operator(string tenant = TenantA) => fixture.Client(tenant, ApiKeyRole.Operator);
+
+    private HttpClient Admin => fixture.Client(AdminKey);
+
+    /// <summary>Every endpoint, with a body where it takes one, for tenant <paramref name="tenant"/>.</summary>
+    private static IEnumerable<(HttpMethod Method, string Path, object? Body)> Endpoints(string tenant, string id) =>
+    [
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/jobs", new { jobType = Noop, payload = new { } }),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/jobs/batch", new { jobs = new[] { new { jobType = Noop, payload = new { } } } }),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/jobs/{id}", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/jobs/{id}/cancel", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/dead-letters", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/dead-letters/{id}", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/dead-letters/{id}/replay", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/dead-letters/replay", new { limit = 10 }),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/queues", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/queues/{Noop}/stats", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/queues/{Noop}/policy", null),
+        (HttpMethod.Put, $"/v1/tenants/{tenant}/queues/{Noop}/policy", new { maxConcurrency = 8 }),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/policy", null),
+        (HttpMethod.Put, $"/v1/tenants/{tenant}/policy", new { maxInFlight = 50 }),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/schedules", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/schedules/nightly", null),
+        (HttpMethod.Put, $"/v1/tenants/{tenant}/schedules/nightly", new { jobType = Noop, cron = "0 3 * * *", payload = new { } }),
+        (HttpMethod.Delete, $"/v1/tenants/{tenant}/schedules/nightly", null),
+    ];
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, object? body) =>
+        new(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+
+    private static async Task<T> OkAsync<T>(HttpResponseMessage response, HttpStatusCode status = HttpStatusCode.OK)
+    {
+        Assert.True(response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<T>(HttpJson.Options))!;
+    }
+
+    [Fact]
+    public async Task Every_endpoint_answers_401_without_a_key_or_with_a_wrong_or_made_up_one()
+    {
+        var endpoints = Endpoints(TenantA, SomeId).Append((HttpMethod.Get, "/v1/keys", null)).Append((HttpMethod.Get, "/v1/queues", null)).ToList();
+        foreach (var key in new[] { null, "", "ojk_0123456789ab_not-the-secret", "hello", AdminKey + "x" })
+        {
+            using var client = fixture.Client(key);
+            foreach (var (method, path, body) in endpoints)
+            {
+                var response = await client.SendAsync(Request(method, path, body));
+                await ProblemAsync(response, HttpStatusCode.Unauthorized);
+                Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_key_for_one_tenant_gets_403_on_every_route_of_another_and_404_for_its_job_ids()
+    {
+        var theirs = await OkAsync<EnqueueResponse>(await Producer(TenantB).PostAsJsonAsync($"/v1/tenants/{TenantB}/jobs", new { jobType = Noop, payload = new { } }), HttpStatusCode.Accepted);
+        var deadOfTheirs = await DeadLetterAsync(TenantB);
+
+        foreach (var client in new[] { Producer(), Operator() })
+        {
+            foreach (var (method, path, body) in Endpoints(TenantB, theirs.Id.ToString()))
+            {
+                var response = await client.SendAsync(Request(method, path, body));
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{method} {path}: {(int)response.StatusCode}");
+            }
+        }
+
+        // Under its own tenant's routes, tenant B's ids simply do not exist.
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, $"/v1/tenants/{TenantA}/jobs/{theirs.Id}"),
+            (HttpMethod.Post, $"/v1/tenants/{TenantA}/jobs/{theirs.Id}/cancel"),
+            (HttpMethod.Get, $"/v1/tenants/{TenantA}/dead-letters/{deadOfTheirs}"),
+            (HttpMethod.Post, $"/v1/tenants/{TenantA}/dead-letters/{deadOfTheirs}/replay"),
+        })
+        {
+            await ProblemAsync(await Operator().SendAsync(new HttpRequestMessage(method, path)), HttpStatusCode.NotFound);
+        }
+
+        Assert.Equal(JobState.Dead, (await fixture.Jobs.GetStatusAsync(TenantB, deadOfTheirs))!.State);
+        Assert.DoesNotContain((await OkAsync<List<QueueStats>>(await Operator().GetAsync($"/v1/tenants/{TenantA}/queues"))), q => q.Tenant == TenantB);
+    }
+
+    [Fact]
+    public async Task Producers_are_refused_operator_and_admin_endpoints_and_operators_admin_ones()
+    {
+        foreach (var (method, path, body) in Endpoints(TenantA, SomeId).Skip(4))
+        {
+            var response = await Producer().SendAsync(Request(method, path, body));
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"producer {method} {path}: {(int)response.StatusCode}");
+        }
+
+        await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/policy", new { maxInFlight = 1000 }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await Operator().GetAsync("/v1/keys"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await Operator().GetAsync("/v1/queues"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await Operator().PostAsJsonAsync("/v1/keys", new { role = "admin", name = "me" }), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_producer_enqueues_one_or_many_reads_their_status_and_cancels_a_waiting_job()
+    {
+        var one = await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { delayMs = 1 }, options = new { priority = "high", idempotencyKey = "order-42" } }), HttpStatusCode.Accepted);
+        var again = await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { }, options = new { idempotencyKey = "order-42" } }), HttpStatusCode.Accepted);
+        Assert.Equal(one.Id, again.Id);
+
+        var many = await OkAsync<BatchEnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs/batch", new
+        {
+            jobs = new object[] { new { jobType = Noop, payload = new { } }, new { jobType = Noop, payload = new { delayMs = 1 } } },
+        }));
+        Assert.Equal(2, many.Ids.Count);
+        await fixture.Probe.WaitForAsync(() => many.Ids.Append(one.Id).All(id => fixture.Probe.Successes(id) == 1), "the enqueued jobs to run");
+
+        var status = await OkAsync<JobInfo>(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/{one.Id}"));
+        Assert.Equal((JobState.Succeeded, JobPriority.High, "order-42"), (status.State, status.Priority, status.IdempotencyKey));
+
+        var later = await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { }, options = new { delay = "01:00:00" } }), HttpStatusCode.Accepted);
+        Assert.True((await OkAsync<CancelResponse>(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}/cancel", null))).Cancelled);
+        Assert.Equal(JobState.Cancelled, (await OkAsync<JobInfo>(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}"))).State);
+        Assert.False((await OkAsync<CancelResponse>(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}/cancel", null))).Cancelled);
+        await ProblemAsync(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/not-an-id"), HttpStatusCode.NotFound);
+    }
+
+    public static TheoryData<string, string, string> BadRequests => new()
+    {
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"no.such-type","payload":{}}""", "jobType" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}"}""", "payload" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{"blob":"{{{new string('x', 5000)}}}"}}""", "payload" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"delay":"-00:00:05"}}""", "options.delay" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"maxAttempts":0}}""", "options.maxAttempts" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"Bad Type!","payload":{}}""", "jobType" },
+        { $"/v1/tenants/{TenantA}/jobs/batch", $$$"""{"jobs":[{"jobType":"{{{Noop}}}","payload":{}},{"jobType":"{{{Noop}}}","payload":{},"options":{"timeout":"-00:00:01"}}]}""", "jobs[1].options.timeout" },
+        { $"/v1/tenants/{TenantA}/jobs/batch", """{"jobs":[]}""", "jobs" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_input_is_a_problem_naming_the_field_and_stores_nothing(string path, string json, string field)
+    {
+        var before = (await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop)).Scheduled + (await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop)).Enqueued;
+        var response = await Producer().PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        var after = (await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop)).Scheduled + (await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop)).Enqueued;
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task A_hostile_tenant_in_the_path_is_refused()
+    {
+        using var admin = Admin;
+        var problem = await ProblemAsync(await admin.GetAsync("/v1/tenants/..%2F..%2Fetc/queues"), HttpStatusCode.BadRequest);
+        Assert.Equal("tenant", problem.GetProperty("field").GetString());
+        await ProblemAsync(await admin.GetAsync($"/v1/tenants/{new string('a', 64)}/schedules"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Oversized_bodies_are_refused_with_413_before_they_are_read()
+    {
+        var big = new ByteArrayContent(new byte[200_000]);
+        big.Headers.ContentType = new("application/json");
+        await ProblemAsync(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs", big), HttpStatusCode.RequestEntityTooLarge);
+
+        // Without a Content-Length (chunked), the server stops reading at the limit.
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes($$"""{"jobType":"{{Noop}}","payload":"{{new string('x', 200_000)}}"}""")));
+        chunked.Headers.ContentType = new("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{TenantA}/jobs") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Producer().SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_full_queue_answers_429_with_retry_after_and_stores_nothing()
+    {
+        const string tenant = TenantA;
+        var policy = await OkAsync<QueuePolicy>(await Operator().PutAsJsonAsync($"/v1/tenants/{tenant}/queues/{Flaky}/policy", new { maxBacklog = 2 }));
+        Assert.Equal(2, policy.MaxBacklog);
+        try
+        {
+            foreach (var _ in Enumerable.Range(0, 2))
+            {
+                await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{tenant}/jobs", new { jobType = Flaky, payload = new { }, options = new { delay = "01:00:00" } }), HttpStatusCode.Accepted);
+            }
+
+            var response = await Producer().PostAsJsonAsync($"/v1/tenants/{tenant}/jobs", new { jobType = Flaky, payload = new { }, options = new { delay = "01:00:00" } });
+            var problem = await ProblemAsync(response, (HttpStatusCode)429);
+            Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Equal(2, problem.GetProperty("maxBacklog").GetInt64());
+            Assert.Equal(2, (await fixture.Jobs.GetQueueStatsAsync(tenant, Flaky)).Scheduled);
+        }
+        finally
+        {
+            await Operator().PutAsJsonAsync($"/v1/tenants/{tenant}/queues/{Flaky}/policy", new { });
+        }
+    }
+
+    [Fact]
+    public async Task An_operator_lists_inspects_and_replays_dead_letters_by_id_and_by_filter()
+    {
+        var first = await DeadLetterAsync(TenantA);
+        var second = await DeadLetterAsync(TenantA);
+
+        var page = await OkAsync<DeadLetterPage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?jobType={Flaky}&pageSize=1"));
+        Assert.Single(page.Jobs);
+        Assert.NotNull(page.NextCursor);
+        var next = await OkAsync<DeadLetterPage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?jobType={Flaky}&pageSize=1&cursor={page.NextCursor}"));
+        Assert.NotEqual(page.Jobs[0].Id, next.Jobs[0].Id);
+
+        var dead = await OkAsync<DeadLetteredJob>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters/{first}"));
+        Assert.Contains("failed on attempt 1", dead.Errors.Single().Message);
+
+        fixture.Probe.Heal(first);
+        Assert.Equal(1, (await OkAsync<ReplayResponse>(await Operator().PostAsync($"/v1/tenants/{TenantA}/dead-letters/{first}/replay", null))).Replayed);
+        await ProblemAsync(await Operator().PostAsync($"/v1/tenants/{TenantA}/dead-letters/{first}/replay", null), HttpStatusCode.NotFound);
+        var replayed = await OkAsync<ReplayResponse>(await Operator().PostAsJsonAsync($"/v1/tenants/{TenantA}/dead-letters/replay", new { filter = new { jobType = Flaky, errorContains = "failed on attempt" }, limit = 1000 }));
+        Assert.True(replayed.Replayed >= 1);
+        await fixture.Probe.WaitForAsync(() => fixture.Probe.Starts(second).Count == 2, "the filtered replay to run the second job again");
+        await ProblemAsync(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?cursor=nope"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task An_operator_reads_queue_stats_and_sets_queue_and_reads_tenant_policy_which_an_admin_sets()
+    {
+        var id = (await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { } }), HttpStatusCode.Accepted)).Id;
+        await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(id) == 1, "the job to run");
+        var stats = await OkAsync<QueueStats>(await Operator().GetAsync($"/v1/tenants/{TenantA}/queues/{Noop}/stats"));
+        Assert.Equal((TenantA, Noop), (stats.Tenant, stats.JobType));
+        Assert.True(stats.Succeeded >= 1);
+
+        var set = await OkAsync<QueuePolicy>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/queues/{Noop}/policy", new { maxConcurrency = 3, ratePerSecond = 100 }));
+        Assert.Equal((3, 100.0), (set.MaxConcurrency!.Value, set.RatePerSecond!.Value));
+        Assert.Equal(set, await OkAsync<QueuePolicy>(await Operator().GetAsync($"/v1/tenants/{TenantA}/queues/{Noop}/policy")));
+        var bad = await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/queues/{Noop}/policy", new { maxConcurrency = 0 }), HttpStatusCode.BadRequest);
+        Assert.Equal("policy.maxConcurrency", bad.GetProperty("field").GetString());
+        await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/queues/{Noop}/policy", new { });
+
+        Assert.Equal(new TenantPolicy { MaxInFlight = 40 }, await OkAsync<TenantPolicy>(await Admin.PutAsJsonAsync($"/v1/tenants/{TenantB}/policy", new { maxInFlight = 40 })));
+        Assert.Equal(new TenantPolicy { MaxInFlight = 40 }, await OkAsync<TenantPolicy>(await Operator(TenantB).GetAsync($"/v1/tenants/{TenantB}/policy")));
+        await Admin.PutAsJsonAsync($"/v1/tenants/{TenantB}/policy", new { });
+
+        var all = await OkAsync<List<QueueStats>>(await Admin.GetAsync("/v1/queues"));
+        Assert.All(all, q => Assert.True(q.Scheduled + q.Enqueued + q.Active > 0));
+    }
+
+    [Fact]
+    public async Task An_operator_creates_reads_lists_replaces_and_deletes_schedules_and_bad_cron_is_a_problem()
+    {
+        var created = await OkAsync<ScheduleInfo>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 3 * * *", timeZone = "Europe/Paris", payload = new { report = true } }));
+        Assert.Equal(("nightly", "Europe/Paris"), (created.Definition.Id, created.Definition.TimeZone));
+        Assert.NotNull(created.NextOccurrence);
+
+        var replaced = await OkAsync<ScheduleInfo>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 4 * * *", payload = new { }, misfire = "skip" }));
+        Assert.Equal(("0 4 * * *", MisfirePolicy.Skip), (replaced.Definition.Cron, replaced.Definition.Misfire));
+        Assert.Equal(replaced.Definition.Cron, (await OkAsync<ScheduleInfo>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/nightly"))).Definition.Cron);
+        Assert.Contains("nightly", (await OkAsync<SchedulePage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules"))).Items.Select(s => s.Definition.Id));
+
+        var badCron = await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/broken", new { jobType = Noop, cron = "every tuesday", payload = new { } }), HttpStatusCode.BadRequest);
+        Assert.Equal("cron", badCron.GetProperty("field").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Operator().DeleteAsync($"/v1/tenants/{TenantA}/schedules/nightly")).StatusCode);
+        await ProblemAsync(await Operator().DeleteAsync($"/v1/tenants/{TenantA}/schedules/nightly"), HttpStatusCode.NotFound);
+        await ProblemAsync(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/nightly"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task An_admin_makes_lists_and_revokes_keys_and_a_revoked_key_stops_working()
+    {
+        var created = await OkAsync<CreatedKeyResponse>(await Admin.PostAsJsonAsync("/v1/keys", new { tenant = "initech", role = "producer", name = "billing" }), HttpStatusCode.Created);
+        using var key = fixture.Client(created.Key);
+        await OkAsync<EnqueueResponse>(await key.PostAsJsonAsync("/v1/tenants/initech/jobs", new { jobType = Noop, payload = new { } }), HttpStatusCode.Accepted);
+
+        var listed = await OkAsync<List<ApiKeyResponse>>(await Admin.GetAsync("/v1/keys?tenant=initech"));
+        Assert.Equal([(created.Id, "billing", ApiKeyRole.Producer)], listed.Select(k => (k.Id, k.Name, k.Role)));
+        Assert.DoesNotContain(created.Key, await (await Admin.GetAsync("/v1/keys")).Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/v1/keys/{created.Id}")).StatusCode);
+        await ProblemAsync(await key.GetAsync($"/v1/tenants/initech/jobs/{SomeId}"), HttpStatusCode.Unauthorized);
+        await ProblemAsync(await Admin.DeleteAsync($"/v1/keys/{created.Id}"), HttpStatusCode.NotFound);
+
+        var noTenant = await ProblemAsync(await Admin.PostAsJsonAsync("/v1/keys", new { role = "operator", name = "x" }), HttpStatusCode.BadRequest);
+        Assert.Equal("tenant", noTenant.GetProperty("field").GetString());
+        var adminWithTenant = await ProblemAsync(await Admin.PostAsJsonAsync("/v1/keys", new { tenant = "initech", role = "admin", name = "x" }), HttpStatusCode.BadRequest);
+        Assert.Equal("tenant", adminWithTenant.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_api_without_a_key()
+    {
+        using var anonymous = fixture.Client(null);
+        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/tenants/{tenant}/jobs", out _));
+        Assert.True(paths.TryGetProperty("/v1/tenants/{tenant}/dead-letters/{id}/replay", out _));
+    }
+
+    /// <summary>Makes a job of the tenant fail once and land in the dead-letter queue; returns its id.</summary>
+    private async Task<JobId> DeadLetterAsync(string tenant)
+    {
+        var id = (await OkAsync<EnqueueResponse>(await Producer(tenant).PostAsJsonAsync($"/v1/tenants/{tenant}/jobs", new { jobType = Flaky, payload = new { fail = true } }), HttpStatusCode.Accepted)).Id;
+        await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(tenant, id))?.State == JobState.Dead, "the job to be dead-lettered");
+        return id;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using OrleansJobs.Security;
+
+namespace OrleansJobs.Http.Endpoints;
+
+/// <summary>One job to enqueue: its type, its payload (any JSON value) and its options.</summary>
+public sealed record EnqueueRequest(string JobType, JsonElement Payload, EnqueueOptions? Options = null);
+
+/// <summary>Several jobs to enqueue in one call, all of one tenant.</summary>
+public sealed record BatchEnqueueRequest(IReadOnlyList<EnqueueRequest> Jobs);
+
+/// <summary>The id of an enqueued job (the first job's id when its idempotency key repeats).</summary>
+public sealed record EnqueueResponse(JobId Id);
+
+/// <summary>The ids of a batch, in order.</summary>
+public sealed record BatchEnqueueResponse(IReadOnlyList<JobId> Ids);
+
+/// <summary>Whether a cancel request found something to cancel.</summary>
+public sealed record CancelResponse(bool Cancelled);
+
+/// <summary>Which dead-lettered jobs to replay, and at most how many.</summary>
+public sealed record ReplayRequest(DeadLetterFilter? Filter = null, int Limit = 1000);
+
+/// <summary>How many jobs a replay put back.</summary>
+public sealed record ReplayResponse(int Replayed);
+
+/// <summary>A schedule as sent over HTTP: a <see cref="RecurringJob"/> whose tenant and id come from the route.</summary>
+public sealed record ScheduleRequest(
+    string JobType,
+    string Cron,
+    JsonElement Payload,
+    string? TimeZone = null,
+    JobPriority Priority = JobPriority.Normal,
+    int? MaxAttempts = null,
+    TimeSpan? Timeout = null,
+    MisfirePolicy Misfire = MisfirePolicy.FireOnce);
+
+/// <summary>A new key: for one tenant in a role, or for no tenant as an admin.</summary>
+public sealed record CreateKeyRequest(string? Tenant, ApiKeyRole Role, string Name);
+
+/// <summary>A key as listed: never its secret.</summary>
+public sealed record ApiKeyResponse(string Id, string? Tenant, ApiKeyRole Role, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>A key just made: the only time its secret is shown.</summary>
+public sealed record CreatedKeyResponse(string Id, string Key, string? Tenant, ApiKeyRole Role, string Name);

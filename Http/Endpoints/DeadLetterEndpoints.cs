@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrleansJobs.Http.Security;
+using OrleansJobs.Security;
+
+namespace OrleansJobs.Http.Endpoints;
+
+/// <summary>A tenant's dead-letter queue: list, inspect, replay.</summary>
+internal static class DeadLetterEndpoints
+{
+    public static void Map(RouteGroupBuilder tenant)
+    {
+        var dead = tenant.MapGroup("/dead-letters").WithTags("Dead letters").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
+
+        dead.MapGet("/", async (string tenant, string? jobType, DateTimeOffset? from, DateTimeOffset? to, string? errorContains, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
+            {
+                JobId? after = null;
+                if (cursor is not null)
+                {
+                    if (!JobId.TryParse(cursor, out var parsed))
+                    {
+                        return Problems.Field("cursor", "invalid", "must be the nextCursor of a previous page.");
+                    }
+
+                    after = parsed;
+                }
+
+                var filter = new DeadLetterFilter { JobType = jobType, From = from, To = to, ErrorContains = errorContains };
+                return Results.Ok(await client.ListDeadLettersAsync(tenant, filter, pageSize ?? 100, after, ct));
+            })
+            .WithSummary("Dead-lettered jobs, newest first, filtered by type, time and error text; paged.");
+
+        dead.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
+                JobId.TryParse(id, out var jobId) && await client.GetDeadLetterAsync(tenant, jobId, ct) is { } job
+                    ? Results.Ok(job)
+                    : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
+            .WithSummary("A dead-lettered job with its payload and every attempt's error.");
+
+        dead.MapPost("/{id}/replay", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
+                JobId.TryParse(id, out var jobId) && await client.ReplayAsync(tenant, jobId, ct)
+                    ? Results.Ok(new ReplayResponse(1))
+                    : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
+            .WithSummary("Put one dead-lettered job back in its queue with fresh attempts.");
+
+        dead.MapPost("/replay", async (string tenant, ReplayRequest request, IJobClient client, CancellationToken ct) =>
+                Results.Ok(new ReplayResponse(await client.ReplayAsync(tenant, request.Filter ?? new DeadLetterFilter(), request.Limit, ct))))
+            .WithMetadata(new BodyLimit(64 * 1024))
+            .WithSummary("Replay the dead-lettered jobs that match a filter, at most 'limit'.");
+    }
+}

@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrleansJobs.Http.Security;
+using OrleansJobs.Security;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Http.Endpoints;
+
+/// <summary>A tenant's queues and policies.</summary>
+internal static class QueueEndpoints
+{
+    /// <summary>Most queues one listing reads stats for.</summary>
+    private const int MaxListed = 500;
+
+    public static void MapClusterWide(RouteGroupBuilder api) =>
+        api.MapGet("/queues", (IJobStore store, IJobClient client, CancellationToken ct) => ListAsync(null, store, client, ct))
+            .WithTags("Queues")
+            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
+            .WithSummary("Every queue with waiting or running work, with its stats (admin).");
+
+    public static void Map(RouteGroupBuilder tenant)
+    {
+        tenant.MapGet("/queues", (string tenant, IJobStore store, IJobClient client, CancellationToken ct) => ListAsync(tenant, store, client, ct))
+            .WithTags("Queues")
+            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
+            .WithSummary("The tenant's queues with waiting or running work, with their stats.");
+
+        var queues = tenant.MapGroup("/queues/{jobType}").WithTags("Queues").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
+        queues.MapGet("/stats", (string tenant, string jobType, IJobClient client, CancellationToken ct) => client.GetQueueStatsAsync(tenant, jobType, ct))
+            .WithSummary("Counts, oldest waiting job, completion rate and drain time.");
+        queues.MapGet("/policy", (string tenant, string jobType, IJobClient client, CancellationToken ct) => client.GetQueuePolicyAsync(tenant, jobType, ct))
+            .WithSummary("The queue's effective policy.");
+        queues.MapPut("/policy", (string tenant, string jobType, QueuePolicy policy, IJobClient client, CancellationToken ct) => client.SetQueuePolicyAsync(tenant, jobType, policy, ct))
+            .WithMetadata(new BodyLimit(64 * 1024))
+            .WithSummary("Replace the queue's policy override (null fields inherit the type's defaults); returns the effective policy.");
+
+        var policy = tenant.MapGroup("/policy").WithTags("Queues");
+        policy.MapGet("/", (string tenant, IJobClient client, CancellationToken ct) => client.GetTenantPolicyAsync(tenant, ct))
+            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
+            .WithSummary("The tenant's effective policy (its in-flight cap).");
+
+        // A tenant's cap protects the other tenants, so only an admin may change it.
+        policy.MapPut("/", (string tenant, TenantPolicy body, IJobClient client, CancellationToken ct) => client.SetTenantPolicyAsync(tenant, body, ct))
+            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
+            .WithMetadata(new BodyLimit(64 * 1024))
+            .WithSummary("Replace the tenant's policy override (admin).");
+    }
+
+    private static async Task<IReadOnlyList<QueueStats>> ListAsync(string? tenant, IJobStore store, IJobClient client, CancellationToken ct)
+    {
+        var queues = (await store.ListQueuesWithPendingWorkAsync(ct))
+            .Where(q => tenant is null || q.Tenant == tenant)
+            .OrderBy(q => q.Tenant, StringComparer.Ordinal).ThenBy(q => q.JobType, StringComparer.Ordinal)
+            .Take(MaxListed);
+        return await Task.WhenAll(queues.Select(q => client.GetQueueStatsAsync(q.Tenant, q.JobType, ct)));
+    }
+}
