@@ -34,13 +34,15 @@ public static class HttpApiExtensions
     }
 
     /// <summary>
-    /// Maps the API under <c>/v1</c> and its OpenAPI document at <c>/openapi/v1.json</c>. Every
+    /// Maps the API under <c>/v1</c>, its OpenAPI document at <c>/openapi/v1.json</c> and the
+    /// Prometheus metrics at <c>/metrics</c>. Every
     /// <c>/v1</c> call needs a key; tenant routes need that tenant's key (or an admin's).
     /// </summary>
     public static IEndpointRouteBuilder MapOrleansJobsHttpApi(this IEndpointRouteBuilder endpoints)
     {
         var limits = endpoints.ServiceProvider.GetRequiredService<IOptions<OrleansJobsOptions>>().Value.Limits;
         endpoints.MapOpenApi();
+        MetricsEndpoint.Map(endpoints, endpoints.ServiceProvider.GetRequiredService<IOptions<HttpApiOptions>>().Value.AnonymousMetrics);
 
         var api = endpoints.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<ErrorFilter>();
         KeyEndpoints.Map(api);

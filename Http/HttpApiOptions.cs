@@ -9,6 +9,12 @@ public sealed class HttpApiOptions
     /// </summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>
+    /// Serve <c>/metrics</c> without a key (for a scraper on a private network). Off by default:
+    /// metric labels name tenants and job types, so scraping takes an admin key.
+    /// </summary>
+    public bool AnonymousMetrics { get; set; }
+
     /// <summary>How long a checked key is trusted before it is read again (so a revocation takes at most this long). <value>Defaults to 30 seconds.</value></summary>
     public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 }

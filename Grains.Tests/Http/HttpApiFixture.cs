@@ -46,7 +46,11 @@ public sealed class HttpApiFixture : IAsyncLifetime
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
             silo.Services.AddSingleton(Probe);
-            silo.AddOrleansJobs(o => o.Limits = o.Limits with { MaxPayloadBytes = 4096 })
+            silo.AddOrleansJobs(o =>
+                {
+                    o.Limits = o.Limits with { MaxPayloadBytes = 4096 };
+                    o.HousekeepingInterval = TimeSpan.FromSeconds(1);
+                })
                 .UseSqliteStore(o =>
                 {
                     o.Path = dbPath;

@@ -443,9 +443,10 @@ public abstract class JobStoreContractTests
         await DeadLetterAsync((await LeaseAsync(dead.Id))!);
         await LeaseAsync(active.Id);
 
-        var counts = await Store.GetQueueCountsAsync(Queue(), default);
+        var counts = await Store.GetQueueCountsAsync(Queue(), includeSucceeded: true, default);
 
         Assert.Equal(new QueueCounts(Scheduled: 1, Enqueued: 1, Active: 1, Succeeded: 1, Dead: 1, OldestEnqueuedRunAt: T0.AddSeconds(-30)), counts);
+        Assert.Equal(counts with { Succeeded = null }, await Store.GetQueueCountsAsync(Queue(), includeSucceeded: false, default));
         Assert.Contains(Queue(), await Store.ListQueuesWithPendingWorkAsync(default));
         Assert.DoesNotContain(Queue("idle.type"), await Store.ListQueuesWithPendingWorkAsync(default));
     }

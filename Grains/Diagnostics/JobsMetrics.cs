@@ -17,16 +17,22 @@ internal sealed class JobsMetrics
     private readonly Histogram<double> _runTime;
     private readonly Histogram<double> _waitTime;
 
-    public JobsMetrics(IMeterFactory meters)
+    public JobsMetrics(IMeterFactory meters, QueueGauges gauges)
     {
         var meter = meters.Create(MeterName);
-        _enqueued = meter.CreateCounter<long>("orleansjobs.jobs.enqueued", "{job}", "Jobs stored by enqueue.");
-        _succeeded = meter.CreateCounter<long>("orleansjobs.jobs.succeeded", "{job}", "Attempts that succeeded.");
-        _failed = meter.CreateCounter<long>("orleansjobs.jobs.failed", "{job}", "Attempts that failed.");
-        _retried = meter.CreateCounter<long>("orleansjobs.jobs.retried", "{job}", "Failed attempts scheduled to run again.");
-        _deadLettered = meter.CreateCounter<long>("orleansjobs.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
-        _runTime = meter.CreateHistogram<double>("orleansjobs.job.run_time", "s", "How long handlers ran.");
-        _waitTime = meter.CreateHistogram<double>("orleansjobs.job.wait_time", "s", "From enqueue to the start of an attempt.");
+        _enqueued = meter.CreateCounter<long>("jobs.enqueued", "{job}", "Jobs stored by enqueue.");
+        _succeeded = meter.CreateCounter<long>("jobs.succeeded", "{job}", "Attempts that succeeded.");
+        _failed = meter.CreateCounter<long>("jobs.failed", "{job}", "Attempts that failed.");
+        _retried = meter.CreateCounter<long>("jobs.retried", "{job}", "Failed attempts scheduled to run again.");
+        _deadLettered = meter.CreateCounter<long>("jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
+        _runTime = meter.CreateHistogram<double>("job.run_time", "s", "How long handlers ran.");
+        _waitTime = meter.CreateHistogram<double>("job.wait_time", "s", "From enqueue to the start of an attempt.");
+        meter.CreateObservableGauge("queue.backlog", () => gauges.Measure(l => l.Backlog), "{job}", "Due jobs waiting for a handler.");
+        meter.CreateObservableGauge("queue.scheduled", () => gauges.Measure(l => l.Scheduled), "{job}", "Jobs waiting for their time (delayed, or a retry).");
+        meter.CreateObservableGauge("queue.in_flight", () => gauges.Measure(l => l.InFlight), "{job}", "Attempts being leased or run.");
+        meter.CreateObservableGauge("queue.dead_letters", () => gauges.Measure(l => l.DeadLettered), "{job}", "Jobs in the dead-letter queue.");
+        meter.CreateObservableGauge("queue.oldest_waiting_age", () => gauges.Measure(l => l.OldestWaitingSeconds), "s", "How long the oldest due job has waited.");
+        meter.CreateObservableGauge("queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
     }
 
     public void Enqueued(QueueKey queue, int count) => _enqueued.Add(count, Tags(queue));
@@ -49,5 +55,5 @@ internal sealed class JobsMetrics
 
     public void DeadLettered(QueueKey queue) => _deadLettered.Add(1, Tags(queue));
 
-    private static TagList Tags(QueueKey queue) => new() { { "tenant", queue.Tenant }, { "job_type", queue.JobType } };
+    internal static TagList Tags(QueueKey queue) => new() { { "tenant", queue.Tenant }, { "job_type", queue.JobType } };
 }

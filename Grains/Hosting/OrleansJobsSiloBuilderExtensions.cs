@@ -43,6 +43,7 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobTypeRegistry>();
         services.TryAddSingleton<JobWriteBatcher>();
         services.TryAddSingleton<JobExecutor>();
+        services.TryAddSingleton<QueueGauges>();
         services.TryAddSingleton<JobsMetrics>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
         // Both stores keep the HTTP API's keys too.

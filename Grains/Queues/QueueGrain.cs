@@ -35,6 +35,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private readonly OrleansJobsOptions _options;
     private readonly TimeProvider _time;
     private readonly JobsMetrics _metrics;
+    private readonly QueueGauges _gauges;
     private readonly ILogger<QueueGrain> _logger;
     private readonly string _owner;
     private readonly ReadyWindow _window;
@@ -86,6 +87,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         IOptions<OrleansJobsOptions> options,
         TimeProvider time,
         JobsMetrics metrics,
+        QueueGauges gauges,
         ILocalSiloDetails silo,
         ILogger<QueueGrain> logger)
     {
@@ -97,6 +99,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _options = options.Value;
         _time = time;
         _metrics = metrics;
+        _gauges = gauges;
         _logger = logger;
         _owner = silo.SiloAddress.ToString();
         _window = new ReadyWindow(_options.WindowSize);
@@ -131,12 +134,15 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, cancellationToken);
         _nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
         ArmDueTimer();
+        await RefreshLevelsAsync();
+        _gauges.Publish(_queue, ReadLevels);
         await RefillAsync();
         await UpdateBusyAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _gauges.Withdraw(_queue);
         _draining = true;
         if (_busy > 0)
         {
@@ -257,6 +263,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             _waiting--;
             _window.Remove(id);
             LogCancelled(id, _queue.Tenant, _queue.JobType);
+            await RefreshLevelsAsync();
         }
 
         return cancelled;
@@ -277,13 +284,14 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         MarkStoreHasMore();
         await CheckDueAsync();
+        await RefreshLevelsAsync();
         await UpdateBusyAsync();
     }
 
     public async Task<QueueStats> GetStatsAsync()
     {
         _ = _type ?? throw new UnknownJobTypeException(_queue.JobType);
-        var counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
+        var counts = await _store.GetQueueCountsAsync(_queue, includeSucceeded: true, CancellationToken.None);
         var now = _time.GetUtcNow();
         var pace = _finished.PerSecond();
         return new QueueStats
@@ -293,7 +301,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             Scheduled = counts.Scheduled,
             Enqueued = counts.Enqueued,
             Active = counts.Active,
-            Succeeded = counts.Succeeded,
+            Succeeded = counts.Succeeded ?? 0,
             DeadLettered = counts.Dead,
             OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
             CompletedPerSecond = pace,
@@ -841,6 +849,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         await RefillAsync();
+        await RefreshLevelsAsync();
         if (!HasWork)
         {
             _housekeeping?.Dispose();

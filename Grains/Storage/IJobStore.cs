@@ -94,8 +94,11 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Counts of the queue's jobs by state.</summary>
-    Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
+    /// <summary>
+    /// Counts of the queue's jobs by state. Counting succeeded jobs scans the queue's finished rows, so
+    /// it is for operators only; without <paramref name="includeSucceeded"/> every count uses a partial index.
+    /// </summary>
+    Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken);
 
     /// <summary>Every queue with scheduled, enqueued or active jobs: these need an owner after a restart.</summary>
     Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken);

@@ -146,16 +146,16 @@ internal sealed partial class PostgresJobStore
         return counts;
     }
 
-    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
+    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken)
     {
         // One sub-query per state so each uses its partial index; succeeded has none and scans the
-        // queue's rows, which is why this is an operator query and never on a hot path.
-        await using var command = _db.CreateCommand("""
+        // queue's rows, which is why it is counted only when asked for.
+        await using var command = _db.CreateCommand($"""
             SELECT
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0),
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1),
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 2),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3),
+              {(includeSucceeded ? "(SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3)" : "NULL")},
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 5 AND job_type = @type),
               (SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
             """);
@@ -164,7 +164,7 @@ internal sealed partial class PostgresJobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new QueueCounts(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt64(4),
             reader.IsDBNull(5) ? null : Time(reader, 5));
     }
 

@@ -164,18 +164,18 @@ internal sealed partial class SqliteJobStore
         return counts;
     }
 
-    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
+    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
         // One query per state so each uses its partial index; succeeded has none and scans the
-        // queue's rows, which is why this is an operator query and never on a hot path.
-        command.CommandText = """
+        // queue's rows, which is why it is counted only when asked for.
+        command.CommandText = $"""
             SELECT
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0),
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1),
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 2),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3),
+              {(includeSucceeded ? "(SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3)" : "NULL")},
               (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 5 AND job_type = @type),
               (SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
             """;
@@ -184,7 +184,7 @@ internal sealed partial class SqliteJobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new QueueCounts(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt64(4),
             reader.IsDBNull(5) ? null : Time(reader.GetInt64(5)));
     }
 
