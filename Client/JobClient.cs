@@ -14,7 +14,9 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, _options.JsonSerializerOptions);
         var jobOptions = options ?? new EnqueueOptions();
         JobValidator.Validate(tenant, jobType, bytes, jobOptions, _options.Limits, time.GetUtcNow());
-        var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions)]).WaitAsync(cancellationToken);
+        using var activity = OrleansJobsTelemetry.StartEnqueue(tenant, jobType, 1);
+        var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
+        activity?.SetTag("orleansjobs.job_id", ids[0].ToString());
         return ids[0];
     }
 
@@ -49,7 +51,10 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         var results = new JobId[jobs.Count];
         await Task.WhenAll(byQueue.Select(async pair =>
         {
-            var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions())).ToArray();
+            // One producer span per queue: its jobs' handler spans become its children.
+            using var activity = OrleansJobsTelemetry.StartEnqueue(pair.Key.Tenant, pair.Key.JobType, pair.Value.Count);
+            var traceParent = OrleansJobsTelemetry.CurrentTraceParent();
+            var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions(), traceParent)).ToArray();
             var ids = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
             for (var n = 0; n < ids.Length; n++)
             {

@@ -7,8 +7,12 @@ namespace OrleansJobs;
 /// <param name="Options">Per-job settings, or null for the defaults.</param>
 public sealed record JobRequest(string Tenant, string JobType, ReadOnlyMemory<byte> Payload, EnqueueOptions? Options = null);
 
-/// <summary>What a queue grain receives for one job: already serialized and checked at the edge.</summary>
+/// <summary>
+/// What a queue grain receives for one job: already serialized and checked at the edge, with the
+/// W3C traceparent of the enqueuing span (if any) so the handler's span joins that trace.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record JobSubmission(
     [property: Id(0)] byte[] Payload,
-    [property: Id(1)] EnqueueOptions Options);
+    [property: Id(1)] EnqueueOptions Options,
+    [property: Id(2)] string? TraceParent = null);

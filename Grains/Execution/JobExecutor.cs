@@ -39,6 +39,7 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
             using var abandon = new CancellationTokenSource(job.Timeout + _options.AbandonGrace, time);
             await using var onCancel = cancel.Register(() => abandon.CancelAfter(_options.AbandonGrace));
             var context = new JobContext(job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, job.MaxAttempts, job.CreatedAt, stop.Token);
+            using var activity = StartRunActivity(job);
             var run = Task.Run(() => type.Invoke(services, job.Payload, context, _options.JsonSerializerOptions));
             try
             {
@@ -50,25 +51,46 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
                 Exception abandoned = cancel.IsCancellationRequested
                     ? new JobCancelledException($"Cancelled; the handler ignored the request and was abandoned after {_options.AbandonGrace}.")
                     : new JobTimeoutException($"Abandoned: the handler ran {job.Timeout} and ignored cancellation for {_options.AbandonGrace} more.");
-                return new JobRunResult(abandoned, Stopwatch.GetElapsedTime(started));
+                return Failed(activity, abandoned, started);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
-                return new JobRunResult(new JobCancelledException("Cancelled; the handler stopped."), Stopwatch.GetElapsedTime(started));
+                return Failed(activity, new JobCancelledException("Cancelled; the handler stopped."), started);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                return new JobRunResult(new JobTimeoutException($"Timed out after {job.Timeout}."), Stopwatch.GetElapsedTime(started));
+                return Failed(activity, new JobTimeoutException($"Timed out after {job.Timeout}."), started);
             }
             catch (Exception ex)
             {
-                return new JobRunResult(ex, Stopwatch.GetElapsedTime(started));
+                return Failed(activity, ex, started);
             }
         }
         finally
         {
             ReleaseSlot();
         }
+    }
+
+    private static JobRunResult Failed(Activity? activity, Exception error, long started)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity?.AddException(error);
+        return new JobRunResult(error, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>The attempt's span, a child of the span that enqueued the job when it carried one; the handler runs inside it.</summary>
+    private static Activity? StartRunActivity(LeasedJob job)
+    {
+        ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
+        var activity = OrleansJobsTelemetry.Source.StartActivity($"run {job.Queue.JobType}", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "orleansjobs");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("orleansjobs.tenant", job.Queue.Tenant);
+        activity?.SetTag("orleansjobs.job_type", job.Queue.JobType);
+        activity?.SetTag("orleansjobs.job_id", job.Id.ToString());
+        activity?.SetTag("orleansjobs.attempt", job.Attempt);
+        return activity;
     }
 
     private Task AcquireSlotAsync(QueueKey queue)

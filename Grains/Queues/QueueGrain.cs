@@ -201,7 +201,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 options.MaxAttempts ?? _policy.MaxAttempts,
                 options.Timeout ?? _policy.Timeout,
                 options.IdempotencyKey,
-                options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention);
+                options.IdempotencyKey is null ? null : now + _options.IdempotencyRetention,
+                jobs[i].TraceParent);
         }
 
         await ReserveBacklogAsync(rows);

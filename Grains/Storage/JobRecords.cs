@@ -11,7 +11,8 @@ public sealed record NewJob(
     int MaxAttempts,
     TimeSpan Timeout,
     string? IdempotencyKey,
-    DateTimeOffset? IdempotencyExpiresAt)
+    DateTimeOffset? IdempotencyExpiresAt,
+    string? TraceParent = null)
 {
     /// <summary>The state the job is stored in.</summary>
     public JobState State => RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
@@ -41,7 +42,8 @@ public sealed record LeasedJob(
     int MaxAttempts,
     TimeSpan Timeout,
     DateTimeOffset CreatedAt,
-    byte[] Payload);
+    byte[] Payload,
+    string? TraceParent = null);
 
 /// <summary>The attempt under <see cref="Lease"/> succeeded.</summary>
 public readonly record struct Completion(JobId Id, long Lease, DateTimeOffset FinishedAt);

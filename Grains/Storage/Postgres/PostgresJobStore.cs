@@ -151,8 +151,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         {
             await using var command = new NpgsqlCommand(
                 """
-                INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload)
-                SELECT * FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads);
+                INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent)
+                SELECT * FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces);
                 """,
                 connection);
             command.Parameters.Add(Array("ids", inserts.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
@@ -166,6 +166,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             command.Parameters.Add(Array("timeout", inserts.Select(j => (long)j.Timeout.TotalMilliseconds), NpgsqlDbType.Bigint));
             command.Parameters.Add(Array("keys", inserts.Select(j => j.IdempotencyKey), NpgsqlDbType.Text));
             command.Parameters.Add(Array("payloads", inserts.Select(j => j.Payload), NpgsqlDbType.Bytea));
+            command.Parameters.Add(Array("traces", inserts.Select(j => j.TraceParent), NpgsqlDbType.Text));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -186,7 +187,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                 lease_expires_at = r.started + (j.timeout_ms + r.margin_ms) * interval '1 millisecond'
             FROM unnest(@ids, @owners, @started, @margins) AS r(id, owner, started, margin_ms)
             WHERE j.id = r.id AND j.state = 1
-            RETURNING j.id, j.tenant, j.job_type, j.lease, j.attempt, j.max_attempts, j.timeout_ms, j.created_at, j.payload;
+            RETURNING j.id, j.tenant, j.job_type, j.lease, j.attempt, j.max_attempts, j.timeout_ms, j.created_at, j.payload, j.trace_parent;
             """,
             connection);
         command.Parameters.Add(Array("ids", requests.Select(r => r.Id.Value), NpgsqlDbType.Uuid));
@@ -207,7 +208,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
                     reader.GetInt32(5),
                     TimeSpan.FromMilliseconds(reader.GetInt64(6)),
                     Time(reader, 7),
-                    (byte[])reader.GetValue(8));
+                    (byte[])reader.GetValue(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9));
             }
         }
 

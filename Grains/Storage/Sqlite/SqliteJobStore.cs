@@ -106,9 +106,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             """, "@tenant", "@key", "@id", "@expires", "@now");
         using var existing = Command(db, "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
         using var insert = Command(db, """
-            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload)
-            VALUES (@id, @tenant, @type, @state, @priority, @created, @run, @max, @timeout, @key, @payload);
-            """, "@id", "@tenant", "@type", "@state", "@priority", "@created", "@run", "@max", "@timeout", "@key", "@payload");
+            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent)
+            VALUES (@id, @tenant, @type, @state, @priority, @created, @run, @max, @timeout, @key, @payload, @trace);
+            """, "@id", "@tenant", "@type", "@state", "@priority", "@created", "@run", "@max", "@timeout", "@key", "@payload", "@trace");
 
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -126,7 +126,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             }
 
             Bind(insert, id, job.Queue.Tenant, job.Queue.JobType, (int)job.State, (int)job.Priority, Ms(job.CreatedAt), Ms(job.RunAt),
-                job.MaxAttempts, (long)job.Timeout.TotalMilliseconds, job.IdempotencyKey, job.Payload);
+                job.MaxAttempts, (long)job.Timeout.TotalMilliseconds, job.IdempotencyKey, job.Payload, job.TraceParent);
             insert.ExecuteNonQuery();
             outcomes[i] = new InsertOutcome(job.Id, Created: true);
         }
@@ -146,7 +146,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             UPDATE jobs SET state = 2, lease = lease + 1, attempt = attempt + 1,
                 lease_owner = @owner, started_at = @started, lease_expires_at = @started + timeout_ms + @margin
             WHERE id = @id AND state = 1
-            RETURNING tenant, job_type, lease, attempt, max_attempts, timeout_ms, created_at, payload;
+            RETURNING tenant, job_type, lease, attempt, max_attempts, timeout_ms, created_at, payload, trace_parent;
             """, "@id", "@owner", "@started", "@margin");
         for (var i = 0; i < requests.Count; i++)
         {
@@ -163,7 +163,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                     reader.GetInt32(4),
                     TimeSpan.FromMilliseconds(reader.GetInt64(5)),
                     Time(reader.GetInt64(6)),
-                    (byte[])reader.GetValue(7));
+                    (byte[])reader.GetValue(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8));
             }
         }
 
