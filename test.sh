@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, store contract (SQLite and PostgreSQL), in-process cluster and
 # real-process tests. Starts a throwaway PostgreSQL for the run and removes it afterwards, even on
-# failure. Prints "N passed, N failed" last.
+# failure, and installs Chromium for the browser test if it is missing. Prints "N passed, N failed" last.
 set -uo pipefail
 cd "$(dirname "$0")"
 results=TestResults
 mkdir -p "$results"
+
+# The jobs page is tested in headless Chromium driven by ChromeDriver (Debian packages).
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  echo "Installing chromium and chromium-driver for the browser test"
+  sudo_cmd=()
+  [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null \
+    || echo "could not install chromium; the browser test will fail"
+fi
 
 pgdir=$(mktemp -d /tmp/orleansjobs-pg.XXXXXX)
 cleanup() {

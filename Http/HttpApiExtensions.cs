@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Orleans.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
@@ -8,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansJobs.Hosting;
 using OrleansJobs.Http.Endpoints;
+using OrleansJobs.Http.Pages;
 using OrleansJobs.Http.Security;
 
 namespace OrleansJobs.Http;
@@ -30,12 +33,17 @@ public static class HttpApiExtensions
         services.AddProblemDetails();
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         services.AddOpenApi("v1");
+        services.AddAntiforgery();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, policy => policy.RequireRole(nameof(OrleansJobs.Security.ApiKeyRole.Admin)));
         return services;
     }
 
     /// <summary>
-    /// Maps the API under <c>/v1</c>, its OpenAPI document at <c>/openapi/v1.json</c> and the
-    /// Prometheus metrics at <c>/metrics</c>. Every
+    /// Maps the API under <c>/v1</c>, its OpenAPI document at <c>/openapi/v1.json</c>, the
+    /// Prometheus metrics at <c>/metrics</c> and the operators' jobs page at <c>/jobs</c>. Every
     /// <c>/v1</c> call needs a key; tenant routes need that tenant's key (or an admin's).
     /// </summary>
     public static IEndpointRouteBuilder MapOrleansJobsHttpApi(this IEndpointRouteBuilder endpoints)
@@ -54,6 +62,7 @@ public static class HttpApiExtensions
             JobValidator.ValidateName(context.HttpContext.GetRouteValue("tenant") as string, "tenant");
             return await next(context);
         });
+        JobsPage.Map(endpoints);
         JobEndpoints.Map(tenant, limits);
         DeadLetterEndpoints.Map(tenant);
         QueueEndpoints.Map(tenant);
@@ -70,6 +79,16 @@ public static class HttpApiExtensions
             app.UseRouting();
         }
 
-        return app.UseMiddleware<BodyLimitMiddleware>();
+        return app.UseMiddleware<BodyLimitMiddleware>().UseAuthentication().UseAuthorization();
+    }
+
+    /// <summary>
+    /// Maps the Orleans dashboard (add it to the silo with <c>siloBuilder.AddDashboard()</c>) for admins
+    /// only, signed in through the jobs page's login or an admin key.
+    /// </summary>
+    public static IEndpointRouteBuilder MapOrleansJobsDashboard(this IEndpointRouteBuilder endpoints, string path = "/dashboard")
+    {
+        endpoints.MapOrleansDashboard(routePrefix: path).RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        return endpoints;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using OrleansJobs.Hosting;
 using OrleansJobs.Http;
 using OrleansJobs.Silo;
@@ -11,6 +12,7 @@ var jobOptions = builder.Configuration.GetSection("OrleansJobs:Options");
 
 builder.UseOrleans(silo =>
 {
+    silo.AddDashboard();
     var jobs = silo.AddOrleansJobs(jobOptions.Bind);
     if (settings.Storage == StorageMode.Postgres)
     {
@@ -57,6 +59,7 @@ builder.Services.AddOrleansJobsHttpApi(builder.Configuration.GetSection("Orleans
 var app = builder.Build();
 app.UseOrleansJobsHttpApi();
 app.MapOrleansJobsHttpApi();
+app.MapOrleansJobsDashboard();
 // Liveness: the process answers. Readiness: the silo joined the cluster and the store answers.
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
 using OrleansJobs.Http;
 using OrleansJobs.Http.Endpoints;
 using OrleansJobs.Security;
@@ -46,6 +47,7 @@ public sealed class HttpApiFixture : IAsyncLifetime
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
             silo.Services.AddSingleton(Probe);
+            silo.AddDashboard();
             silo.AddOrleansJobs(o =>
                 {
                     o.Limits = o.Limits with { MaxPayloadBytes = 4096 };
@@ -67,6 +69,7 @@ public sealed class HttpApiFixture : IAsyncLifetime
         _app = builder.Build();
         _app.UseOrleansJobsHttpApi();
         _app.MapOrleansJobsHttpApi();
+        _app.MapOrleansJobsDashboard();
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Headers;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OrleansJobs.Tests.Cluster;
+using static OrleansJobs.Tests.Http.HttpApiFixture;
+
+namespace OrleansJobs.Tests.Http;
+
+/// <summary>The operators' page and the Orleans dashboard: who may see them, and the page driven in headless Chromium.</summary>
+[Collection(HttpApiCollection.Name)]
+public sealed class JobsPageTests(HttpApiFixture fixture)
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private const string ChromeDriver = "/usr/bin/chromedriver";
+    private readonly string _tenant = "p" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task Pages_send_browsers_to_sign_in_and_only_admins_reach_the_dashboard()
+    {
+        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
+        anonymous.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+        foreach (var path in new[] { "/jobs", "/dashboard" })
+        {
+            var response = await anonymous.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("/jobs/login?returnUrl=", response.Headers.Location!.OriginalString);
+        }
+
+        using var operatorClient = fixture.Client(TenantA, OrleansJobs.Security.ApiKeyRole.Operator);
+        Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.GetAsync("/dashboard")).StatusCode);
+        Assert.Contains($"Jobs · {TenantA}", await operatorClient.GetStringAsync("/jobs?tenant=someone-else"));
+
+        using var producer = fixture.Client(TenantA, OrleansJobs.Security.ApiKeyRole.Producer);
+        Assert.Equal(HttpStatusCode.Forbidden, (await producer.GetAsync("/jobs")).StatusCode);
+
+        using var admin = fixture.Client(AdminKey);
+        var dashboard = await admin.GetAsync("/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Equal("text/html", dashboard.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_and_replays_a_dead_letter_with_a_click()
+    {
+        Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), $"{Chromium} and {ChromeDriver} are needed (Debian packages chromium, chromium-driver); ./test.sh installs them.");
+        var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
+        await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead, "the job to be dead-lettered");
+        await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));
+
+        var profile = Directory.CreateTempSubdirectory("orleansjobs-chromium-").FullName;
+        var options = new ChromeOptions { BinaryLocation = Chromium };
+        options.AddArguments(
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        using var browser = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        try
+        {
+            browser.Navigate().GoToUrl(new Uri(fixture.BaseAddress, $"/jobs?tenant={_tenant}"));
+            await UntilAsync(() => browser.Url.Contains("/jobs/login", StringComparison.Ordinal), "the sign-in form");
+            browser.FindElement(By.Id("key")).SendKeys(AdminKey);
+            browser.FindElement(By.Id("sign-in")).Click();
+
+            await UntilAsync(() => browser.FindElements(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).Count == 1, "the queue table with the test's queue");
+            var row = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
+            Assert.Equal("1", row[2]);
+            var flaky = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Flaky}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
+            Assert.Equal("1", flaky[6]);
+
+            fixture.Probe.Heal(dead);
+            browser.FindElement(By.Id($"replay-{dead}")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.Contains(dead.ToString(), StringComparison.Ordinal) == true, "the replay confirmation");
+            await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(dead) == 1, "the replayed job to run and succeed");
+            Assert.Equal(1, (await fixture.Jobs.GetStatusAsync(_tenant, dead))!.ReplayCount);
+        }
+        finally
+        {
+            browser.Quit();
+            Directory.Delete(profile, recursive: true);
+        }
+    }
+
+    /// <summary>Polls the page until <paramref name="condition"/> holds; the browser gives no event to await.</summary>
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting in the browser for {what}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

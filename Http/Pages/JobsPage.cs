@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OrleansJobs.Http.Security;
+using OrleansJobs.Security;
+using OrleansJobs.Storage;
+using static OrleansJobs.Http.Pages.Html;
+
+namespace OrleansJobs.Http.Pages;
+
+/// <summary>
+/// The operators' page at <c>/jobs</c>: every queue's backlog, oldest waiting job, pace, dead
+/// letters and drain time, and the dead-letter queue with a replay button. Server-rendered, no
+/// scripts. Sign-in takes an operator key (one tenant) or an admin key (any tenant).
+/// </summary>
+internal static class JobsPage
+{
+    public const string Path = "/jobs";
+    public const string LoginPath = "/jobs/login";
+
+    /// <summary>Most queues one page reads stats for.</summary>
+    private const int MaxQueues = 200;
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(LoginPath, (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error) =>
+            Results.Content(LoginForm(context, antiforgery, returnUrl, error), "text/html; charset=utf-8"));
+
+        endpoints.MapPost(LoginPath, async (HttpContext context, IAntiforgery antiforgery, ApiKeyAuthenticator keys) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            var form = await context.Request.ReadFormAsync();
+            var returnUrl = LocalOrDefault(form["returnUrl"]);
+            var caller = await keys.AuthenticateAsync(form["key"].ToString().Trim(), context.RequestAborted);
+            if (caller is null || caller.Role == ApiKeyRole.Producer)
+            {
+                return Results.Redirect($"{LoginPath}?error=1&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            }
+
+            context.Response.Cookies.Append(ApiKeyAuthenticationHandler.Cookie, form["key"].ToString().Trim(), new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                MaxAge = TimeSpan.FromHours(12),
+            });
+            return Results.Redirect(returnUrl);
+        });
+
+        endpoints.MapPost("/jobs/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            context.Response.Cookies.Delete(ApiKeyAuthenticationHandler.Cookie);
+            return Results.Redirect(LoginPath);
+        });
+
+        endpoints.MapGet(Path, RenderAsync).RequireAuthorization();
+
+        endpoints.MapPost("/jobs/replay", async (HttpContext context, IAntiforgery antiforgery, IJobClient client) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            var form = await context.Request.ReadFormAsync();
+            var tenant = form["tenant"].ToString();
+            if (ApiKeyAuthenticationHandler.Caller(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
+            {
+                return Results.StatusCode(StatusCodes.Status403Forbidden);
+            }
+
+            var replayed = JobId.TryParse(form["id"], out var id) && await client.ReplayAsync(tenant, id, context.RequestAborted);
+            return Results.Redirect($"{Path}?tenant={Uri.EscapeDataString(tenant)}&{(replayed ? "replayed" : "notReplayed")}={Uri.EscapeDataString(form["id"].ToString())}");
+        }).RequireAuthorization();
+    }
+
+    private static async Task<IResult> RenderAsync(
+        HttpContext context, IAntiforgery antiforgery, IJobClient client, IJobStore store,
+        string? tenant, string? cursor, string? replayed, string? notReplayed, int? refresh)
+    {
+        var caller = ApiKeyAuthenticationHandler.Caller(context.User)!;
+        if (caller.Role == ApiKeyRole.Producer)
+        {
+            return Results.Content(Page("Not allowed", "<p class=\"error\">This page needs an operator or admin key.</p>"), "text/html; charset=utf-8", statusCode: 403);
+        }
+
+        tenant = caller.Role == ApiKeyRole.Admin ? (string.IsNullOrWhiteSpace(tenant) ? null : tenant.Trim()) : caller.Tenant;
+        if (tenant is not null)
+        {
+            JobValidator.ValidateName(tenant, "tenant");
+        }
+
+        var token = antiforgery.GetAndStoreTokens(context);
+        var body = new StringBuilder();
+        body.Append(CultureInfo.InvariantCulture, $"<h1>Jobs{(tenant is null ? "" : $" · {E(tenant)}")}</h1>");
+        body.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">Signed in as {E(caller.Role.ToString().ToLowerInvariant())}{(caller.Tenant is null ? "" : $" of {E(caller.Tenant)}")}. ");
+        body.Append(CultureInfo.InvariantCulture, $"<form class=\"inline\" method=\"post\" action=\"/jobs/logout\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><button>Sign out</button></form>");
+        if (caller.Role == ApiKeyRole.Admin)
+        {
+            body.Append(CultureInfo.InvariantCulture, $" · <a href=\"/dashboard\">Orleans dashboard</a></p><form method=\"get\" action=\"{Path}\">Tenant <input name=\"tenant\" value=\"{E(tenant)}\"> <button>Show</button></form>");
+        }
+        else
+        {
+            body.Append("</p>");
+        }
+
+        if (replayed is not null)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"note\" id=\"message\">Job {E(replayed)} was put back in its queue.</p>");
+        }
+        else if (notReplayed is not null)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"error\" id=\"message\">Job {E(notReplayed)} is no longer dead-lettered; nothing was replayed.</p>");
+        }
+
+        DeadLetterPage? dead = null;
+        if (tenant is not null)
+        {
+            dead = await client.ListDeadLettersAsync(tenant, null, 50, cursor is not null && JobId.TryParse(cursor, out var after) ? after : null, context.RequestAborted);
+        }
+
+        var queues = (await store.ListQueuesWithPendingWorkAsync(context.RequestAborted))
+            .Where(q => tenant is null || q.Tenant == tenant)
+            .Concat(dead?.Jobs.Select(j => new QueueKey(j.Tenant, j.JobType)) ?? [])
+            .Distinct()
+            .OrderBy(q => q.ToString(), StringComparer.Ordinal)
+            .Take(MaxQueues)
+            .ToList();
+        var stats = await Task.WhenAll(queues.Select(q => client.GetQueueStatsAsync(q.Tenant, q.JobType, context.RequestAborted)));
+
+        body.Append("<h2>Queues</h2>");
+        if (stats.Length == 0)
+        {
+            body.Append("<p class=\"muted\">No queue has waiting, running or dead-lettered jobs.</p>");
+        }
+        else
+        {
+            body.Append("<table id=\"queues\"><tr><th>Queue</th><th>Backlog</th><th>Scheduled</th><th>Running</th><th>Oldest waiting</th><th>Done/s</th><th>Dead letters</th><th>Drain time</th></tr>");
+            foreach (var q in stats)
+            {
+                body.Append(CultureInfo.InvariantCulture, $"<tr data-queue=\"{E(q.Tenant)}/{E(q.JobType)}\"><td>{E(q.Tenant)}/{E(q.JobType)}</td><td class=\"n\">{q.Enqueued}</td><td class=\"n\">{q.Scheduled}</td><td class=\"n\">{q.Active}</td>");
+                body.Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{(q.OldestWaiting is { } age ? Duration(age) : "–")}</td><td class=\"n\">{Number(q.CompletedPerSecond)}</td><td class=\"n\">{q.DeadLettered}</td><td class=\"n\">{Duration(q.DrainTime)}</td></tr>");
+            }
+
+            body.Append("</table>");
+        }
+
+        if (dead is not null)
+        {
+            body.Append("<h2>Dead letters</h2>");
+            if (dead.Jobs.Count == 0)
+            {
+                body.Append("<p class=\"muted\">None.</p>");
+            }
+            else
+            {
+                body.Append("<table id=\"dead-letters\"><tr><th>Job</th><th>Type</th><th>Dead since</th><th>Attempts</th><th>Last error</th><th></th></tr>");
+                foreach (var job in dead.Jobs)
+                {
+                    body.Append(CultureInfo.InvariantCulture, $"<tr data-job-id=\"{job.Id}\"><td><code>{job.Id}</code></td><td>{E(job.JobType)}</td><td>{job.FinishedAt:u}</td><td class=\"n\">{job.Attempt}/{job.MaxAttempts}</td><td>{E(job.LastError)}</td>");
+                    body.Append(CultureInfo.InvariantCulture, $"<td><form method=\"post\" action=\"/jobs/replay\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><input type=\"hidden\" name=\"tenant\" value=\"{E(job.Tenant)}\"><input type=\"hidden\" name=\"id\" value=\"{job.Id}\"><button id=\"replay-{job.Id}\">Replay</button></form></td></tr>");
+                }
+
+                body.Append("</table>");
+                if (dead.NextCursor is { } next)
+                {
+                    body.Append(CultureInfo.InvariantCulture, $"<p><a href=\"{Path}?tenant={Uri.EscapeDataString(tenant!)}&cursor={next}\">Older →</a></p>");
+                }
+            }
+        }
+        else
+        {
+            body.Append("<p class=\"muted\">Choose a tenant to see its dead letters.</p>");
+        }
+
+        return Results.Content(Page("Jobs", body.ToString(), refresh is >= 2 ? refresh : null), "text/html; charset=utf-8");
+    }
+
+    private static string LoginForm(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error)
+    {
+        var token = antiforgery.GetAndStoreTokens(context);
+        var body = new StringBuilder("<h1>OrleansJobs</h1>");
+        if (error is not null)
+        {
+            body.Append("<p class=\"error\">That key is not valid, or it is a producer key. Use an operator or admin key.</p>");
+        }
+
+        body.Append(CultureInfo.InvariantCulture, $"""
+            <form method="post" action="{LoginPath}">
+              <input type="hidden" name="{E(token.FormFieldName)}" value="{E(token.RequestToken)}">
+              <input type="hidden" name="returnUrl" value="{E(LocalOrDefault(returnUrl))}">
+              <label>API key <input type="password" name="key" id="key" size="60" autocomplete="off"></label>
+              <button id="sign-in">Sign in</button>
+            </form>
+            """);
+        return Page("Sign in", body.ToString());
+    }
+
+    /// <summary>Only a path on this site may be a redirect target, never another host.</summary>
+    private static string LocalOrDefault(string? url) =>
+        url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : Path;
+}
