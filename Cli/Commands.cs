@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+namespace OrleansJobs.Cli;
+
+/// <summary>The CLI's commands, each a thin layer over one or two HTTP calls.</summary>
+internal static class Commands
+{
+    public static Command Enqueue(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
+    {
+        var jobType = new Argument<string>("job-type") { Description = "The registered job type." };
+        var payload = new Argument<string>("payload") { Description = "The payload as JSON.", DefaultValueFactory = _ => "{}" };
+        var delay = new Option<TimeSpan?>("--delay") { Description = "Run after this long (e.g. 00:05:00)." };
+        var priority = new Option<JobPriority>("--priority") { Description = "high, normal or low.", DefaultValueFactory = _ => JobPriority.Normal };
+        var idempotencyKey = new Option<string?>("--idempotency-key") { Description = "Enqueue at most once per key." };
+        var command = new Command("enqueue", "Enqueue one job; prints its id.") { jobType, payload, delay, priority, idempotencyKey };
+        command.SetAction(async (r, ct) =>
+        {
+            JsonElement body;
+            try
+            {
+                body = JsonDocument.Parse(r.GetValue(payload)!).RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                throw new ApiException($"the payload is not JSON: {ex.Message}");
+            }
+
+            using var client = api(r);
+            var options = new { delay = r.GetValue(delay), priority = r.GetValue(priority), idempotencyKey = r.GetValue(idempotencyKey) };
+            var created = await client.PostAsync<JsonElement>($"/v1/tenants/{tenant(r)}/jobs", new { jobType = r.GetValue(jobType), payload = body, options }, ct);
+            await output.WriteLineAsync(created.GetProperty("id").GetString());
+        });
+        return command;
+    }
+
+    public static Command Status(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
+    {
+        var id = new Argument<string>("id") { Description = "The job id." };
+        var command = new Command("status", "Show a job's status.") { id };
+        command.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            await output.WriteLineAsync(CliApp.Json(await client.GetAsync<JobInfo>($"/v1/tenants/{tenant(r)}/jobs/{r.GetValue(id)}", ct)));
+        });
+        return command;
+    }
+
+    public static Command Stats(Func<ParseResult, ApiClient> api, Func<ParseResult, string?> tenant, TextWriter output)
+    {
+        var watch = new Option<bool>("--watch", "-w") { Description = "Redraw the table until ctrl-C." };
+        var interval = new Option<double>("--interval") { Description = "Seconds between redraws.", DefaultValueFactory = _ => 2 };
+        var command = new Command("stats", "Queue stats: backlog, oldest waiting, pace, dead letters, drain time. Without a tenant, every queue (admin key).") { watch, interval };
+        command.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            var path = tenant(r) is { } t ? $"/v1/tenants/{t}/queues" : "/v1/queues";
+            do
+            {
+                var queues = await client.GetAsync<List<QueueStats>>(path, ct);
+                if (r.GetValue(watch))
+                {
+                    await output.WriteAsync("\u001b[H\u001b[2J");
+                    await output.WriteLineAsync($"{DateTimeOffset.Now:T}  {queues.Count} queue(s)  (ctrl-C to stop)");
+                }
+
+                await output.WriteAsync(TextTable.Render(
+                    ["QUEUE", "BACKLOG", "SCHEDULED", "RUNNING", "OLDEST", "DONE/S", "DEAD", "DRAIN"],
+                    queues.Select(q => (IReadOnlyList<string>)
+                    [
+                        $"{q.Tenant}/{q.JobType}", N(q.Enqueued), N(q.Scheduled), N(q.Active),
+                        q.OldestWaiting is { } age ? CliApp.Seconds(age) : "-", q.CompletedPerSecond.ToString("0.#", CultureInfo.InvariantCulture),
+                        N(q.DeadLettered), CliApp.Seconds(q.DrainTime),
+                    ])));
+                if (r.GetValue(watch))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.5, r.GetValue(interval))), ct);
+                }
+            }
+            while (r.GetValue(watch));
+        });
+        return command;
+    }
+
+    public static Command DeadLetters(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
+    {
+        var jobType = new Option<string?>("--job-type") { Description = "Only this job type." };
+        var errorContains = new Option<string?>("--error") { Description = "Only jobs whose last error contains this text." };
+        var dlq = new Command("dlq", "The dead-letter queue.");
+
+        var pageSize = new Option<int>("--page-size") { DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "Dead-lettered jobs, newest first.") { jobType, errorContains, pageSize };
+        list.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            var page = await client.GetAsync<DeadLetterPage>(ListPath(tenant(r), r.GetValue(jobType), r.GetValue(errorContains), r.GetValue(pageSize), null), ct);
+            await output.WriteAsync(TextTable.Render(
+                ["ID", "TYPE", "DEAD SINCE", "ATTEMPTS", "LAST ERROR"],
+                page.Jobs.Select(j => (IReadOnlyList<string>)[j.Id.ToString(), j.JobType, $"{j.FinishedAt:u}", $"{j.Attempt}/{j.MaxAttempts}", Shorten(j.LastError)])));
+            if (page.NextCursor is not null)
+            {
+                await output.WriteLineAsync($"(more: use --page-size or the API's cursor {page.NextCursor})");
+            }
+        });
+
+        var id = new Argument<string>("id") { Description = "The job id." };
+        var inspect = new Command("inspect", "A dead-lettered job with its payload and every attempt's error.") { id };
+        inspect.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            await output.WriteLineAsync(CliApp.Json(await client.GetAsync<JsonElement>($"/v1/tenants/{tenant(r)}/dead-letters/{r.GetValue(id)}", ct)));
+        });
+
+        var one = new Argument<string?>("id") { Description = "The job to replay; or use --all with filters.", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Replay every match of the filters." };
+        var batch = new Option<int>("--batch") { Description = "Jobs per request in a bulk replay.", DefaultValueFactory = _ => 100 };
+        var replay = new Command("replay", "Put dead-lettered jobs back in their queues.") { one, all, jobType, errorContains, batch };
+        replay.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            if (r.GetValue(one) is { } single)
+            {
+                await client.PostAsync<JsonElement>($"/v1/tenants/{tenant(r)}/dead-letters/{single}/replay", null, ct);
+                await output.WriteLineAsync($"replayed {single}");
+                return 0;
+            }
+
+            if (!r.GetValue(all))
+            {
+                throw new ApiException("give a job id, or --all (with --job-type / --error to narrow it).");
+            }
+
+            var total = await CountAsync(client, tenant(r), r.GetValue(jobType), r.GetValue(errorContains), ct);
+            var bar = new ProgressBar(output, total);
+            var done = 0;
+            while (done < total)
+            {
+                var filter = new { jobType = r.GetValue(jobType), errorContains = r.GetValue(errorContains) };
+                var replayed = (await client.PostAsync<JsonElement>($"/v1/tenants/{tenant(r)}/dead-letters/replay", new { filter, limit = Math.Min(Math.Max(1, r.GetValue(batch)), total - done) }, ct))
+                    .GetProperty("replayed").GetInt32();
+                if (replayed == 0)
+                {
+                    break;
+                }
+
+                done += replayed;
+                bar.Report(done);
+            }
+
+            bar.Finish(done);
+            await output.WriteLineAsync($"replayed {done} of {total}");
+            return 0;
+        });
+
+        dlq.Add(list);
+        dlq.Add(inspect);
+        dlq.Add(replay);
+        return dlq;
+    }
+
+    private static async Task<int> CountAsync(ApiClient client, string tenant, string? jobType, string? errorContains, CancellationToken ct)
+    {
+        var count = 0;
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetAsync<DeadLetterPage>(ListPath(tenant, jobType, errorContains, 1000, cursor), ct);
+            count += page.Jobs.Count;
+            cursor = page.NextCursor?.ToString();
+        }
+        while (cursor is not null);
+        return count;
+    }
+
+    private static string ListPath(string tenant, string? jobType, string? errorContains, int pageSize, string? cursor) =>
+        $"/v1/tenants/{tenant}/dead-letters?pageSize={pageSize}"
+        + (jobType is null ? "" : $"&jobType={Uri.EscapeDataString(jobType)}")
+        + (errorContains is null ? "" : $"&errorContains={Uri.EscapeDataString(errorContains)}")
+        + (cursor is null ? "" : $"&cursor={cursor}");
+
+    private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 60 ? text.ReplaceLineEndings(" ") : text[..57].ReplaceLineEndings(" ") + "...";
+}

@@ -1,0 +1,94 @@
+using OrleansJobs.Cli;
+using OrleansJobs.Security;
+using OrleansJobs.Tests.Cluster;
+using static OrleansJobs.Tests.Http.HttpApiFixture;
+
+namespace OrleansJobs.Tests.Http;
+
+/// <summary>The <c>orleansjobs</c> CLI against the real HTTP API.</summary>
+[Collection(HttpApiCollection.Name)]
+public sealed class CliTests(HttpApiFixture fixture)
+{
+    private async Task<(int Code, string Output, string Error)> RunAsync(string key, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliApp.RunAsync(["--url", fixture.BaseAddress.ToString(), "--key", key, .. args], output, error, CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Operator => fixture.Keys[(TenantA, ApiKeyRole.Operator)];
+
+    [Fact]
+    public async Task Enqueue_prints_the_id_of_a_stored_job_and_status_shows_it()
+    {
+        var (code, output, _) = await RunAsync(Operator, "--tenant", TenantA, "enqueue", ClusterFixture.Noop, """{"delayMs":1}""", "--priority", "high");
+        Assert.Equal(0, code);
+        var id = JobId.Parse(output.Trim());
+        await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(id) == 1, "the job to run");
+
+        var status = await RunAsync(Operator, "-t", TenantA, "status", id.ToString());
+        Assert.Contains("\"state\": \"succeeded\"", status.Output);
+        Assert.Contains("\"priority\": \"high\"", status.Output);
+    }
+
+    [Fact]
+    public async Task Stats_prints_a_table_with_the_tenants_queues()
+    {
+        await fixture.Jobs.EnqueueAfterAsync(TenantA, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));
+        var (code, output, _) = await RunAsync(Operator, "-t", TenantA, "stats");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n');
+        Assert.StartsWith("QUEUE", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith($"{TenantA}/{ClusterFixture.Noop} ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_inspected_and_replayed_in_bulk_with_a_progress_bar()
+    {
+        var tenant = TenantB;
+        var key = fixture.Keys[(tenant, ApiKeyRole.Operator)];
+        var marker = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        var dead = new List<JobId>();
+        for (var i = 0; i < 5; i++)
+        {
+            dead.Add(await fixture.Jobs.EnqueueAsync(tenant, ClusterFixture.Flaky, new { fail = true, tag = marker }));
+        }
+
+        await fixture.Probe.WaitForAsync(async () => (await Task.WhenAll(dead.Select(id => fixture.Jobs.GetStatusAsync(tenant, id)))).All(j => j!.State == JobState.Dead), "five dead letters");
+
+        var list = await RunAsync(key, "-t", tenant, "dlq", "list", "--job-type", ClusterFixture.Flaky, "--page-size", "500");
+        Assert.All(dead, id => Assert.Contains(id.ToString(), list.Output));
+
+        var inspect = await RunAsync(key, "-t", tenant, "dlq", "inspect", dead[0].ToString());
+        Assert.Contains(marker, System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(System.Text.Json.JsonDocument.Parse(inspect.Output).RootElement.GetProperty("payload").GetString()!)));
+
+        foreach (var id in dead)
+        {
+            fixture.Probe.Heal(id);
+        }
+
+        var before = (await fixture.Jobs.ListDeadLettersAsync(tenant, new DeadLetterFilter { JobType = ClusterFixture.Flaky }, 1000)).Jobs.Count;
+        var replay = await RunAsync(key, "-t", tenant, "dlq", "replay", "--all", "--job-type", ClusterFixture.Flaky, "--batch", "2");
+        Assert.Equal(0, replay.Code);
+        Assert.Contains($"] {before}/{before}", replay.Output);
+        Assert.Contains($"replayed {before} of {before}", replay.Output);
+        await fixture.Probe.WaitForAsync(() => dead.All(id => fixture.Probe.Successes(id) == 1), "the replayed jobs to run");
+    }
+
+    [Fact]
+    public async Task Errors_from_the_api_are_printed_plainly_with_a_nonzero_exit_code()
+    {
+        var unauthorized = await RunAsync("ojk_nope_nope", "-t", TenantA, "stats");
+        Assert.Equal(1, unauthorized.Code);
+        Assert.Contains("401", unauthorized.Error);
+
+        var bad = await RunAsync(Operator, "-t", TenantA, "enqueue", "no.such-type", "{}");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("(field jobType)", bad.Error);
+
+        var notJson = await RunAsync(Operator, "-t", TenantA, "enqueue", ClusterFixture.Noop, "{oops");
+        Assert.Equal(1, notJson.Code);
+        Assert.Contains("not JSON", notJson.Error);
+    }
+}
