@@ -37,6 +37,8 @@ public sealed class HttpApiFixture : IAsyncLifetime
 
     public IJobClient Jobs => _app.Services.GetRequiredService<IJobClient>();
 
+    public IServiceProvider Services => _app.Services;
+
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder();
