@@ -131,12 +131,14 @@ internal static class Commands
                 throw new ApiException("give a job id, or --all (with --job-type / --error to narrow it).");
             }
 
-            var total = await CountAsync(client, tenant(r), r.GetValue(jobType), r.GetValue(errorContains), ct);
+            var (total, newest) = await CountAsync(client, tenant(r), r.GetValue(jobType), r.GetValue(errorContains), ct);
             var bar = new ProgressBar(output, total);
             var done = 0;
+
+            // Only what was dead when the command started: a replayed job that fails again must not be replayed twice.
+            var filter = new { jobType = r.GetValue(jobType), errorContains = r.GetValue(errorContains), to = newest?.AddMilliseconds(1) };
             while (done < total)
             {
-                var filter = new { jobType = r.GetValue(jobType), errorContains = r.GetValue(errorContains) };
                 var replayed = (await client.PostAsync<JsonElement>($"/v1/tenants/{tenant(r)}/dead-letters/replay", new { filter, limit = Math.Min(Math.Max(1, r.GetValue(batch)), total - done) }, ct))
                     .GetProperty("replayed").GetInt32();
                 if (replayed == 0)
@@ -159,18 +161,25 @@ internal static class Commands
         return dlq;
     }
 
-    private static async Task<int> CountAsync(ApiClient client, string tenant, string? jobType, string? errorContains, CancellationToken ct)
+    /// <summary>How many dead letters match, and when the newest of them died.</summary>
+    private static async Task<(int Count, DateTimeOffset? Newest)> CountAsync(ApiClient client, string tenant, string? jobType, string? errorContains, CancellationToken ct)
     {
         var count = 0;
+        DateTimeOffset? newest = null;
         string? cursor = null;
         do
         {
             var page = await client.GetAsync<DeadLetterPage>(ListPath(tenant, jobType, errorContains, 1000, cursor), ct);
             count += page.Jobs.Count;
+            foreach (var job in page.Jobs)
+            {
+                newest = job.FinishedAt > newest || newest is null ? job.FinishedAt : newest;
+            }
+
             cursor = page.NextCursor?.ToString();
         }
         while (cursor is not null);
-        return count;
+        return (count, newest);
     }
 
     private static string ListPath(string tenant, string? jobType, string? errorContains, int pageSize, string? cursor) =>
