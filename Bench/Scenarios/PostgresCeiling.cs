@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using OrleansJobs.Bench.Infrastructure;
+
+namespace OrleansJobs.Bench.Scenarios;
+
+/// <summary>
+/// The store's own limit for the same durable work, with no job system: insert N job rows in
+/// batches, then mark them done in batches, from parallel connections, each batch one commit.
+/// </summary>
+internal sealed class PostgresCeiling(LocalPostgres postgres, int jobs, int workers, int batch)
+{
+    public async Task<DrainResult> RunAsync(TextWriter log)
+    {
+        var connection = await postgres.CreateDatabaseAsync("bench_ceiling");
+        await using (var db = new NpgsqlConnection(connection))
+        {
+            await db.OpenAsync();
+            await using var create = new NpgsqlCommand("""
+                CREATE TABLE ceiling_jobs (
+                    id uuid PRIMARY KEY, queue text NOT NULL, state smallint NOT NULL, payload bytea NOT NULL,
+                    created_at timestamptz NOT NULL, finished_at timestamptz);
+                CREATE INDEX ix_ceiling_ready ON ceiling_jobs (queue, created_at) WHERE state = 1;
+                """, db);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        log.WriteLine($"  postgres ceiling: inserting then completing {jobs} rows ({workers} connections, {batch} per commit)");
+        var ids = Enumerable.Range(0, jobs).Select(_ => Guid.CreateVersion7()).ToArray();
+        var payload = "{\"milliseconds\":0}"u8.ToArray();
+        var started = DateTimeOffset.UtcNow;
+        var insert = await TimeBatchesAsync(connection, ids, async (db, slice) =>
+        {
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO ceiling_jobs (id, queue, state, payload, created_at) SELECT id, 'q', 1, @payload, now() FROM unnest(@ids) AS u(id);", db);
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = slice });
+            command.Parameters.AddWithValue("payload", payload);
+            await command.ExecuteNonQueryAsync();
+        });
+        var complete = await TimeBatchesAsync(connection, ids, async (db, slice) =>
+        {
+            await using var command = new NpgsqlCommand("UPDATE ceiling_jobs SET state = 3, finished_at = now() WHERE id = ANY(@ids) AND state = 1;", db);
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = slice });
+            await command.ExecuteNonQueryAsync();
+        });
+
+        return new DrainResult(
+            "postgres ceiling",
+            "no job system",
+            jobs,
+            insert,
+            jobs / insert,
+            jobs / complete,
+            (DateTimeOffset.UtcNow - started).TotalSeconds,
+            null,
+            new Dictionary<string, string>
+            {
+                ["connections"] = workers.ToString(CultureInfo.InvariantCulture),
+                ["rows_per_commit"] = batch.ToString(CultureInfo.InvariantCulture),
+                ["enqueue_is"] = "batched INSERT … SELECT FROM unnest",
+                ["process_is"] = "batched UPDATE … WHERE id = ANY (no handler, no lease)",
+            });
+    }
+
+    private async Task<double> TimeBatchesAsync(string connection, Guid[] ids, Func<NpgsqlConnection, Guid[], Task> write)
+    {
+        var clock = Stopwatch.StartNew();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+        {
+            await using var db = new NpgsqlConnection(connection);
+            await db.OpenAsync();
+            int n;
+            while ((n = Interlocked.Increment(ref next)) * batch < ids.Length)
+            {
+                await write(db, ids[(n * batch)..Math.Min(ids.Length, (n + 1) * batch)]);
+            }
+        }));
+        return clock.Elapsed.TotalSeconds;
+    }
+}
