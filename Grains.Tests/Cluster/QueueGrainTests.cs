@@ -49,8 +49,9 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
             Assert.True(gaps[n] >= ClusterFixture.FlakyRetry.NominalDelay(n + 1) / 2, $"retry {n + 1} came after {gaps[n]}");
         }
 
-        // ...and with factor 4 each wait is longer than the one before.
-        Assert.True(gaps[1] > gaps[0] && gaps[2] > gaps[1], $"gaps did not grow: {string.Join(", ", gaps)}");
+        // ...and they grow: with factor 4 the third wait (at least 800 ms) outlasts the first (at most
+        // 100 ms) by more than any scheduling hiccup on a loaded machine; neighbouring waits may not.
+        Assert.True(gaps[2] > gaps[0], $"gaps did not grow: {string.Join(", ", gaps)}");
 
         var dead = await Jobs.GetDeadLetterAsync(_tenant, id);
         Assert.NotNull(dead);

@@ -18,6 +18,12 @@ public interface IJobStore
     Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken);
 
     /// <summary>
+    /// How many batches may be written at once. A store with one writer (SQLite) says 1: more would
+    /// only split batches. A server says more, so one flush's commit overlaps the next's statements.
+    /// </summary>
+    int ConcurrentWrites { get; }
+
+    /// <summary>
     /// Up to <paramref name="limit"/> enqueued jobs of the queue in run order: priority, then
     /// run-at, then id. Costs O(limit), whatever the queue's length.
     /// </summary>

@@ -6,26 +6,28 @@ using OrleansJobs.Hosting;
 namespace OrleansJobs.Storage;
 
 /// <summary>
-/// Group commit: every queue on the silo hands its writes here, and one loop applies whatever has
-/// gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
-/// There is no timer: while one flush commits, the next batch fills. Each caller's task completes
-/// only when its own write has committed, and fails when the flush fails, so nothing is
-/// acknowledged that is not durable.
+/// Group commit: every queue on the silo hands its writes here, and a few loops (the store's
+/// <see cref="IJobStore.ConcurrentWrites"/>) each apply whatever has gathered as one transaction,
+/// so a thousand concurrent enqueues cost one commit, not a thousand. There is no timer: while
+/// one flush commits, the next batch fills. Each caller's task completes only when its own write
+/// has committed, and fails when the flush fails, so nothing is acknowledged that is not durable.
+/// Callers send a write only after the writes it depends on have committed, so flushes in
+/// parallel never reorder one job's writes.
 /// </summary>
 internal sealed partial class JobWriteBatcher : IAsyncDisposable
 {
     private readonly IJobStore _store;
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
-    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _loop;
+    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>();
+    private readonly Task _loops;
 
     public JobWriteBatcher(IJobStore store, IOptions<OrleansJobsOptions> options, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
-        _loop = Task.Run(RunAsync);
+        _loops = Task.WhenAll(Enumerable.Range(0, Math.Max(1, store.ConcurrentWrites)).Select(_ => Task.Run(RunAsync)));
     }
 
     public Task<InsertOutcome[]> InsertAsync(IReadOnlyList<NewJob> jobs) => Enqueue<InsertOutcome[]>(b => b.Inserts.AddRange(jobs), (r, start) => r.Inserts.AsSpan(start.Inserts, jobs.Count).ToArray());
@@ -88,7 +90,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
-        await _loop;
+        await _loops;
     }
 
     [LoggerMessage(EventId = (int)Diagnostics.LogEvents.GroupCommitFailed, Level = LogLevel.Error, Message = "Group commit of {Rows} rows failed; every caller in it gets the error")]

@@ -33,7 +33,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             Options = "-c plan_cache_mode=force_custom_plan",
         };
         _db = NpgsqlDataSource.Create(connection);
+        ConcurrentWrites = Math.Max(1, settings.ConcurrentWrites);
     }
+
+    public int ConcurrentWrites { get; }
 
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         PostgresMigrator.ApplyAsync(_db, "postgres/jobs", "jobs_schema_version", cancellationToken);

@@ -15,6 +15,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    /// <summary>SQLite has one writer: parallel flushes would only wait on each other with smaller batches.</summary>
+    public int ConcurrentWrites => 1;
     private SqliteConnection? _writer;
 
     public SqliteJobStore(IOptions<SqliteStoreOptions> options)
