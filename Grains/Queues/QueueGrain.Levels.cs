@@ -4,14 +4,25 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Queues;
 
 /// <summary>
-/// The queue's levels for the metrics. Counts come from the store's partial indexes: on activation,
-/// on every housekeeping tick while the queue is busy (and the last one as it goes idle), and after
-/// a wake or a cancel; what runs is read live. So a busy queue's gauges lag by at most one
-/// housekeeping interval, and an idle queue's are exact.
+/// The queue's levels for the metrics. Counts come from the store's partial indexes: on activation
+/// and wake (one query that also resets the backlog count), on every housekeeping tick while the
+/// queue is busy (and the last one as it goes idle), and after a cancel; what runs is read live.
+/// So a busy queue's gauges lag by at most one housekeeping interval, and an idle queue's are exact.
 /// </summary>
 internal sealed partial class QueueGrain
 {
     private QueueCounts? _counts;
+
+    /// <summary>
+    /// Counts the queue once for both uses: the levels, and the backlog the max-backlog check keeps
+    /// (only while the queue has one). Throws when the store cannot answer.
+    /// </summary>
+    private async Task CountQueueAsync(CancellationToken cancellationToken)
+    {
+        var counts = await _store.GetQueueCountsAsync(_queue, includeSucceeded: false, cancellationToken);
+        _counts = counts;
+        _waiting = _policy.MaxBacklog is null ? null : counts.Scheduled + counts.Enqueued;
+    }
 
     private async Task RefreshLevelsAsync()
     {

@@ -131,10 +131,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _storeHasMore = true;
-        _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, cancellationToken);
+        await CountQueueAsync(cancellationToken);
         _nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
         ArmDueTimer();
-        await RefreshLevelsAsync();
         _gauges.Publish(_queue, ReadLevels);
         await RefillAsync();
         await UpdateBusyAsync();
@@ -277,15 +276,11 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        if (_policy.MaxBacklog is not null)
-        {
-            // A replay or a dead silo's hand-over may have changed the backlog behind our back.
-            _waiting = await _store.CountWaitingAsync(_queue, CancellationToken.None);
-        }
-
         MarkStoreHasMore();
         await CheckDueAsync();
-        await RefreshLevelsAsync();
+
+        // A replay or a dead silo's hand-over may have changed the backlog behind our back.
+        await CountQueueAsync(CancellationToken.None);
         await UpdateBusyAsync();
     }
 
