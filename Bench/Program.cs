@@ -1,34 +1,52 @@
 using System.CommandLine;
 using OrleansJobs.Bench;
-using OrleansJobs.Bench.Infrastructure;
-using OrleansJobs.Bench.Scenarios;
+using OrleansJobs.Bench.Workers;
 
-var quick = new Option<bool>("--quick") { Description = "Small N for every system: a smoke run of the harness (CI)." };
-var jobs = new Option<int?>("--jobs") { Description = "Jobs per drain run (default 1 000 000, or 20 000 with --quick)." };
-var silos = new Option<int[]>("--silos") { Description = "OrleansJobs cluster sizes to run.", DefaultValueFactory = _ => [1, 3], AllowMultipleArgumentsPerToken = true };
-var output = new Option<string?>("--out") { Description = "Where to write the JSON report (default Bench/results/<mode>.json)." };
-var root = new RootCommand("Benchmarks OrleansJobs against the store's ceiling on a throwaway PostgreSQL, side by side.") { quick, jobs, silos, output };
-root.SetAction(async r =>
+var quick = new Option<bool>("--quick") { Description = "Small N for every system and scenario: a smoke run of the harness (CI)." };
+var jobs = new Option<int?>("--jobs") { Description = "Jobs per OrleansJobs and BullMQ drain (default 1 000 000, or 10 000 with --quick)." };
+var systems = new Option<string[]>("--systems")
 {
-    var mode = r.GetValue(quick) ? "quick" : "full";
-    var n = r.GetValue(jobs) ?? (r.GetValue(quick) ? 20_000 : 1_000_000);
-    Console.WriteLine($"Starting a throwaway PostgreSQL ({mode} run, {n} jobs per drain)");
-    await using var postgres = await LocalPostgres.StartAsync();
-    var results = new List<DrainResult>();
-    foreach (var count in r.GetValue(silos)!)
-    {
-        results.Add(await new OrleansJobsDrain(postgres, count, n, queues: 12 * count, producers: 8, batch: 1000, concurrency: 64).RunAsync(Console.Out));
-    }
-
-    results.Add(await new PostgresCeiling(postgres, n, workers: 8, batch: 1000).RunAsync(Console.Out));
-
-    var report = new Report(DateTimeOffset.UtcNow, mode, Machine.Read(), await postgres.SettingsAsync(), results);
-    Console.WriteLine();
-    Console.WriteLine(report.Table());
-    var path = r.GetValue(output) ?? Path.Combine(Repository.Root, "Bench", "results", $"{mode}.json");
-    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-    await File.WriteAllTextAsync(path, report.Json());
-    Console.WriteLine($"JSON: {path}");
-    return 0;
+    Description = "Systems to run: orleansjobs, hangfire, bullmq, ceiling.",
+    DefaultValueFactory = _ => ["orleansjobs", "hangfire", "bullmq", "ceiling"],
+    AllowMultipleArgumentsPerToken = true,
+};
+var scenarios = new Option<string[]>("--scenarios")
+{
+    Description = "Scenarios to run: drain, steady, retries, fairness, backlog, scale-out.",
+    DefaultValueFactory = _ => [.. BenchPlan.AllScenarios],
+    AllowMultipleArgumentsPerToken = true,
+};
+var output = new Option<string?>("--out") { Description = "Where to write the JSON report (default Bench/results/<mode>.json)." };
+var root = new RootCommand("Benchmarks OrleansJobs against Hangfire, BullMQ and the PostgreSQL ceiling, side by side on this machine.")
+{
+    quick, jobs, systems, scenarios, output,
+};
+root.SetAction(r =>
+{
+    var plan = BenchPlan.Create(r.GetValue(quick), r.GetValue(jobs), r.GetValue(systems)!, r.GetValue(scenarios)!);
+    return new BenchRun(plan, r.GetValue(output)).RunAsync();
 });
-return await root.Parse(args).InvokeAsync();
+
+// The worker roles the benchmark starts this program in, one process each.
+var silo = new Command("orleansjobs-silo") { Hidden = true };
+var siloArgs = new Argument<string[]>("args") { Arity = new ArgumentArity(5, 5) };
+silo.Add(siloArgs);
+silo.SetAction(r =>
+{
+    var a = r.GetValue(siloArgs)!;
+    return OrleansJobsSilo.RunAsync(a[0], int.Parse(a[1]), int.Parse(a[2]), int.Parse(a[3]), a[4]);
+});
+root.Add(silo);
+
+var hangfire = new Command("hangfire-worker") { Hidden = true };
+var hangfireArgs = new Argument<string[]>("args") { Arity = new ArgumentArity(4, 100) };
+hangfire.Add(hangfireArgs);
+hangfire.SetAction(r =>
+{
+    var a = r.GetValue(hangfireArgs)!;
+    return HangfireWorker.RunAsync(a[0], int.Parse(a[1]), a[3..], a[2]);
+});
+root.Add(hangfire);
+
+// Each role handles SIGTERM itself (the host's lifetime, Hangfire's server), so that it can write what it recorded.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

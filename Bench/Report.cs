@@ -6,8 +6,14 @@ using OrleansJobs.Bench.Scenarios;
 
 namespace OrleansJobs.Bench;
 
-/// <summary>What one run measured, where and how: printed as a table and written as JSON.</summary>
-internal sealed record Report(DateTimeOffset At, string Mode, Machine Machine, IReadOnlyDictionary<string, string> Postgres, IReadOnlyList<DrainResult> Drain)
+/// <summary>What one run measured, where and how: printed as tables (one per scenario) and written as JSON.</summary>
+internal sealed record Report(
+    DateTimeOffset At,
+    string Mode,
+    Machine Machine,
+    IReadOnlyDictionary<string, string> Postgres,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Systems,
+    IReadOnlyList<Figure> Figures)
 {
     public string Table()
     {
@@ -15,22 +21,54 @@ internal sealed record Report(DateTimeOffset At, string Mode, Machine Machine, I
         text.AppendLine(CultureInfo.InvariantCulture, $"OrleansJobs benchmark ({Mode}), {At:u}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Machine.Cores} cores ({Machine.Cpu}), {Machine.MemoryBytes / (1L << 30)} GiB, {Machine.Os}, {Machine.Runtime}");
         text.AppendLine("PostgreSQL: " + string.Join(", ", Postgres.Select(s => $"{s.Key}={s.Value}")));
-        text.AppendLine();
-        text.AppendLine("Drain: N no-op jobs enqueued, then processed (enqueue/s over the producers' time; processed/s from first start to last finish).");
-        text.AppendLine($"{"system",-18} {"setup",-14} {"jobs",9} {"enqueue/s",11} {"processed/s",12} {"end to end",11} {"peak RSS",10}");
-        foreach (var r in Drain)
+        foreach (var scenario in Figures.GroupBy(f => f.Scenario))
         {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"{r.System,-18} {r.Setup,-14} {r.Jobs,9} {r.EnqueuePerSecond,11:N0} {r.ProcessPerSecond,12:N0} {r.EndToEndSeconds,10:F1}s {(r.PeakRssBytes is { } rss ? $"{rss / (1 << 20)} MiB" : "-"),10}");
+            var columns = scenario.SelectMany(f => f.Values.Select(v => v.Key)).Distinct().ToArray();
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{scenario.Key}");
+            text.Append(CultureInfo.InvariantCulture, $"  {"system",-17} {"setup",-32} {"jobs",10}");
+            foreach (var column in columns)
+            {
+                text.Append(' ').Append(column.PadLeft(Width(column)));
+            }
+
+            text.AppendLine();
+            foreach (var figure in scenario)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  {figure.System,-17} {figure.Setup,-32} {figure.Jobs,10:N0}");
+                foreach (var column in columns)
+                {
+                    var value = figure[column];
+                    text.Append(' ').Append((value is { } v ? Format(v) : "-").PadLeft(Width(column)));
+                }
+
+                text.AppendLine();
+            }
+
+            foreach (var figure in scenario.Where(f => f.Note is not null))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {figure.System} ({figure.Setup}): {figure.Note}");
+            }
         }
 
-        foreach (var r in Drain)
+        text.AppendLine();
+        text.AppendLine("Settings");
+        foreach (var (system, settings) in Systems)
         {
-            text.AppendLine($"  {r.System} {r.Setup}: " + string.Join(", ", r.Settings.Select(s => $"{s.Key}={s.Value}")));
+            text.AppendLine($"  {system}: " + string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}")));
         }
 
         return text.ToString();
     }
+
+    private static int Width(string column) => Math.Max(10, column.Length);
+
+    private static string Format(double value) => value switch
+    {
+        >= 100 => value.ToString("N0", CultureInfo.InvariantCulture),
+        >= 10 => value.ToString("F1", CultureInfo.InvariantCulture),
+        _ => value.ToString("F2", CultureInfo.InvariantCulture),
+    };
 
     public string Json() => JsonSerializer.Serialize(this, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
 }

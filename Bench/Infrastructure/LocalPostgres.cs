@@ -42,6 +42,15 @@ internal sealed class LocalPostgres : IAsyncDisposable
         return new NpgsqlConnectionStringBuilder(Server) { Database = name, MaxPoolSize = 64 }.ToString();
     }
 
+    public async Task DropDatabaseAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(Server);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE);", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
     /// <summary>The server settings that decide durability and speed, as the report states them.</summary>
     public async Task<Dictionary<string, string>> SettingsAsync()
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansJobs.Bench.Infrastructure;
@@ -12,7 +11,7 @@ namespace OrleansJobs.Bench.Scenarios;
 /// </summary>
 internal sealed class PostgresCeiling(LocalPostgres postgres, int jobs, int workers, int batch)
 {
-    public async Task<DrainResult> RunAsync(TextWriter log)
+    public async Task<Figure> RunAsync(TextWriter log)
     {
         var connection = await postgres.CreateDatabaseAsync("bench_ceiling");
         await using (var db = new NpgsqlConnection(connection))
@@ -30,7 +29,6 @@ internal sealed class PostgresCeiling(LocalPostgres postgres, int jobs, int work
         log.WriteLine($"  postgres ceiling: inserting then completing {jobs} rows ({workers} connections, {batch} per commit)");
         var ids = Enumerable.Range(0, jobs).Select(_ => Guid.CreateVersion7()).ToArray();
         var payload = "{\"milliseconds\":0}"u8.ToArray();
-        var started = DateTimeOffset.UtcNow;
         var insert = await TimeBatchesAsync(connection, ids, async (db, slice) =>
         {
             await using var command = new NpgsqlCommand(
@@ -46,22 +44,11 @@ internal sealed class PostgresCeiling(LocalPostgres postgres, int jobs, int work
             await command.ExecuteNonQueryAsync();
         });
 
-        return new DrainResult(
-            "postgres ceiling",
-            "no job system",
-            jobs,
-            insert,
-            jobs / insert,
-            jobs / complete,
-            (DateTimeOffset.UtcNow - started).TotalSeconds,
-            null,
-            new Dictionary<string, string>
-            {
-                ["connections"] = workers.ToString(CultureInfo.InvariantCulture),
-                ["rows_per_commit"] = batch.ToString(CultureInfo.InvariantCulture),
-                ["enqueue_is"] = "batched INSERT … SELECT FROM unnest",
-                ["process_is"] = "batched UPDATE … WHERE id = ANY (no handler, no lease)",
-            });
+        return new Figure("drain", "postgres ceiling", "no job system", jobs,
+        [
+            new("enqueue/s", jobs / insert),
+            new("processed/s", jobs / complete),
+        ], $"{workers} connections, {batch} rows per commit; enqueue is INSERT … SELECT FROM unnest, process is UPDATE … WHERE id = ANY (no handler, no lease, one write per job)");
     }
 
     private async Task<double> TimeBatchesAsync(string connection, Guid[] ids, Func<NpgsqlConnection, Guid[], Task> write)

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using OrleansJobs.Bench.Infrastructure;
+using OrleansJobs.Bench.Systems;
+using OrleansJobs.Bench.Workers;
+
+namespace OrleansJobs.Bench.Scenarios;
+
+/// <summary>
+/// Whether silos add capacity: a CPU-bound handler on one silo pinned to one core, two silos
+/// pinned to one core each, and three silos sharing both cores (taskset). PostgreSQL and the
+/// producer are not pinned.
+/// </summary>
+internal static class ScaleOut
+{
+    private const int Queues = 24;
+
+    /// <summary>Spin iterations that take about <paramref name="target"/> of CPU here.</summary>
+    public static int Calibrate(TimeSpan target)
+    {
+        BenchPayload.Spin(1_000_000);
+        var clock = Stopwatch.StartNew();
+        BenchPayload.Spin(50_000_000);
+        return (int)(50_000_000 * (target / clock.Elapsed));
+    }
+
+    public static async Task<IReadOnlyList<Figure>> RunAsync(LocalPostgres postgres, int jobs, int iterations, double cpuMsPerJob, int firstTag)
+    {
+        var queues = Enumerable.Range(0, Queues).Select(q => $"cpu-{q}").ToArray();
+        var figures = new List<Figure>();
+        double? single = null;
+        foreach (var (pins, label) in new (string[] Pins, string Label)[]
+        {
+            (["0"], "1 silo on cpu0"),
+            (["0", "1"], "2 silos, cpu0 and cpu1"),
+            (["0,1", "0,1", "0,1"], "3 silos on cpu0-1"),
+        })
+        {
+            var tag = firstTag + figures.Count;
+            var connection = await postgres.CreateDatabaseAsync("bench_scaleout");
+            PendingFigure pending;
+            StartLog starts;
+            await using (var system = await OrleansJobsSystem.StartAsync(connection, pins.Length, concurrency: 8, cpuLists: pins))
+            {
+                // Activate every queue on its silo before the clock starts.
+                await system.ProduceAsync(new Load(Queues, 1, null, 4, queues, new LoadShape(-1)));
+                await Completion.WaitAsync(system, Queues, TimeSpan.FromMinutes(2));
+                // One call per queue, so every queue (and so every silo) gets its share of the work.
+                (pending, _) = await SharedScenarios.DrainAsync(system, jobs, queues, producers: 4, tag, batch: Math.Max(1, jobs / Queues), shape: new LoadShape(tag, CpuIterations: iterations));
+                starts = await system.StopAsync();
+            }
+
+            await postgres.DropDatabaseAsync("bench_scaleout");
+            var drain = pending(starts);
+            single ??= drain["processed/s"];
+            figures.Add(drain with
+            {
+                Scenario = "scale-out",
+                Setup = label,
+                Values =
+                [
+                    new("processed/s", drain["processed/s"]),
+                    new("× one silo", drain["processed/s"] / single),
+                    new("handler CPU ms/job", cpuMsPerJob),
+                ],
+                Note = $"taskset -c per silo: {string.Join(" | ", pins)}; {Queues} queues",
+            });
+        }
+
+        return figures;
+    }
+}
