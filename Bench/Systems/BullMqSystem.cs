@@ -27,7 +27,6 @@ internal sealed class BullMqSystem : IJobSystem
         Settings = new Dictionary<string, string>(redis.Settings)
         {
             ["bullmq"] = version,
-            ["node"] = Environment.GetEnvironmentVariable("BENCH_NODE_VERSION") ?? "",
             ["worker_processes"] = processes.ToString(CultureInfo.InvariantCulture),
             ["concurrency_per_worker_per_queue"] = concurrency.ToString(CultureInfo.InvariantCulture),
             ["retry"] = "attempts=2, fixed backoff 1 s",
