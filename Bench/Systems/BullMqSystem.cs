@@ -51,8 +51,10 @@ internal sealed class BullMqSystem : IJobSystem
 
         if (!Directory.Exists(Path.Combine(Folder, "node_modules", "bullmq")) || !Directory.Exists(Path.Combine(Folder, "node_modules", "ioredis")))
         {
-            Console.WriteLine("  installing bullmq with npm ci");
-            await Script.RunAsync("npm", "ci", "--prefix", Folder, "--no-audit", "--no-fund", "--loglevel=error");
+            // npm install, not npm ci: the lock pins bullmq and ioredis, but its entries for other platforms'
+            // optional msgpackr-extract builds are empty, and npm ci refuses a lock like that.
+            Console.WriteLine("  installing bullmq with npm install (versions from package-lock.json)");
+            await Script.RunAsync("npm", "install", "--prefix", Folder, "--no-audit", "--no-fund", "--loglevel=error");
         }
 
         var version = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Folder, "node_modules", "bullmq", "package.json"))).RootElement.GetProperty("version").GetString()!;
