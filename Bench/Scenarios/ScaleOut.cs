@@ -62,7 +62,7 @@ internal static class ScaleOut
                     new("× one silo", drain["processed/s"] / single),
                     new("handler CPU ms/job", cpuMsPerJob),
                 ],
-                Note = $"taskset -c per silo: {string.Join(" | ", pins)}; {Queues} queues",
+                Note = $"taskset -c per silo: {string.Join(" | ", pins)}; {Queues} queues; jobs run per silo: {string.Join(" / ", starts.RunsPerWorker(tag))}",
             });
         }
 

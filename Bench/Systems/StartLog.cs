@@ -5,27 +5,49 @@ namespace OrleansJobs.Bench.Systems;
 /// <summary>Every handler start the workers recorded: run tag, enqueue time and start time (unix µs).</summary>
 internal sealed class StartLog
 {
-    private readonly ILookup<int, (long Enqueued, long Started)> _byRun;
+    private readonly ILookup<int, (int Worker, long Enqueued, long Started)> _byRun;
+    private readonly int _workers;
 
-    private StartLog(IEnumerable<(int Run, long Enqueued, long Started)> starts) =>
-        _byRun = starts.ToLookup(s => s.Run, s => (s.Enqueued, s.Started));
-
-    public static StartLog Read(IEnumerable<string> files)
+    private StartLog(IEnumerable<(int Run, int Worker, long Enqueued, long Started)> starts, int workers)
     {
-        var starts = new List<(int, long, long)>();
-        foreach (var file in files.Where(File.Exists))
+        _byRun = starts.ToLookup(s => s.Run, s => (s.Worker, s.Enqueued, s.Started));
+        _workers = workers;
+    }
+
+    /// <summary>Reads the workers' files; a start's worker is the index of its file.</summary>
+    public static StartLog Read(IReadOnlyList<string> files)
+    {
+        var starts = new List<(int, int, long, long)>();
+        for (var worker = 0; worker < files.Count; worker++)
         {
-            foreach (var line in File.ReadLines(file))
+            if (!File.Exists(files[worker]))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(files[worker]))
             {
                 var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length == 3)
                 {
-                    starts.Add((int.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture)));
+                    starts.Add((int.Parse(parts[0], CultureInfo.InvariantCulture), worker, long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture)));
                 }
             }
         }
 
-        return new StartLog(starts);
+        return new StartLog(starts, files.Count);
+    }
+
+    /// <summary>Handler runs of a run on each worker, in the order the files were given.</summary>
+    public int[] RunsPerWorker(int run)
+    {
+        var runs = new int[_workers];
+        foreach (var start in _byRun[run])
+        {
+            runs[start.Worker]++;
+        }
+
+        return runs;
     }
 
     /// <summary>Handler runs of a run (retries included).</summary>

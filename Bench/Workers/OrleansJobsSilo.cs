@@ -37,6 +37,7 @@ internal static class OrleansJobsSilo
                 });
         });
         using var host = builder.Build();
+        using var commits = CommitProbe.StartIfAsked();
         await host.StartAsync();
         Console.WriteLine("ready");
         using var heap = new Timer(_ => Console.WriteLine($"heap {GC.GetGCMemoryInfo().HeapSizeBytes}"), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));

@@ -220,6 +220,27 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Duplicate_enqueues_to_a_queue_with_room_give_back_the_slots_they_were_offered()
+    {
+        // Each duplicate arrives while the queue has room, so it is offered a slot to start at once;
+        // refused as a duplicate, it must hand the slot back or the queue would stop starting jobs.
+        var options = new EnqueueOptions { IdempotencyKey = "report-1" };
+        var first = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), options);
+        await WaitForStateAsync(first, JobState.Succeeded);
+        for (var i = 0; i < ClusterFixture.SlowConcurrency * 3; i++)
+        {
+            Assert.Equal(first, await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), options));
+        }
+
+        var fresh = await Jobs.EnqueueManyAsync(Enumerable.Range(0, ClusterFixture.SlowConcurrency)
+            .Select(_ => new JobRequest(_tenant, ClusterFixture.Slow, "{\"delayMs\":100}"u8.ToArray())).ToList());
+
+        await Probe.WaitForAsync(() => fresh.All(id => Probe.Successes(id) == 1), "fresh jobs to run after the duplicates");
+        Assert.Equal(1, Probe.Successes(first));
+        Assert.Equal(ClusterFixture.SlowConcurrency, Probe.MaxInFlight($"{_tenant}/{ClusterFixture.Slow}"));
+    }
+
+    [Fact]
     public async Task A_waiting_job_can_be_cancelled_and_never_runs()
     {
         var id = await Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromMinutes(5));

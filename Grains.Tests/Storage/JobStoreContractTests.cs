@@ -137,6 +137,37 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_job_inserted_to_start_at_once_is_active_under_its_first_lease()
+    {
+        var started = NewJob() with { Start = new ImmediateStart("silo-a", T0, Margin) };
+        var waiting = NewJob();
+        Assert.All(await InsertAsync(started, waiting), outcome => Assert.True(outcome.Created));
+
+        // It never waits in the ready index, and cannot be leased a second time.
+        Assert.Equal([waiting.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Null(await LeaseAsync(started.Id));
+        var info = await Store.GetJobAsync(_tenant, started.Id, default);
+        Assert.Equal((JobState.Active, 1, T0, "silo-a"), (info!.State, info.Attempt, info.StartedAt!.Value, info.LastSilo));
+        Assert.True(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
+        Assert.Equal(JobState.Succeeded, (await Store.GetJobAsync(_tenant, started.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task A_job_started_at_insert_whose_lease_expires_runs_again_as_attempt_two()
+    {
+        var started = NewJob() with { Start = new ImmediateStart("silo-a", T0, Margin) };
+        await InsertAsync(started);
+
+        // The lease lasts the job's timeout (30 s) plus the margin (1 min), as a leased attempt's does.
+        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), default));
+        var rerun = (await LeaseAsync(started.Id))!;
+        Assert.Equal((2, 2L), (rerun.Attempt, rerun.Lease));
+        Assert.False(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
+        Assert.True(await CompleteAsync(started.Id, rerun.Lease));
+    }
+
+    [Fact]
     public async Task Completing_with_the_current_lease_succeeds_once()
     {
         var job = NewJob();

@@ -16,6 +16,9 @@ internal sealed class JobsMetrics
     private readonly Counter<long> _deadLettered;
     private readonly Histogram<double> _runTime;
     private readonly Histogram<double> _waitTime;
+    private readonly Histogram<double> _commitTime;
+    private readonly Histogram<long> _commitRows;
+    private readonly Histogram<double> _commitQueueTime;
 
     public JobsMetrics(IMeterFactory meters, QueueGauges gauges)
     {
@@ -27,6 +30,9 @@ internal sealed class JobsMetrics
         _deadLettered = meter.CreateCounter<long>("jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
         _runTime = meter.CreateHistogram<double>("job.run_time", "s", "How long handlers ran.");
         _waitTime = meter.CreateHistogram<double>("job.wait_time", "s", "From enqueue to the start of an attempt.");
+        _commitTime = meter.CreateHistogram<double>("store.commit.duration", "s", "How long one group commit took in the store.");
+        _commitRows = meter.CreateHistogram<long>("store.commit.rows", "{row}", "Rows written by one group commit.");
+        _commitQueueTime = meter.CreateHistogram<double>("store.commit.queue_time", "s", "How long a write waited for its group commit to start.");
         meter.CreateObservableGauge("queue.backlog", () => gauges.Measure(l => l.Backlog), "{job}", "Due jobs waiting for a handler.");
         meter.CreateObservableGauge("queue.scheduled", () => gauges.Measure(l => l.Scheduled), "{job}", "Jobs waiting for their time (delayed, or a retry).");
         meter.CreateObservableGauge("queue.in_flight", () => gauges.Measure(l => l.InFlight), "{job}", "Attempts being leased or run.");
@@ -54,6 +60,14 @@ internal sealed class JobsMetrics
     public void Retried(QueueKey queue) => _retried.Add(1, Tags(queue));
 
     public void DeadLettered(QueueKey queue) => _deadLettered.Add(1, Tags(queue));
+
+    /// <summary>One group commit: its rows, how long it took, and how long its oldest write had waited for it.</summary>
+    public void Committed(int rows, TimeSpan took, TimeSpan oldestWaited)
+    {
+        _commitRows.Record(rows);
+        _commitTime.Record(took.TotalSeconds);
+        _commitQueueTime.Record(oldestWaited.TotalSeconds);
+    }
 
     internal static TagList Tags(QueueKey queue) => new() { { "tenant", queue.Tenant }, { "job_type", queue.JobType } };
 }

@@ -42,6 +42,13 @@ public sealed class OrleansJobsOptions
     /// <summary>Most rows in one group commit. <value>Defaults to 1000.</value></summary>
     public int MaxWriteBatchRows { get; set; } = 1000;
 
+    /// <summary>
+    /// Rows that must be waiting before a group commit starts beside one already in flight. Fewer
+    /// wait for that flush to end and join the next batch, so a moderate load of single writes forms
+    /// batches instead of paying one transaction each. <value>Defaults to 100.</value>
+    /// </summary>
+    public int ParallelWriteMinRows { get; set; } = 100;
+
     /// <summary>How long an idempotency key keeps answering with its first job. <value>Defaults to 24 hours.</value></summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
 
@@ -70,7 +77,7 @@ public sealed class OrleansJobsOptions
     internal void Validate()
     {
         if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
-            || WindowSize < 2 || MaxWriteBatchRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
             || ScheduleMisfireGrace < TimeSpan.Zero)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");

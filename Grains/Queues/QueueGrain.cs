@@ -205,6 +205,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         await ReserveBacklogAsync(rows);
+        StartAtOnce(rows);
         InsertOutcome[] outcomes;
         try
         {
@@ -213,6 +214,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         catch (Exception ex)
         {
             _waiting -= rows.Length;
+            ReleaseStarts(rows);
             // Not committed, so not acknowledged. The store's own exception type may not even
             // deserialize on the caller's side; say plainly what happened.
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "insert jobs");
@@ -227,11 +229,17 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             if (!outcomes[i].Created)
             {
                 _waiting--;
+                ReleaseStart(rows[i]);
                 continue;
             }
 
             created++;
-            if (rows[i].State == JobState.Enqueued)
+            if (rows[i].Start is not null)
+            {
+                _waiting--;
+                _ = RunAsync(type, rows[i].FirstAttempt());
+            }
+            else if (rows[i].State == JobState.Enqueued)
             {
                 Offer(new ReadyJob(rows[i].Id, rows[i].Priority, rows[i].RunAt));
             }
@@ -389,12 +397,11 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (free > 0)
         {
             var now = _time.GetUtcNow();
-            var margin = _options.AbandonGrace + ReminderPeriod;
             var batch = new List<LeaseRequest>(Math.Min(free, _window.Count));
             while (batch.Count < free && _window.TryTakeFirst(out var job))
             {
                 _running.Add(job.Id);
-                batch.Add(new LeaseRequest(job.Id, _owner, now, margin));
+                batch.Add(new LeaseRequest(job.Id, _owner, now, LeaseMargin));
             }
 
             _busy += batch.Count;
@@ -773,6 +780,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var rounded = (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
         return new DateTimeOffset(rounded, TimeSpan.Zero);
     }
+
+    /// <summary>How long past its timeout an attempt's lease lasts: the handler's grace to stop, plus a reminder period of slack.</summary>
+    private TimeSpan LeaseMargin => _options.AbandonGrace + ReminderPeriod;
 
     private bool HasWork => _window.Count > 0 || _storeHasMore || _running.Count > 0 || _busy > 0 || _nextDue is not null;
 

@@ -1,6 +1,10 @@
 namespace OrleansJobs.Storage;
 
-/// <summary>A job to insert. <see cref="State"/> is <see cref="JobState.Scheduled"/> when it is not yet due, else <see cref="JobState.Enqueued"/>.</summary>
+/// <summary>
+/// A job to insert. <see cref="State"/> is <see cref="JobState.Active"/> when the queue starts it at
+/// once (<see cref="Start"/>), <see cref="JobState.Scheduled"/> when it is not yet due, else
+/// <see cref="JobState.Enqueued"/>.
+/// </summary>
 public sealed record NewJob(
     JobId Id,
     QueueKey Queue,
@@ -12,11 +16,22 @@ public sealed record NewJob(
     TimeSpan Timeout,
     string? IdempotencyKey,
     DateTimeOffset? IdempotencyExpiresAt,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    ImmediateStart? Start = null)
 {
     /// <summary>The state the job is stored in.</summary>
-    public JobState State => RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
+    public JobState State => Start is not null ? JobState.Active : RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
+
+    /// <summary>The first attempt, as a lease would have returned it; for a job inserted with <see cref="Start"/>.</summary>
+    public LeasedJob FirstAttempt() => new(Id, Queue, Lease: 1, Attempt: 1, MaxAttempts, Timeout, CreatedAt, Payload, TraceParent);
 }
+
+/// <summary>
+/// Inserts a due job with its first attempt already started (lease 1, attempt 1), as if it had been
+/// leased in the same transaction: the queue had a free slot when it arrived. The lease expires
+/// <see cref="ExpiryMargin"/> after the job's own timeout, as a <see cref="LeaseRequest"/>'s does.
+/// </summary>
+public sealed record ImmediateStart(string Owner, DateTimeOffset StartedAt, TimeSpan ExpiryMargin);
 
 /// <summary>What an insert did: stored <see cref="Id"/>, or found its idempotency key already used by job <see cref="Id"/>.</summary>
 public readonly record struct InsertOutcome(JobId Id, bool Created);

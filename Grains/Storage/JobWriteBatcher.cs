@@ -1,66 +1,92 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OrleansJobs.Diagnostics;
 using OrleansJobs.Hosting;
 
 namespace OrleansJobs.Storage;
 
 /// <summary>
-/// Group commit: every queue on the silo hands its writes here, and a few loops (the store's
-/// <see cref="IJobStore.ConcurrentWrites"/>) each apply whatever has gathered as one transaction,
-/// so a thousand concurrent enqueues cost one commit, not a thousand. There is no timer: while
-/// one flush commits, the next batch fills. Each caller's task completes only when its own write
-/// has committed, and fails when the flush fails, so nothing is acknowledged that is not durable.
-/// Callers send a write only after the writes it depends on have committed, so flushes in
-/// parallel never reorder one job's writes.
+/// Group commit: every queue on the silo hands its writes here, and each flush applies whatever has
+/// gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
+/// There is no timer: while one flush commits, the next batch fills. A further flush runs beside
+/// the one in flight (up to the store's <see cref="IJobStore.ConcurrentWrites"/>) only when at least
+/// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait; fewer wait for the flush in
+/// flight, so moderate load forms batches instead of paying one transaction per write.
+/// Each caller's task completes only when its own write has committed, and fails when the flush
+/// fails, so nothing is acknowledged that is not durable. Callers send a write only after the
+/// writes it depends on have committed, so flushes in parallel never reorder one job's writes.
 /// </summary>
 internal sealed partial class JobWriteBatcher : IAsyncDisposable
 {
     private readonly IJobStore _store;
+    private readonly JobsMetrics _metrics;
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
-    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>();
-    private readonly Task _loops;
+    private readonly int _parallelMinRows;
+    private readonly int _maxFlushes;
+    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
 
-    public JobWriteBatcher(IJobStore store, IOptions<OrleansJobsOptions> options, ILogger<JobWriteBatcher> logger)
+    /// <summary>Released when a flush ends or enough rows wait for a parallel flush; spurious releases only cost a re-check.</summary>
+    private readonly SemaphoreSlim _changed = new(0);
+    private readonly Task _dispatcher;
+    private long _pendingRows;
+    private int _inFlight;
+
+    public JobWriteBatcher(IJobStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
+        _metrics = metrics;
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
-        _loops = Task.WhenAll(Enumerable.Range(0, Math.Max(1, store.ConcurrentWrites)).Select(_ => Task.Run(RunAsync)));
+        _parallelMinRows = options.Value.ParallelWriteMinRows;
+        _maxFlushes = Math.Max(1, store.ConcurrentWrites);
+        _dispatcher = Task.Run(DispatchAsync);
     }
 
-    public Task<InsertOutcome[]> InsertAsync(IReadOnlyList<NewJob> jobs) => Enqueue<InsertOutcome[]>(b => b.Inserts.AddRange(jobs), (r, start) => r.Inserts.AsSpan(start.Inserts, jobs.Count).ToArray());
+    public Task<InsertOutcome[]> InsertAsync(IReadOnlyList<NewJob> jobs) => Enqueue<InsertOutcome[]>(jobs.Count, b => b.Inserts.AddRange(jobs), (r, start) => r.Inserts.AsSpan(start.Inserts, jobs.Count).ToArray());
 
-    public Task<LeasedJob?[]> LeaseAsync(IReadOnlyList<LeaseRequest> leases) => Enqueue<LeasedJob?[]>(b => b.Leases.AddRange(leases), (r, start) => r.Leases.AsSpan(start.Leases, leases.Count).ToArray());
+    public Task<LeasedJob?[]> LeaseAsync(IReadOnlyList<LeaseRequest> leases) => Enqueue<LeasedJob?[]>(leases.Count, b => b.Leases.AddRange(leases), (r, start) => r.Leases.AsSpan(start.Leases, leases.Count).ToArray());
 
-    public Task<bool> CompleteAsync(Completion completion) => Enqueue<bool>(b => b.Completions.Add(completion), (r, start) => r.Completions[start.Completions]);
+    public Task<bool> CompleteAsync(Completion completion) => Enqueue<bool>(1, b => b.Completions.Add(completion), (r, start) => r.Completions[start.Completions]);
 
-    public Task<bool> RetryAsync(Retry retry) => Enqueue<bool>(b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
+    public Task<bool> RetryAsync(Retry retry) => Enqueue<bool>(1, b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
 
-    public Task<bool> CancelRunningAsync(CancelledRun cancelled) => Enqueue<bool>(b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
+    public Task<bool> CancelRunningAsync(CancelledRun cancelled) => Enqueue<bool>(1, b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
 
-    public Task<bool> DeadLetterAsync(DeadLetter deadLetter) => Enqueue<bool>(b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
+    public Task<bool> DeadLetterAsync(DeadLetter deadLetter) => Enqueue<bool>(1, b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
 
-    private Task<T> Enqueue<T>(Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
+    private Task<T> Enqueue<T>(int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
     {
         var write = new PendingWrite<T>(add, take);
+        var before = Interlocked.Add(ref _pendingRows, rows) - rows;
         if (!_pending.Writer.TryWrite(write))
         {
+            Interlocked.Add(ref _pendingRows, -rows);
             throw new ObjectDisposedException(nameof(JobWriteBatcher));
+        }
+
+        if (before < _parallelMinRows && before + rows >= _parallelMinRows)
+        {
+            _changed.Release();
         }
 
         return write.Task;
     }
 
-    private async Task RunAsync()
+    private async Task DispatchAsync()
     {
         var reader = _pending.Reader;
-        var flush = new List<(PendingWrite Write, Offsets At)>();
         while (await reader.WaitToReadAsync())
         {
+            while (!MayFlush())
+            {
+                await _changed.WaitAsync();
+            }
+
             var batch = new JobWriteBatch();
-            flush.Clear();
+            var flush = new List<(PendingWrite Write, Offsets At)>();
             // A caller's rows are never split across flushes, so one bulk insert is one transaction.
             while (batch.Count < _maxRows && reader.TryRead(out var write))
             {
@@ -68,29 +94,55 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
                 write.AddTo(batch);
             }
 
-            try
+            Interlocked.Add(ref _pendingRows, -batch.Count);
+            Interlocked.Increment(ref _inFlight);
+            _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived));
+        }
+
+        while (Volatile.Read(ref _inFlight) > 0)
+        {
+            await _changed.WaitAsync();
+        }
+    }
+
+    /// <summary>The first flush always may; a parallel one only when it has enough rows to be worth a transaction.</summary>
+    private bool MayFlush()
+    {
+        var inFlight = Volatile.Read(ref _inFlight);
+        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _pendingRows) >= _parallelMinRows);
+    }
+
+    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited)
+    {
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = await _store.WriteAsync(batch, CancellationToken.None);
+            _metrics.Committed(batch.Count, Stopwatch.GetElapsedTime(started), oldestWaited);
+            foreach (var (write, at) in flush)
             {
-                var result = await _store.WriteAsync(batch, CancellationToken.None);
-                foreach (var (write, at) in flush)
-                {
-                    write.Complete(result, at);
-                }
+                write.Complete(result, at);
             }
-            catch (Exception ex)
+        }
+        catch (Exception ex)
+        {
+            LogFlushFailed(ex, batch.Count);
+            foreach (var (write, _) in flush)
             {
-                LogFlushFailed(ex, batch.Count);
-                foreach (var (write, _) in flush)
-                {
-                    write.Fail(ex);
-                }
+                write.Fail(ex);
             }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _changed.Release();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
-        await _loops;
+        await _dispatcher;
     }
 
     [LoggerMessage(EventId = (int)Diagnostics.LogEvents.GroupCommitFailed, Level = LogLevel.Error, Message = "Group commit of {Rows} rows failed; every caller in it gets the error")]
@@ -104,6 +156,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     private abstract class PendingWrite
     {
+        public long Arrived { get; } = Stopwatch.GetTimestamp();
+
         public abstract void AddTo(JobWriteBatch batch);
 
         public abstract void Complete(JobWriteResult result, Offsets at);

@@ -12,7 +12,7 @@ public sealed class PostgresStoreOptions
     /// <summary>
     /// Group commits in flight at once per silo. Callers only send a write after the writes it depends
     /// on have committed (a lease after its insert, an outcome after its lease), so batches in
-    /// parallel transactions never reorder one job's writes. <value>Defaults to 4.</value>
+    /// parallel transactions never reorder one job's writes. <value>Defaults to 8.</value>
     /// </summary>
     public int ConcurrentWrites { get; set; } = 8;
 }

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Reflection;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Hosting;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Unit;
+
+public sealed class JobWriteBatcherTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly JobsMetrics Metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), new QueueGauges());
+    private readonly JobIdGenerator _ids = new(TimeProvider.System);
+
+    [Fact]
+    public async Task Writes_that_arrive_while_a_flush_commits_share_the_next_flush()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var first = batcher.InsertAsync(Jobs(1));
+        var firstFlush = await store.NextCallAsync();
+        var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Jobs(1))).ToArray();
+
+        firstFlush.Release();
+        (await store.NextCallAsync()).Release();
+        await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
+
+        Assert.Equal([1, 10], store.BatchSizes);
+        Assert.Equal(1, store.MostInFlight);
+    }
+
+    [Fact]
+    public async Task A_parallel_flush_starts_once_enough_rows_wait()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var first = batcher.InsertAsync(Jobs(1));
+        var firstFlush = await store.NextCallAsync();
+        var bulk = batcher.InsertAsync(Jobs(100));
+
+        // The second flush starts while the first still holds its transaction open.
+        var secondFlush = await store.NextCallAsync();
+        Assert.Equal(2, store.MostInFlight);
+        secondFlush.Release();
+        firstFlush.Release();
+
+        var ids = await bulk.WaitAsync(Patience);
+        Assert.Equal(100, ids.Length);
+        Assert.All(ids, outcome => Assert.True(outcome.Created));
+        await first.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task Never_more_flushes_in_flight_than_the_store_allows()
+    {
+        var store = GatedStore.Create(concurrentWrites: 2);
+        await using var batcher = Batcher(store, parallelMinRows: 10, maxRows: 10);
+
+        var writes = Enumerable.Range(0, 6).Select(_ => batcher.InsertAsync(Jobs(10))).ToArray();
+        for (var i = 0; i < writes.Length; i++)
+        {
+            (await store.NextCallAsync()).Release();
+        }
+
+        await Task.WhenAll(writes).WaitAsync(Patience);
+        Assert.Equal(2, store.MostInFlight);
+        Assert.Equal(Enumerable.Repeat(10, 6), store.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_failed_flush_fails_its_callers_and_the_next_flush_still_commits()
+    {
+        var store = GatedStore.Create(concurrentWrites: 1);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var doomed = batcher.InsertAsync(Jobs(3));
+        (await store.NextCallAsync()).Fail(new TimeoutException("store down"));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => doomed.WaitAsync(Patience));
+        Assert.Equal("store down", error.Message);
+
+        var next = batcher.CompleteAsync(new Completion(_ids.Next(), 1, DateTimeOffset.UtcNow));
+        (await store.NextCallAsync()).Release();
+        Assert.True(await next.WaitAsync(Patience));
+    }
+
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000) =>
+        new(store.Store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }), Metrics, NullLogger<JobWriteBatcher>.Instance);
+
+    private NewJob[] Jobs(int count)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return Enumerable.Range(0, count)
+            .Select(_ => new NewJob(_ids.Next(), new QueueKey("acme", "email"), [], JobPriority.Normal, now, now, 3, TimeSpan.FromMinutes(1), null, null))
+            .ToArray();
+    }
+
+    /// <summary>A store whose every write waits until the test releases or fails it.</summary>
+    public class GatedStore : DispatchProxy
+    {
+        private readonly Channel<PendingFlush> _calls = Channel.CreateUnbounded<PendingFlush>();
+        private readonly ConcurrentQueue<int> _sizes = new();
+        private int _inFlight;
+        private int _mostInFlight;
+        private int _concurrentWrites;
+
+        public IReadOnlyList<int> BatchSizes => [.. _sizes];
+
+        public int MostInFlight => Volatile.Read(ref _mostInFlight);
+
+        public static GatedStore Create(int concurrentWrites)
+        {
+            var store = Create<IJobStore, GatedStore>();
+            var gated = (GatedStore)(object)store;
+            gated._concurrentWrites = concurrentWrites;
+            return gated;
+        }
+
+        public IJobStore Store => (IJobStore)(object)this;
+
+        /// <summary>The next write the batcher started, in the order they started.</summary>
+        public Task<PendingFlush> NextCallAsync() => _calls.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => method?.Name switch
+        {
+            "get_ConcurrentWrites" => _concurrentWrites,
+            nameof(IJobStore.WriteAsync) => WriteAsync((JobWriteBatch)args![0]!),
+            _ => throw new NotSupportedException(method?.Name),
+        };
+
+        private async Task<JobWriteResult> WriteAsync(JobWriteBatch batch)
+        {
+            var inFlight = Interlocked.Increment(ref _inFlight);
+            int most;
+            while ((most = Volatile.Read(ref _mostInFlight)) < inFlight && Interlocked.CompareExchange(ref _mostInFlight, inFlight, most) != most)
+            {
+            }
+
+            _sizes.Enqueue(batch.Count);
+            var flush = new PendingFlush();
+            _calls.Writer.TryWrite(flush);
+            try
+            {
+                await flush.Gate;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+
+            return new JobWriteResult
+            {
+                Inserts = [.. batch.Inserts.Select(j => new InsertOutcome(j.Id, Created: true))],
+                Leases = new LeasedJob?[batch.Leases.Count],
+                Completions = [.. batch.Completions.Select(_ => true)],
+                Retries = [.. batch.Retries.Select(_ => true)],
+                DeadLetters = [.. batch.DeadLetters.Select(_ => true)],
+                Cancellations = [.. batch.Cancellations.Select(_ => true)],
+            };
+        }
+    }
+
+    /// <summary>A write held open by <see cref="GatedStore"/>.</summary>
+    public sealed class PendingFlush
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Gate => _gate.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public void Fail(Exception error) => _gate.TrySetException(error);
+    }
+}

@@ -1,0 +1,322 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace OrleansJobs.Storage.Postgres;
+
+/// <summary>The group commit: every hot-path write of a flush in one transaction.</summary>
+internal sealed partial class PostgresJobStore
+{
+    public async Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
+
+        // Idempotency keys must be claimed before the insert can be built, which takes an explicit
+        // transaction and more round trips. Any other flush is one round trip: its statements travel
+        // as one batch, which PostgreSQL runs as one implicit transaction.
+        var keyed = batch.Inserts.Exists(j => j.IdempotencyKey is not null);
+        await using var transaction = keyed ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        var (outcomes, inserts) = keyed
+            ? await ClaimKeysAsync(connection, batch.Inserts, cancellationToken)
+            : (batch.Inserts.Select(j => new InsertOutcome(j.Id, Created: true)).ToArray(), batch.Inserts);
+        List<Failure> failures =
+        [
+            .. batch.Retries.Select(r => new Failure(r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)),
+            .. batch.DeadLetters.Select(d => new Failure(d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)),
+            .. batch.Cancellations.Select(c => new Failure(c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)),
+        ];
+
+        // The statements that return rows come first, in the order they are read; the insert returns none.
+        await using var statements = new NpgsqlBatch(connection, transaction);
+        if (batch.Leases.Count > 0)
+        {
+            statements.BatchCommands.Add(LeaseCommand(batch.Leases));
+        }
+
+        if (batch.Completions.Count > 0)
+        {
+            statements.BatchCommands.Add(CompleteCommand(batch.Completions));
+        }
+
+        if (failures.Count > 0)
+        {
+            statements.BatchCommands.Add(FailCommand(failures));
+        }
+
+        if (inserts.Count > 0)
+        {
+            statements.BatchCommands.Add(InsertCommand(inserts));
+        }
+
+        var leased = new LeasedJob?[batch.Leases.Count];
+        HashSet<(Guid, long)> completed = [];
+        HashSet<(Guid, long)> failed = [];
+        if (statements.BatchCommands.Count > 0)
+        {
+            await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
+            if (batch.Leases.Count > 0)
+            {
+                await ReadLeasesAsync(reader, batch.Leases, leased, cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            if (batch.Completions.Count > 0)
+            {
+                completed = await ReadKeysAsync(reader, cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            if (failures.Count > 0)
+            {
+                failed = await ReadKeysAsync(reader, cancellationToken);
+            }
+
+            // Reading to the end surfaces an error in a later statement or, in an implicit
+            // transaction, in the commit itself: nothing counts as written before that.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        var failedAt = failures.Select(f => failed.Contains((f.Id.Value, f.Lease))).ToArray();
+        return new JobWriteResult
+        {
+            Inserts = outcomes,
+            Leases = leased,
+            Completions = batch.Completions.Select(c => completed.Contains((c.Id.Value, c.Lease))).ToArray(),
+            Retries = failedAt[..batch.Retries.Count],
+            DeadLetters = failedAt.AsSpan(batch.Retries.Count, batch.DeadLetters.Count).ToArray(),
+            Cancellations = failedAt[(batch.Retries.Count + batch.DeadLetters.Count)..],
+        };
+    }
+
+    /// <summary>
+    /// Claims the batch's idempotency keys. A key used twice in one batch is claimed by its first
+    /// job, and a key still held by an earlier job answers with that job; only the rest are inserted.
+    /// </summary>
+    private static async Task<(InsertOutcome[] Outcomes, List<NewJob> Inserts)> ClaimKeysAsync(NpgsqlConnection connection, List<NewJob> jobs, CancellationToken cancellationToken)
+    {
+        var claimants = new Dictionary<(string Tenant, string Key), int>();
+        var repeats = new List<(int Index, int Claimant)>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (jobs[i].IdempotencyKey is { } key)
+            {
+                if (claimants.TryGetValue((jobs[i].Queue.Tenant, key), out var first))
+                {
+                    repeats.Add((i, first));
+                }
+                else
+                {
+                    claimants.Add((jobs[i].Queue.Tenant, key), i);
+                }
+            }
+        }
+
+        var claim = claimants.Values.Select(i => jobs[i]).ToList();
+        var claimed = new HashSet<Guid>();
+        await using (var command = new NpgsqlCommand(
+            """
+            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at)
+            SELECT * FROM unnest(@tenants, @keys, @ids, @expires)
+            ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
+            WHERE job_idempotency_keys.expires_at <= @now
+            RETURNING job_id;
+            """,
+            connection))
+        {
+            command.Parameters.Add(Array("tenants", claim.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
+            command.Parameters.Add(Array("keys", claim.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
+            command.Parameters.Add(Array("ids", claim.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
+            command.Parameters.Add(Array("expires", claim.Select(j => Utc(j.IdempotencyExpiresAt ?? j.CreatedAt)), NpgsqlDbType.TimestampTz));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(claim.Max(j => j.CreatedAt))));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                claimed.Add(reader.GetGuid(0));
+            }
+        }
+
+        var taken = new Dictionary<(string, string), Guid>();
+        var lost = claim.Where(j => !claimed.Contains(j.Id.Value)).ToList();
+        if (lost.Count > 0)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT k.tenant, k.key, k.job_id FROM job_idempotency_keys k
+                JOIN unnest(@tenants, @keys) AS u(tenant, key) ON k.tenant = u.tenant AND k.key = u.key;
+                """,
+                connection);
+            command.Parameters.Add(Array("tenants", lost.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
+            command.Parameters.Add(Array("keys", lost.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                taken[(reader.GetString(0), reader.GetString(1))] = reader.GetGuid(2);
+            }
+        }
+
+        var outcomes = new InsertOutcome[jobs.Count];
+        var inserts = new List<NewJob>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.IdempotencyKey is { } key && taken.TryGetValue((job.Queue.Tenant, key), out var existing))
+            {
+                outcomes[i] = new InsertOutcome(new JobId(existing), Created: false);
+            }
+            else if (job.IdempotencyKey is null || claimants[(job.Queue.Tenant, job.IdempotencyKey)] == i)
+            {
+                outcomes[i] = new InsertOutcome(job.Id, Created: true);
+                inserts.Add(job);
+            }
+        }
+
+        foreach (var (index, claimant) in repeats)
+        {
+            outcomes[index] = outcomes[claimant] with { Created = false };
+        }
+
+        return (outcomes, inserts);
+    }
+
+    private static NpgsqlBatchCommand InsertCommand(List<NewJob> inserts)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
+                attempt, lease, lease_owner, started_at, lease_expires_at)
+            SELECT r.id, r.tenant, r.job_type, r.state, r.priority, r.created, r.run, r.max, r.timeout, r.key, r.payload, r.trace,
+                CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, r.owner, r.started,
+                r.started + (r.timeout + r.margin) * interval '1 millisecond'
+            FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces, @owners, @started, @margins)
+                AS r(id, tenant, job_type, state, priority, created, run, max, timeout, key, payload, trace, owner, started, margin);
+            """);
+        command.Parameters.Add(Array("ids", inserts.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
+        command.Parameters.Add(Array("tenants", inserts.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("types", inserts.Select(j => j.Queue.JobType), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("states", inserts.Select(j => (short)j.State), NpgsqlDbType.Smallint));
+        command.Parameters.Add(Array("priorities", inserts.Select(j => (short)j.Priority), NpgsqlDbType.Smallint));
+        command.Parameters.Add(Array("created", inserts.Select(j => Utc(j.CreatedAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("run", inserts.Select(j => Utc(j.RunAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("max", inserts.Select(j => j.MaxAttempts), NpgsqlDbType.Integer));
+        command.Parameters.Add(Array("timeout", inserts.Select(j => (long)j.Timeout.TotalMilliseconds), NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array("keys", inserts.Select(j => j.IdempotencyKey), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("payloads", inserts.Select(j => j.Payload), NpgsqlDbType.Bytea));
+        command.Parameters.Add(Array("traces", inserts.Select(j => j.TraceParent), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("owners", inserts.Select(j => j.Start?.Owner), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("started", inserts.Select(j => j.Start is { } start ? Utc(start.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("margins", inserts.Select(j => j.Start is { } start ? (long)start.ExpiryMargin.TotalMilliseconds : (long?)null), NpgsqlDbType.Bigint));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand LeaseCommand(List<LeaseRequest> requests)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE jobs AS j SET state = 2, lease = j.lease + 1, attempt = j.attempt + 1, lease_owner = r.owner, started_at = r.started,
+                lease_expires_at = r.started + (j.timeout_ms + r.margin_ms) * interval '1 millisecond'
+            FROM unnest(@ids, @owners, @started, @margins) AS r(id, owner, started, margin_ms)
+            WHERE j.id = r.id AND j.state = 1
+            RETURNING j.id, j.tenant, j.job_type, j.lease, j.attempt, j.max_attempts, j.timeout_ms, j.created_at, j.payload, j.trace_parent;
+            """);
+        command.Parameters.Add(Array("ids", requests.Select(r => r.Id.Value), NpgsqlDbType.Uuid));
+        command.Parameters.Add(Array("owners", requests.Select(r => r.Owner), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("started", requests.Select(r => Utc(r.StartedAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("margins", requests.Select(r => (long)r.ExpiryMargin.TotalMilliseconds), NpgsqlDbType.Bigint));
+        return command;
+    }
+
+    /// <summary>Fills <paramref name="leased"/> index for index with the requests that took effect.</summary>
+    private static async Task ReadLeasesAsync(NpgsqlDataReader reader, List<LeaseRequest> requests, LeasedJob?[] leased, CancellationToken cancellationToken)
+    {
+        var byId = new Dictionary<Guid, LeasedJob>(requests.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            byId[id] = new LeasedJob(
+                new JobId(id),
+                new QueueKey(reader.GetString(1), reader.GetString(2)),
+                reader.GetInt64(3),
+                reader.GetInt32(4),
+                reader.GetInt32(5),
+                TimeSpan.FromMilliseconds(reader.GetInt64(6)),
+                Time(reader, 7),
+                (byte[])reader.GetValue(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9));
+        }
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            leased[i] = byId.GetValueOrDefault(requests[i].Id.Value);
+        }
+    }
+
+    private static NpgsqlBatchCommand CompleteCommand(List<Completion> completions)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE jobs AS j SET state = 3, finished_at = r.finished, lease_expires_at = NULL
+            FROM unnest(@ids, @leases, @finished) AS r(id, lease, finished)
+            WHERE j.id = r.id AND j.lease = r.lease AND j.state = 2
+            RETURNING j.id, j.lease;
+            """);
+        command.Parameters.Add(Array("ids", completions.Select(c => c.Id.Value), NpgsqlDbType.Uuid));
+        command.Parameters.Add(Array("leases", completions.Select(c => c.Lease), NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array("finished", completions.Select(c => Utc(c.FinishedAt)), NpgsqlDbType.TimestampTz));
+        return command;
+    }
+
+    /// <summary>An attempt that ended without success: a retry, a dead letter or a cancellation.</summary>
+    private readonly record struct Failure(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At);
+
+    private static NpgsqlBatchCommand FailCommand(List<Failure> failures)
+    {
+        // A retry moves run_at to the next attempt's time; a dead letter or a cancellation records when it ended.
+        // The error row is written only where the guarded update took effect.
+        var command = new NpgsqlBatchCommand(
+            """
+            WITH r AS (
+                SELECT * FROM unnest(@ids, @leases, @states, @at, @attempts, @failed, @silos, @types, @messages, @stacks)
+                    AS r(id, lease, next_state, at, attempt, failed_at, silo, error_type, message, stack_trace)),
+            changed AS (
+                UPDATE jobs AS j SET state = r.next_state, last_error = r.message, lease_expires_at = NULL,
+                    run_at = CASE WHEN r.next_state = 0 THEN r.at ELSE j.run_at END,
+                    finished_at = CASE WHEN r.next_state IN (4, 5) THEN r.at ELSE j.finished_at END
+                FROM r WHERE j.id = r.id AND j.lease = r.lease AND j.state = 2
+                RETURNING j.id, j.lease)
+            INSERT INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)
+            SELECT r.id, r.lease, r.attempt, r.failed_at, r.silo, r.error_type, r.message, r.stack_trace
+            FROM r JOIN changed ON changed.id = r.id AND changed.lease = r.lease
+            ON CONFLICT (job_id, lease) DO NOTHING
+            RETURNING job_id, lease;
+            """);
+        command.Parameters.Add(Array("ids", failures.Select(f => f.Id.Value), NpgsqlDbType.Uuid));
+        command.Parameters.Add(Array("leases", failures.Select(f => f.Lease), NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array("states", failures.Select(f => (short)f.Next), NpgsqlDbType.Smallint));
+        command.Parameters.Add(Array("at", failures.Select(f => Utc(f.At)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("attempts", failures.Select(f => f.Error.Attempt), NpgsqlDbType.Integer));
+        command.Parameters.Add(Array("failed", failures.Select(f => Utc(f.Error.FailedAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("silos", failures.Select(f => f.Error.Silo), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("types", failures.Select(f => f.Error.ErrorType), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("messages", failures.Select(f => f.Error.Message), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("stacks", failures.Select(f => f.Error.StackTrace), NpgsqlDbType.Text));
+        return command;
+    }
+
+    /// <summary>The (id, lease) pairs of the current result set: the guarded writes that took effect.</summary>
+    private static async Task<HashSet<(Guid, long)>> ReadKeysAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var keys = new HashSet<(Guid, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add((reader.GetGuid(0), reader.GetInt64(1)));
+        }
+
+        return keys;
+    }
+}
