@@ -70,6 +70,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
             var iterations = ScaleOut.Calibrate(TimeSpan.FromMilliseconds(CpuMs));
             Console.WriteLine($"  scale-out: {plan.ScaleOutJobs} jobs of {iterations:N0} spin iterations (~{CpuMs} ms CPU each)");
             _figures.AddRange(await ScaleOut.RunAsync(postgres, plan.ScaleOutJobs, iterations, CpuMs, _nextTag));
+            _figures.Add(await ScaleOut.MachineAsync());
             _nextTag += 3;
         }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OrleansJobs.Bench;
+using OrleansJobs.Bench.Scenarios;
 using OrleansJobs.Bench.Workers;
 
 var quick = new Option<bool>("--quick") { Description = "Small N for every system and scenario: a smoke run of the harness (CI)." };
@@ -47,6 +48,12 @@ hangfire.SetAction(r =>
     return HangfireWorker.RunAsync(a[0], int.Parse(a[1]), a[3..], a[2]);
 });
 root.Add(hangfire);
+
+var spin = new Command("spin") { Hidden = true };
+var spinSeconds = new Argument<double>("seconds");
+spin.Add(spinSeconds);
+spin.SetAction(r => ScaleOut.SpinFor(TimeSpan.FromSeconds(r.GetValue(spinSeconds))));
+root.Add(spin);
 
 // Each role handles SIGTERM itself (the host's lifetime, Hangfire's server), so that it can write what it recorded.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

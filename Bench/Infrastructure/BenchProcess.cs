@@ -1,21 +1,31 @@
 namespace OrleansJobs.Bench.Infrastructure;
 
-/// <summary>Starts this benchmark's own program in a worker role (an OrleansJobs silo, a Hangfire server).</summary>
+/// <summary>Starts this benchmark's own program in a worker role (an OrleansJobs silo, a Hangfire server, a spinner).</summary>
 internal static class BenchProcess
 {
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "OrleansJobs.Bench.dll");
 
-    /// <summary>The worker; its "heap N" lines update <paramref name="heap"/>.</summary>
+    /// <summary>The worker; its "heap N" lines update <paramref name="heap"/>, other lines are shown.</summary>
     public static Task<ChildProcess> StartAsync(IEnumerable<string> args, Action<long> heap, string? cpuList = null) =>
-        ChildProcess.StartAsync("dotnet", [Dll, .. args], "ready", line =>
+        StartAsync(args, cpuList, line =>
         {
             if (line.StartsWith("heap ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(5), out var bytes))
             {
                 heap(bytes);
             }
-            else if (!line.StartsWith("ready", StringComparison.Ordinal))
+            else
             {
                 Console.Error.WriteLine($"    | {line}");
+            }
+        });
+
+    /// <summary>The worker, pinned to <paramref name="cpuList"/> if given; every line after "ready" goes to <paramref name="onLine"/>.</summary>
+    public static Task<ChildProcess> StartAsync(IEnumerable<string> args, string? cpuList, Action<string> onLine) =>
+        ChildProcess.StartAsync("dotnet", [Dll, .. args], "ready", line =>
+        {
+            if (!line.StartsWith("ready", StringComparison.Ordinal))
+            {
+                onLine(line);
             }
         }, cpuList);
 }

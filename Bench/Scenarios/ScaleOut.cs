@@ -23,6 +23,57 @@ internal static class ScaleOut
         return (int)(50_000_000 * (target / clock.Elapsed));
     }
 
+    /// <summary>The spin role: spins on one thread for <paramref name="duration"/>, then prints "spun N" (blocks of 100 000 iterations).</summary>
+    public static int SpinFor(TimeSpan duration)
+    {
+        Console.WriteLine("ready");
+        var clock = Stopwatch.StartNew();
+        long blocks = 0;
+        while (clock.Elapsed < duration)
+        {
+            BenchPayload.Spin(100_000);
+            blocks++;
+        }
+
+        Console.WriteLine($"spun {blocks}");
+        return 0;
+    }
+
+    /// <summary>
+    /// How much two pinned cores give over one here, with nothing else running: the same spin in
+    /// one process on cpu0, then in two at once on cpu0 and cpu1. Shared caches, clock boost and
+    /// the hypervisor keep this under 2; no silo count can do better than it.
+    /// </summary>
+    public static async Task<Figure> MachineAsync()
+    {
+        var one = await SpinAsync(["0"]);
+        var two = await SpinAsync(["0", "1"]);
+        return new Figure("scale-out", "machine", "spin only, cpu0 and cpu1", 0,
+        [
+            new("× one core", two / one),
+        ], "the same CPU-bound loop in 1 process on cpu0, then 2 processes on cpu0 and cpu1, 5 s each, no database: the most two pinned cores give");
+    }
+
+    private static async Task<double> SpinAsync(string[] pins)
+    {
+        var counts = await Task.WhenAll(pins.Select(async pin =>
+        {
+            long blocks = 0;
+            await using var child = await BenchProcess.StartAsync(["spin", "5"], pin, line =>
+            {
+                if (line.StartsWith("spun ", StringComparison.Ordinal))
+                {
+                    blocks = long.Parse(line.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            });
+            await child.Exited;
+            // Exited can come before the last line is read; stopping waits for the output to end.
+            await child.StopAsync();
+            return blocks;
+        }));
+        return counts.Sum();
+    }
+
     public static async Task<IReadOnlyList<Figure>> RunAsync(LocalPostgres postgres, int jobs, int iterations, double cpuMsPerJob, int firstTag)
     {
         var queues = Enumerable.Range(0, Queues).Select(q => $"cpu-{q}").ToArray();
@@ -59,10 +110,10 @@ internal static class ScaleOut
                 Values =
                 [
                     new("processed/s", drain["processed/s"]),
-                    new("× one silo", drain["processed/s"] / single),
+                    new("× one core", drain["processed/s"] / single),
                     new("handler CPU ms/job", cpuMsPerJob),
                 ],
-                Note = $"taskset -c per silo: {string.Join(" | ", pins)}; {Queues} queues; jobs run per silo: {string.Join(" / ", starts.RunsPerWorker(tag))}",
+                Note = $"taskset -c per silo: {string.Join(" | ", pins)}; {Queues} queues; jobs run per silo (first to last start): {string.Join(" / ", starts.RunsPerWorker(tag).Select(w => $"{w.Runs} in {w.Seconds:F1} s"))}",
             });
         }
 

@@ -38,17 +38,13 @@ internal sealed class StartLog
         return new StartLog(starts, files.Count);
     }
 
-    /// <summary>Handler runs of a run on each worker, in the order the files were given.</summary>
-    public int[] RunsPerWorker(int run)
-    {
-        var runs = new int[_workers];
-        foreach (var start in _byRun[run])
+    /// <summary>Each worker's handler runs of a run and the seconds from its first start to its last, in the order the files were given.</summary>
+    public (int Runs, double Seconds)[] RunsPerWorker(int run) =>
+        [.. Enumerable.Range(0, _workers).Select(worker =>
         {
-            runs[start.Worker]++;
-        }
-
-        return runs;
-    }
+            var starts = _byRun[run].Where(s => s.Worker == worker).Select(s => s.Started).ToList();
+            return starts.Count == 0 ? (0, 0.0) : (starts.Count, (starts.Max() - starts.Min()) / 1e6);
+        })];
 
     /// <summary>Handler runs of a run (retries included).</summary>
     public int Runs(int run) => _byRun[run].Count();
