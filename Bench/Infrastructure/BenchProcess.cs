@@ -5,13 +5,17 @@ internal static class BenchProcess
 {
     private static string Dll => Path.Combine(AppContext.BaseDirectory, "OrleansJobs.Bench.dll");
 
-    /// <summary>The worker; its "heap N" lines update <paramref name="heap"/>, other lines are shown.</summary>
-    public static Task<ChildProcess> StartAsync(IEnumerable<string> args, Action<long> heap, string? cpuList = null) =>
+    /// <summary>The worker; its "heap N" lines update <paramref name="heap"/>, its "finished N" lines <paramref name="finished"/>, other lines are shown.</summary>
+    public static Task<ChildProcess> StartAsync(IEnumerable<string> args, Action<long> heap, string? cpuList = null, Action<long>? finished = null) =>
         StartAsync(args, cpuList, line =>
         {
             if (line.StartsWith("heap ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(5), out var bytes))
             {
                 heap(bytes);
+            }
+            else if (line.StartsWith("finished ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(9), out var count))
+            {
+                finished?.Invoke(count);
             }
             else
             {

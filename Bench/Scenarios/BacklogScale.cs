@@ -23,7 +23,7 @@ internal static class BacklogScale
         Console.WriteLine($"  backlog: writing {waiting:N0} ready jobs over {Queues} queues");
         await SeedAsync(connection, waiting, tag);
 
-        await using var system = await OrleansJobsSystem.StartAsync(connection, 1, concurrency, alreadyEnqueued: waiting);
+        await using var system = await OrleansJobsSystem.StartAsync(connection, 1, concurrency);
         var (_, peakResident, peakHeap) = await Completion.WaitAsync(system, measured, TimeSpan.FromMinutes(30));
         var starts = await system.StopAsync();
         var times = starts.StartTimes(tag).Take(measured).ToArray();

@@ -37,6 +37,7 @@ internal sealed class HangfireSystem : IJobSystem
             ["schedule_polling_interval"] = "00:00:01",
             ["retry"] = "AutomaticRetry Attempts=1, DelaysInSeconds=[1]",
             ["jobs_per_enqueue_call"] = "1 (no bulk enqueue in Hangfire)",
+            ["dotnet_runtime"] = "workstation concurrent GC, thread-pool spin-wait off (Bench.csproj)",
         };
     }
 

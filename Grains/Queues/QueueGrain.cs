@@ -271,7 +271,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             _waiting--;
             _window.Remove(id);
             LogCancelled(id, _queue.Tenant, _queue.JobType);
-            await RefreshLevelsAsync();
+            await RefreshLevelsAsync(force: true);
         }
 
         return cancelled;
@@ -855,7 +855,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         await RefillAsync();
-        await RefreshLevelsAsync();
+        // The last count as the queue goes idle is always taken, so an idle queue's gauges are exact.
+        await RefreshLevelsAsync(force: !HasWork);
         if (!HasWork)
         {
             _housekeeping?.Dispose();
