@@ -163,13 +163,7 @@ internal sealed class BullMqSystem : IJobSystem
         }
 
         _workers.Clear();
-        var log = StartLog.Read(_startFiles);
-        foreach (var file in _startFiles)
-        {
-            File.Delete(file);
-        }
-
-        return log;
+        return StartLog.Collect(_startFiles);
     }
 
     public async ValueTask DisposeAsync()

@@ -95,9 +95,7 @@ internal sealed class HangfireSystem : IJobSystem
             _server = null;
         }
 
-        var log = StartLog.Read([_startFile]);
-        File.Delete(_startFile);
-        return log;
+        return StartLog.Collect([_startFile]);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -130,13 +130,7 @@ internal sealed class OrleansJobsSystem : IJobSystem
         }
 
         _silos.Clear();
-        var log = StartLog.Read(_startFiles);
-        foreach (var file in _startFiles)
-        {
-            File.Delete(file);
-        }
-
-        return log;
+        return StartLog.Collect(_startFiles);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -14,8 +14,19 @@ internal sealed class StartLog
         _workers = workers;
     }
 
-    /// <summary>Reads the workers' files; a start's worker is the index of its file.</summary>
-    public static StartLog Read(IReadOnlyList<string> files)
+    /// <summary>Reads the workers' files, then deletes them; a start's worker is the index of its file.</summary>
+    public static StartLog Collect(IReadOnlyList<string> files)
+    {
+        var log = Read(files);
+        foreach (var file in files)
+        {
+            File.Delete(file);
+        }
+
+        return log;
+    }
+
+    private static StartLog Read(IReadOnlyList<string> files)
     {
         var starts = new List<(int, int, long, long)>();
         for (var worker = 0; worker < files.Count; worker++)

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace OrleansJobs.Bench.Workers;
 
 /// <summary>
@@ -21,40 +19,34 @@ internal static class CommitProbe
             return null;
         }
 
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
+        return SiloMeters.Listen(
+            instrument => instrument.Name.StartsWith("store.commit.", StringComparison.Ordinal),
+            listener =>
             {
-                if (instrument.Meter.Name == "OrleansJobs" && instrument.Name.StartsWith("store.commit.", StringComparison.Ordinal))
+                listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
                 {
-                    l.EnableMeasurementEvents(instrument);
-                }
+                    lock (Gate)
+                    {
+                        if (instrument.Name == "store.commit.duration")
+                        {
+                            Durations.Add(value * 1000);
+                        }
+                        else
+                        {
+                            _queued += value * 1000;
+                        }
+                    }
+                });
+                listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+                {
+                    lock (Gate)
+                    {
+                        _rows += value;
+                    }
+                });
             },
-        };
-        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
-        {
-            lock (Gate)
-            {
-                if (instrument.Name == "store.commit.duration")
-                {
-                    Durations.Add(value * 1000);
-                }
-                else
-                {
-                    _queued += value * 1000;
-                }
-            }
-        });
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
-        {
-            lock (Gate)
-            {
-                _rows += value;
-            }
-        });
-        listener.Start();
-        var timer = new Timer(_ => Print(), null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
-        return new Both(timer, listener);
+            TimeSpan.FromSeconds(2),
+            Print);
     }
 
     private static void Print()
@@ -72,15 +64,6 @@ internal static class CommitProbe
             Durations.Clear();
             _rows = 0;
             _queued = 0;
-        }
-    }
-
-    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
-    {
-        public void Dispose()
-        {
-            first.Dispose();
-            second.Dispose();
         }
     }
 }

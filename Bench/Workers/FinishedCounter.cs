@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-
 namespace OrleansJobs.Bench.Workers;
 
 /// <summary>
@@ -11,30 +9,9 @@ internal static class FinishedCounter
 {
     private static long _finished;
 
-    public static IDisposable Start()
-    {
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "OrleansJobs" && instrument.Name is "jobs.succeeded" or "jobs.dead_lettered")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _finished, value));
-        listener.Start();
-        var timer = new Timer(_ => Console.WriteLine($"finished {Interlocked.Read(ref _finished)}"), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(50));
-        return new Stop(timer, listener);
-    }
-
-    private sealed class Stop(Timer timer, MeterListener listener) : IDisposable
-    {
-        public void Dispose()
-        {
-            timer.Dispose();
-            listener.Dispose();
-        }
-    }
+    public static IDisposable Start() => SiloMeters.Listen(
+        instrument => instrument.Name is "jobs.succeeded" or "jobs.dead_lettered",
+        listener => listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _finished, value)),
+        TimeSpan.FromMilliseconds(50),
+        () => Console.WriteLine($"finished {Interlocked.Read(ref _finished)}"));
 }

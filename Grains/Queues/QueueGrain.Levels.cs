@@ -53,8 +53,8 @@ internal sealed partial class QueueGrain
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "count jobs for metrics");
         }
 
-        var took = Stopwatch.GetTimestamp() - started;
-        _nextCount = Stopwatch.GetTimestamp() + (took * 100);
+        var ended = Stopwatch.GetTimestamp();
+        _nextCount = ended + ((ended - started) * 100);
     }
 
     /// <summary>Called on the metrics collector's thread: reads fields only, never awaits or mutates.</summary>

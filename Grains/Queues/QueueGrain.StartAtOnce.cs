@@ -18,7 +18,7 @@ internal sealed partial class QueueGrain
             return;
         }
 
-        var free = Math.Min(_policy.MaxConcurrency - _running.Count, PermitsFree());
+        var free = SlotsFree;
         if (free <= 0)
         {
             return;

@@ -384,7 +384,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        var free = Math.Min(Math.Min(_policy.MaxConcurrency - _running.Count, _window.Count), PermitsFree());
+        var free = Math.Min(SlotsFree, _window.Count);
         if (free > 0 && _bucket is { } bucket)
         {
             free = bucket.TakeUpTo(free);
@@ -780,6 +780,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var rounded = (ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond;
         return new DateTimeOffset(rounded, TimeSpan.Zero);
     }
+
+    /// <summary>Attempts the queue may start now: its concurrency budget left, within its tenant's permits.</summary>
+    private int SlotsFree => Math.Min(_policy.MaxConcurrency - _running.Count, PermitsFree());
 
     /// <summary>How long past its timeout an attempt's lease lasts: the handler's grace to stop, plus a reminder period of slack.</summary>
     private TimeSpan LeaseMargin => _options.AbandonGrace + ReminderPeriod;
