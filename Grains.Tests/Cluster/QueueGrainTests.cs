@@ -200,7 +200,7 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         Assert.All(ids, id => Assert.Equal(1, Probe.Successes(id)));
         Assert.All(ids, id => Assert.Single(Probe.Starts(id)));
         await Probe.WaitForAsync(
-            async () => (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), includeSucceeded: true, default)).Succeeded == count,
+            async () => (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Succeeded == count,
             "store to record every success");
         Console.WriteLine($"10 000 no-op jobs enqueued and run in {clock.Elapsed.TotalSeconds:F1} s (in-process silo, SQLite without fsync)");
     }
@@ -306,9 +306,9 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         ]));
         Assert.Equal("jobs[1].payload", bulk.Field);
 
-        var counts = await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), includeSucceeded: true, default);
+        var counts = await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default);
         Assert.Equal(new OrleansJobs.Storage.QueueCounts(0, 0, 0, 0, 0, null), counts);
-        Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, "no.such-type"), includeSucceeded: true, default)).Enqueued);
+        Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, "no.such-type"), default)).Enqueued);
     }
 
     [Fact]
@@ -317,6 +317,6 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         var queue = fixture.Cluster.Client.GetGrain<Grains.IQueueGrain>($"{_tenant}/{ClusterFixture.Noop}");
         var error = await Assert.ThrowsAsync<JobValidationException>(() => queue.EnqueueAsync([new JobSubmission("{oops"u8.ToArray(), new EnqueueOptions())]));
         Assert.Equal("payload", error.Field);
-        Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), includeSucceeded: true, default)).Enqueued);
+        Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Enqueued);
     }
 }

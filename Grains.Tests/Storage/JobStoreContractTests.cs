@@ -474,12 +474,99 @@ public abstract class JobStoreContractTests
         await DeadLetterAsync((await LeaseAsync(dead.Id))!);
         await LeaseAsync(active.Id);
 
-        var counts = await Store.GetQueueCountsAsync(Queue(), includeSucceeded: true, default);
+        var counts = await Store.GetQueueCountsAsync(Queue(), default);
 
         Assert.Equal(new QueueCounts(Scheduled: 1, Enqueued: 1, Active: 1, Succeeded: 1, Dead: 1, OldestEnqueuedRunAt: T0.AddSeconds(-30)), counts);
-        Assert.Equal(counts with { Succeeded = null }, await Store.GetQueueCountsAsync(Queue(), includeSucceeded: false, default));
+        Assert.Equal(counts, await Store.GetQueueCountsAsync(Queue(), default));
         Assert.Contains(Queue(), await Store.ListQueuesWithPendingWorkAsync(default));
         Assert.DoesNotContain(Queue("idle.type"), await Store.ListQueuesWithPendingWorkAsync(default));
+    }
+
+    [Fact]
+    public async Task Counts_follow_every_transition_and_agree_with_the_jobs_themselves()
+    {
+        var jobs = Enumerable.Range(0, 12)
+            .Select(i => NewJob(priority: (JobPriority)(i % 3), runAt: i < 3 ? T0.AddHours(1 + i) : T0.AddSeconds(-i)))
+            .ToArray();
+        await InsertAsync(jobs);
+        await AssertCountsMatchJobsAsync(jobs);
+
+        Assert.Equal(1, await Store.PromoteDueAsync(Queue(), T0.AddHours(1.5), 10, default));
+        await AssertCountsMatchJobsAsync(jobs);
+
+        var done = (await LeaseAsync(jobs[11].Id))!;
+        var retried = (await LeaseAsync(jobs[10].Id))!;
+        var dead = (await LeaseAsync(jobs[9].Id))!;
+        var running = (await LeaseAsync(jobs[8].Id))!;
+        await AssertCountsMatchJobsAsync(jobs);
+
+        Assert.True(await CompleteAsync(done.Id, done.Lease));
+        Assert.True(await RetryAsync(retried, T0.AddMinutes(5)));
+        Assert.True(await DeadLetterAsync(dead));
+        Assert.False(await CompleteAsync(done.Id, done.Lease));
+        await AssertCountsMatchJobsAsync(jobs);
+
+        Assert.Single(await Store.ReplayAsync(_tenant, dead.Id, new DeadLetterFilter(), 10, T0, default));
+        Assert.True(await Store.CancelAsync(_tenant, jobs[7].Id, T0, default));
+        Assert.Single(await Store.ShedAsync(Queue(), JobPriority.High, 1, "full", T0, default));
+        await AssertCountsMatchJobsAsync(jobs);
+
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), null, default));
+        await AssertCountsMatchJobsAsync(jobs);
+        Assert.NotEqual(running.Lease, (await LeaseAsync(running.Id))!.Lease);
+        await AssertCountsMatchJobsAsync(jobs);
+    }
+
+    [Fact]
+    public async Task Counts_stay_exact_under_concurrent_writes_and_reads()
+    {
+        var batches = Enumerable.Range(0, 16).Select(_ => Enumerable.Range(0, 25).Select(_ => NewJob()).ToArray()).ToArray();
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var counts = await Store.GetQueueCountsAsync(Queue(), default);
+                Assert.InRange(counts.Enqueued + counts.Active + counts.Succeeded, 0, 400);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(batches.Select(async jobs =>
+        {
+            await InsertAsync(jobs);
+            var batch = new JobWriteBatch();
+            batch.Leases.AddRange(jobs.Take(10).Select(j => new LeaseRequest(j.Id, "silo-a", T0, Margin)));
+            var leased = (await Store.WriteAsync(batch, default)).Leases;
+            var completions = new JobWriteBatch();
+            completions.Completions.AddRange(leased.Take(5).Select(l => new Completion(l!.Id, l.Lease, T0.AddSeconds(1))));
+            await Store.WriteAsync(completions, default);
+        }));
+        stop.Cancel();
+        await Task.WhenAll(readers);
+
+        var final = await Store.GetQueueCountsAsync(Queue(), default);
+        Assert.Equal((Enqueued: 16 * 15L, Active: 16 * 5L, Succeeded: 16 * 5L), (final.Enqueued, final.Active, final.Succeeded));
+        Assert.Equal(final, await Store.GetQueueCountsAsync(Queue(), default));
+    }
+
+    /// <summary>The counters against a tally of the jobs' own states: an oracle that does not use them.</summary>
+    private async Task AssertCountsMatchJobsAsync(IEnumerable<NewJob> jobs)
+    {
+        var infos = new List<JobInfo>();
+        foreach (var job in jobs)
+        {
+            infos.Add((await Store.GetJobAsync(_tenant, job.Id, default))!);
+        }
+
+        long Count(JobState state) => infos.Count(i => i.State == state);
+        var enqueued = infos.Where(i => i.State == JobState.Enqueued).ToList();
+        var expected = new QueueCounts(
+            Count(JobState.Scheduled), enqueued.Count, Count(JobState.Active), Count(JobState.Succeeded), Count(JobState.Dead),
+            enqueued.Count == 0 ? null : enqueued.Min(i => i.RunAt));
+        Assert.Equal(expected, await Store.GetQueueCountsAsync(Queue(), default));
+        Assert.Equal(expected.Scheduled + expected.Enqueued, await Store.CountWaitingAsync(Queue(), default));
+        var pending = await Store.ListQueuesWithPendingWorkAsync(default);
+        Assert.Equal(expected.Scheduled + expected.Enqueued + expected.Active > 0, pending.Contains(Queue()));
     }
 
     [Fact]

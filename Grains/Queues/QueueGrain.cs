@@ -271,7 +271,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             _waiting--;
             _window.Remove(id);
             LogCancelled(id, _queue.Tenant, _queue.JobType);
-            await RefreshLevelsAsync(force: true);
+            await RefreshLevelsAsync();
         }
 
         return cancelled;
@@ -295,7 +295,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     public async Task<QueueStats> GetStatsAsync()
     {
         _ = _type ?? throw new UnknownJobTypeException(_queue.JobType);
-        var counts = await _store.GetQueueCountsAsync(_queue, includeSucceeded: true, CancellationToken.None);
+        var counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
         var now = _time.GetUtcNow();
         var pace = _finished.PerSecond();
         return new QueueStats
@@ -305,7 +305,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             Scheduled = counts.Scheduled,
             Enqueued = counts.Enqueued,
             Active = counts.Active,
-            Succeeded = counts.Succeeded ?? 0,
+            Succeeded = counts.Succeeded,
             DeadLettered = counts.Dead,
             OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
             CompletedPerSecond = pace,
@@ -858,8 +858,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         await RefillAsync();
-        // The last count as the queue goes idle is always taken, so an idle queue's gauges are exact.
-        await RefreshLevelsAsync(force: !HasWork);
+        await RefreshLevelsAsync();
         if (!HasWork)
         {
             _housekeeping?.Dispose();

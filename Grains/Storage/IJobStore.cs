@@ -60,7 +60,7 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>How many of the queue's jobs wait (scheduled or enqueued). O(waiting) on the partial indexes: for activation, not per job.</summary>
+    /// <summary>How many of the queue's jobs wait (scheduled or enqueued). Read from the per-queue counters, whatever the backlog.</summary>
     Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken);
 
     /// <summary>The queue's policy override, or null when it has none.</summary>
@@ -75,7 +75,7 @@ public interface IJobStore
     /// <summary>Stores the tenant's policy override, replacing any earlier one.</summary>
     Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>How many of the tenant's jobs are active (leased to an attempt), by job type.</summary>
+    /// <summary>How many of the tenant's jobs are active (leased to an attempt), by job type. Read from the per-queue counters.</summary>
     Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken);
 
     /// <summary>The tenant's schedule, or null.</summary>
@@ -101,11 +101,11 @@ public interface IJobStore
     Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Counts of the queue's jobs by state. Counting succeeded jobs scans the queue's finished rows, so
-    /// it is for operators only; without <paramref name="includeSucceeded"/> every count uses a partial index.
+    /// Counts of the queue's jobs by state, kept by the store in the same transaction as every write,
+    /// so reading them costs the same at ten jobs as at ten million.
     /// </summary>
-    Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken);
+    Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
 
-    /// <summary>Every queue with scheduled, enqueued or active jobs: these need an owner after a restart.</summary>
+    /// <summary>Every queue with scheduled, enqueued or active jobs: these need an owner after a restart. O(queues).</summary>
     Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken);
 }

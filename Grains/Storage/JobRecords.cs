@@ -118,5 +118,5 @@ public sealed class JobWriteResult
 /// <summary>A replayed job and the queue it went back to.</summary>
 public readonly record struct ReplayedJob(JobId Id, QueueKey Queue);
 
-/// <summary>Counts of one queue's jobs by state, and the age of its oldest due job; <see cref="Succeeded"/> only when asked for.</summary>
-public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long? Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);
+/// <summary>Counts of one queue's jobs by state (finished jobs while they are kept), and the run-at of its oldest due job.</summary>
+public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);

@@ -108,13 +108,8 @@ internal sealed partial class PostgresJobStore
 
     public async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("""
-            SELECT (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0)
-                 + (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
-            """);
-        command.Parameters.AddWithValue("tenant", queue.Tenant);
-        command.Parameters.AddWithValue("type", queue.JobType);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var counts = await GetQueueCountsAsync(queue, cancellationToken);
+        return counts.Scheduled + counts.Enqueued;
     }
 
     public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
@@ -134,7 +129,10 @@ internal sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("SELECT job_type, COUNT(*)::int FROM jobs WHERE tenant = @tenant AND state = 2 GROUP BY job_type;");
+        await using var command = _db.CreateCommand("""
+            SELECT job_type, SUM(n)::int FROM job_counts WHERE tenant = @tenant AND state = 2
+            GROUP BY job_type HAVING SUM(n) > 0;
+            """);
         command.Parameters.AddWithValue("tenant", tenant);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -146,34 +144,42 @@ internal sealed partial class PostgresJobStore
         return counts;
     }
 
-    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken)
+    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
-        // One sub-query per state so each uses its partial index; succeeded has none and scans the
-        // queue's rows, which is why it is counted only when asked for.
-        await using var command = _db.CreateCommand($"""
-            SELECT
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 2),
-              {(includeSucceeded ? "(SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3)" : "NULL")},
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 5 AND job_type = @type),
-              (SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
-            """);
-        command.Parameters.AddWithValue("tenant", queue.Tenant);
-        command.Parameters.AddWithValue("type", queue.JobType);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // Folds the queue's delta rows into one row per state while reading them, so the rows a read
+        // sums stay few. Folds of one queue take turns (the advisory lock): two at once would each miss
+        // the rows the other moved. The batch is one implicit transaction, and each statement after the
+        // lock takes a fresh snapshot, so it sees what a fold before it committed.
+        await using var batch = _db.CreateBatch();
+        batch.BatchCommands.Add(Command("SELECT pg_advisory_xact_lock(hashtextextended(@queue, 0));", ("queue", $"job_counts/{queue}")));
+        batch.BatchCommands.Add(Command(
+            """
+            WITH folded AS (DELETE FROM job_counts WHERE tenant = @tenant AND job_type = @type RETURNING state, n),
+                 sums AS (SELECT state, SUM(n)::bigint AS n FROM folded GROUP BY state),
+                 kept AS (INSERT INTO job_counts (tenant, job_type, state, n) SELECT @tenant, @type, state, n FROM sums WHERE n <> 0)
+            SELECT state, n FROM sums;
+            """,
+            ("tenant", queue.Tenant), ("type", queue.JobType)));
+        batch.BatchCommands.Add(Command(JobCountsSql.OldestEnqueuedRunAt + ";", ("tenant", queue.Tenant), ("type", queue.JobType)));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var byState = new List<(JobState, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byState.Add(((JobState)reader.GetInt16(0), reader.GetInt64(1)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new QueueCounts(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt64(4),
-            reader.IsDBNull(5) ? null : Time(reader, 5));
+        var oldest = reader.IsDBNull(0) ? (DateTimeOffset?)null : Time(reader, 0);
+        return JobCountsSql.ToCounts(byState, oldest);
     }
 
     public async Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("""
-            SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 0
-            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 1
-            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 2;
+            SELECT tenant, job_type FROM job_counts WHERE state IN (0, 1, 2)
+            GROUP BY tenant, job_type HAVING SUM(n) > 0;
             """);
         var queues = new List<QueueKey>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -11,7 +11,8 @@ internal static class PostgresMigrator
 {
     private const long LockKey = 0x4F4A_4A6F_6273; // "OJJobs"
 
-    public static async Task ApplyAsync(NpgsqlDataSource db, string folder, string versionTable, CancellationToken cancellationToken)
+    /// <summary>Brings the folder's schema up to <paramref name="upTo"/> (default: the latest version).</summary>
+    public static async Task ApplyAsync(NpgsqlDataSource db, string folder, string versionTable, CancellationToken cancellationToken, int? upTo = null)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -20,7 +21,7 @@ internal static class PostgresMigrator
         await using var read = new NpgsqlCommand($"SELECT COALESCE(MAX(version), 0) FROM {versionTable};", connection);
         var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
         var migrations = SqlMigrations.Load(folder);
-        for (var version = current + 1; version <= migrations.Count; version++)
+        for (var version = current + 1; version <= (upTo ?? migrations.Count); version++)
         {
             await ExecuteAsync(connection, migrations[version - 1], cancellationToken);
             await ExecuteAsync(connection, $"INSERT INTO {versionTable} (version) VALUES ({version});", cancellationToken);

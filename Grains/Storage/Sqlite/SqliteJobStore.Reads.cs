@@ -118,15 +118,8 @@ internal sealed partial class SqliteJobStore
 
     public async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
     {
-        await using var db = await OpenReaderAsync(cancellationToken);
-        await using var command = db.CreateCommand();
-        command.CommandText = """
-            SELECT (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0)
-                 + (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
-            """;
-        command.Parameters.AddWithValue("@tenant", queue.Tenant);
-        command.Parameters.AddWithValue("@type", queue.JobType);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var counts = await GetQueueCountsAsync(queue, cancellationToken);
+        return counts.Scheduled + counts.Enqueued;
     }
 
     public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
@@ -152,7 +145,7 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = "SELECT job_type, COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 2 GROUP BY job_type;";
+        command.CommandText = "SELECT job_type, n FROM job_counts WHERE tenant = @tenant AND state = 2 AND n > 0;";
         command.Parameters.AddWithValue("@tenant", tenant);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -164,39 +157,33 @@ internal sealed partial class SqliteJobStore
         return counts;
     }
 
-    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, bool includeSucceeded, CancellationToken cancellationToken)
+    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        // One query per state so each uses its partial index; succeeded has none and scans the
-        // queue's rows, which is why it is counted only when asked for.
         command.CommandText = $"""
-            SELECT
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1),
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 2),
-              {(includeSucceeded ? "(SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 3)" : "NULL")},
-              (SELECT COUNT(*) FROM jobs WHERE tenant = @tenant AND state = 5 AND job_type = @type),
-              (SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1);
+            SELECT state, n FROM job_counts WHERE tenant = @tenant AND job_type = @type;
+            {JobCountsSql.OldestEnqueuedRunAt};
             """;
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var byState = new List<(JobState, long)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byState.Add(((JobState)reader.GetInt32(0), reader.GetInt64(1)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new QueueCounts(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetInt64(4),
-            reader.IsDBNull(5) ? null : Time(reader.GetInt64(5)));
+        return JobCountsSql.ToCounts(byState, reader.IsDBNull(0) ? null : Time(reader.GetInt64(0)));
     }
 
     public async Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = """
-            SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 0
-            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 1
-            UNION SELECT DISTINCT tenant, job_type FROM jobs WHERE state = 2;
-            """;
+        command.CommandText = "SELECT DISTINCT tenant, job_type FROM job_counts WHERE state IN (0, 1, 2) AND n > 0;";
         var queues = new List<QueueKey>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
