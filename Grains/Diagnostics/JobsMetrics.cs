@@ -14,6 +14,7 @@ internal sealed class JobsMetrics
     private readonly Counter<long> _failed;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _sentToOtherSilo;
     private readonly Histogram<double> _runTime;
     private readonly Histogram<double> _waitTime;
     private readonly Histogram<double> _commitTime;
@@ -28,6 +29,7 @@ internal sealed class JobsMetrics
         _failed = meter.CreateCounter<long>("jobs.failed", "{job}", "Attempts that failed.");
         _retried = meter.CreateCounter<long>("jobs.retried", "{job}", "Failed attempts scheduled to run again.");
         _deadLettered = meter.CreateCounter<long>("jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
+        _sentToOtherSilo = meter.CreateCounter<long>("jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
         _runTime = meter.CreateHistogram<double>("job.run_time", "s", "How long handlers ran.");
         _waitTime = meter.CreateHistogram<double>("job.wait_time", "s", "From enqueue to the start of an attempt.");
         _commitTime = meter.CreateHistogram<double>("store.commit.duration", "s", "How long one group commit took in the store.");
@@ -56,6 +58,8 @@ internal sealed class JobsMetrics
         _failed.Add(1, Tags(queue));
         _runTime.Record(ran.TotalSeconds, Tags(queue));
     }
+
+    public void SentToOtherSilo(QueueKey queue) => _sentToOtherSilo.Add(1, Tags(queue));
 
     public void Retried(QueueKey queue) => _retried.Add(1, Tags(queue));
 

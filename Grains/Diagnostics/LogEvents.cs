@@ -35,4 +35,8 @@ internal enum LogEvents
     ScheduleUnusable = 1506,
     ScheduleReminderError = 1507,
     SchedulesWoken = 1508,
+    AttemptSentToSilo = 1600,
+    AttemptSendFailed = 1601,
+    AttemptReportFailed = 1602,
+    AttemptCancelForwardFailed = 1603,
 }

@@ -6,8 +6,8 @@ using OrleansJobs.Storage;
 
 namespace OrleansJobs.Execution;
 
-/// <summary>How one attempt ended: <see cref="Error"/> is null on success.</summary>
-internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration);
+/// <summary>How one attempt ended: <see cref="Error"/> is null on success; <see cref="Silo"/> names where it ran when not here.</summary>
+internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration, string? Silo = null);
 
 /// <summary>
 /// Runs handlers on the thread pool, never on a grain's scheduler, at most
@@ -23,6 +23,18 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
     private readonly Lock _lock = new();
     private readonly FairScheduler<QueueKey, TaskCompletionSource> _waiting = new();
     private int _running;
+
+    /// <summary>Slots no attempt holds or waits for: negative when attempts queue for them.</summary>
+    public int FreeSlots
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _options.MaxConcurrentJobsPerSilo - _running - _waiting.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Runs one attempt. The handler's token fires at the job's timeout or when <paramref name="cancel"/>

@@ -27,6 +27,7 @@ internal sealed class JobTypeRegistration
 
     /// <summary>False for errors that retrying cannot fix: the handler said so, the payload is bad, or the type is listed.</summary>
     public bool IsRetryable(Exception error) =>
+        error is Execution.RemoteJobException remote ? remote.Retryable :
         error is not (NonRetryableJobException or JobPayloadException)
         && !NonRetryable.Any(type => type.IsInstanceOfType(error));
 

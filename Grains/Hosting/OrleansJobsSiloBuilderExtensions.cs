@@ -43,6 +43,10 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobTypeRegistry>();
         services.TryAddSingleton<JobWriteBatcher>();
         services.TryAddSingleton<JobExecutor>();
+        services.TryAddSingleton<JobDispatcher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobDispatcher>());
+        services.TryAddSingleton<IJobRunnerClient, JobRunnerClient>();
+        builder.AddGrainService<JobRunnerService>();
         services.TryAddSingleton<QueueGauges>();
         services.TryAddSingleton<JobsMetrics>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));

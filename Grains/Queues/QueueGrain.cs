@@ -30,7 +30,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private readonly IJobStore _store;
     private readonly JobWriteBatcher _writes;
     private readonly JobTypeRegistry _registry;
-    private readonly JobExecutor _executor;
+    private readonly JobDispatcher _dispatcher;
     private readonly JobIdGenerator _ids;
     private readonly OrleansJobsOptions _options;
     private readonly TimeProvider _time;
@@ -82,7 +82,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         IJobStore store,
         JobWriteBatcher writes,
         JobTypeRegistry registry,
-        JobExecutor executor,
+        JobDispatcher dispatcher,
         JobIdGenerator ids,
         IOptions<OrleansJobsOptions> options,
         TimeProvider time,
@@ -94,7 +94,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _store = store;
         _writes = writes;
         _registry = registry;
-        _executor = executor;
+        _dispatcher = dispatcher;
         _ids = ids;
         _options = options.Value;
         _time = time;
@@ -480,7 +480,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             JobRunResult result;
             try
             {
-                result = await _executor.RunAsync(job, type, canceller.Token);
+                result = await _dispatcher.RunAsync(job, type, canceller.Token);
             }
             finally
             {
@@ -529,7 +529,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 }
                 else if (result.Error is JobCancelledException cancelled)
                 {
-                    await RecordCancelledAsync(job, cancelled);
+                    await RecordCancelledAsync(job, cancelled, result.Silo);
                 }
                 else
                 {
@@ -547,10 +547,10 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
     }
 
-    private async Task RecordCancelledAsync(LeasedJob job, JobCancelledException reason)
+    private async Task RecordCancelledAsync(LeasedJob job, JobCancelledException reason, string? silo)
     {
         var now = _time.GetUtcNow();
-        var entry = new AttemptError(job.Attempt, now, _owner, typeof(JobCancelledException).FullName!, reason.Message, null);
+        var entry = new AttemptError(job.Attempt, now, silo ?? _owner, typeof(JobCancelledException).FullName!, reason.Message, null);
         if (await _writes.CancelRunningAsync(new CancelledRun(job.Id, job.Lease, entry)))
         {
             _finished.Record();
@@ -580,7 +580,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     {
         var error = result.Error!;
         var now = _time.GetUtcNow();
-        var attemptError = new AttemptError(job.Attempt, now, _owner, error.GetType().FullName ?? error.GetType().Name, error.Message, error.ToString());
+        var attemptError = new AttemptError(job.Attempt, now, result.Silo ?? _owner, JobErrors.TypeName(error), error.Message, error.ToString());
         var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, type.Retry, now, _random);
         decision = decision with { RetryAt = CeilingToMillisecond(decision.RetryAt) };
         _metrics.Failed(_queue, result.Duration);
@@ -605,7 +605,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             _waiting++;
             _metrics.Retried(_queue);
             NoteScheduled(decision.RetryAt);
-            LogRetrying(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, decision.RetryAt, error.GetType().Name, error.Message);
+            LogRetrying(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, decision.RetryAt, JobErrors.ShortTypeName(error), error.Message);
         }
         else
         {

@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Handlers;
+using OrleansJobs.Hosting;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Execution;
+
+/// <summary>
+/// Decides where each attempt runs, so one hot queue can use more than the silo its grain lives on.
+/// An attempt runs on this silo while its worker pool has a free slot. When the pool is full it goes
+/// to the live silo with the most free slots, if any has one; otherwise it waits here in fair order.
+/// A silo's free slots are known from the outcomes it reports (each carries them); without a recent
+/// report a silo is assumed as large as this one, less what this silo has running there.
+/// <para>
+/// A remote outcome comes back as data through the sender's <see cref="IJobRunnerService"/>; the
+/// queue grain records it under the attempt's lease, as it would a local one. An attempt whose silo
+/// is declared dead, or that never reports by its timeout plus grace, ends as lost (retryable), and
+/// the fenced lease makes a late report from that silo harmless.
+/// </para>
+/// </summary>
+internal sealed partial class JobDispatcher(
+    JobExecutor executor,
+    JobTypeRegistry registry,
+    IJobRunnerClient runners,
+    IClusterMembershipService membership,
+    ILocalSiloDetails local,
+    JobsMetrics metrics,
+    IOptions<OrleansJobsOptions> options,
+    TimeProvider time,
+    ILogger<JobDispatcher> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    /// <summary>How long after its timeout and abandon grace a remote attempt may still report.</summary>
+    private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a silo's reported free slots are trusted.</summary>
+    private static readonly TimeSpan ReportFreshFor = TimeSpan.FromSeconds(1);
+
+    private static readonly int ReportTries = 3;
+
+    private readonly OrleansJobsOptions _options = options.Value;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(JobId, long), Sent> _sent = [];
+    private readonly Dictionary<SiloAddress, Capacity> _capacity = [];
+    private readonly ConcurrentDictionary<(JobId, long), CancellationTokenSource> _accepted = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _watching = Task.CompletedTask;
+
+    /// <summary>Runs the attempt here or on another silo and returns how it ended. Never throws for the handler's errors.</summary>
+    public Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type, CancellationToken cancel) =>
+        executor.FreeSlots > 0 || PickRemote() is not { } silo
+            ? executor.RunAsync(job, type, cancel)
+            : RunRemoteAsync(job, type, silo, cancel);
+
+    /// <summary>Takes in an attempt another silo sent; runs it in this silo's pool and reports back.</summary>
+    public void Accept(RemoteRun run)
+    {
+        var cancel = new CancellationTokenSource();
+        _accepted[(run.Id, run.Lease)] = cancel;
+        _ = Task.Run(() => RunAcceptedAsync(run, cancel));
+    }
+
+    /// <summary>An attempt this silo sent away ended; wakes whoever awaits it.</summary>
+    public void Complete(RemoteOutcome outcome)
+    {
+        Sent? sent;
+        lock (_lock)
+        {
+            var capacity = CapacityOf(outcome.Silo);
+            capacity.ReportedFree = outcome.FreeSlots;
+            capacity.ReportedAt = time.GetTimestamp();
+            capacity.SentSinceReport = 0;
+            _sent.TryGetValue((outcome.Id, outcome.Lease), out sent);
+        }
+
+        sent?.Result.TrySetResult(outcome.ToResult());
+    }
+
+    /// <summary>Cancels an attempt another silo sent here, if it still runs.</summary>
+    public void CancelAccepted(JobId id, long lease)
+    {
+        if (_accepted.TryGetValue((id, lease), out var cancel))
+        {
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
+        }
+    }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(
+            nameof(JobDispatcher),
+            ServiceLifecycleStage.Active,
+            _ =>
+            {
+                _watching = Task.Run(() => WatchMembershipAsync(_stopping.Token));
+                return Task.CompletedTask;
+            },
+            async ct =>
+            {
+                _stopping.Cancel();
+                await _watching.WaitAsync(ct).ContinueWith(static _ => { }, TaskScheduler.Default);
+            });
+
+    private async Task<JobRunResult> RunRemoteAsync(LeasedJob job, JobTypeRegistration type, SiloAddress silo, CancellationToken cancel)
+    {
+        var sent = new Sent(silo, Stopwatch.GetTimestamp());
+        lock (_lock)
+        {
+            _sent[(job.Id, job.Lease)] = sent;
+            CapacityOf(silo).InFlight++;
+        }
+
+        try
+        {
+            try
+            {
+                await runners.On(silo).StartAsync(RemoteRun.From(job, local.SiloAddress));
+            }
+            catch (Exception ex)
+            {
+                // Nothing runs there: run it here, and send that silo nothing until it reports again.
+                LogSendFailed(ex, job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, silo.ToString());
+                lock (_lock)
+                {
+                    var capacity = CapacityOf(silo);
+                    capacity.ReportedFree = 0;
+                    capacity.ReportedAt = time.GetTimestamp();
+                    capacity.SentSinceReport = 0;
+                }
+
+                return await executor.RunAsync(job, type, cancel);
+            }
+
+            metrics.SentToOtherSilo(job.Queue);
+            LogSent(job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, silo.ToString());
+            using var deadline = new CancellationTokenSource(job.Timeout + _options.AbandonGrace + ReportGrace, time);
+            await using var onDeadline = deadline.Token.Register(() => sent.Lose("never reported back"));
+            await using var onCancel = cancel.Register(() => _ = ForwardCancelAsync(silo, job));
+            return await sent.Result.Task;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _sent.Remove((job.Id, job.Lease));
+                CapacityOf(silo).InFlight--;
+            }
+        }
+    }
+
+    private SiloAddress? PickRemote()
+    {
+        var now = time.GetTimestamp();
+        SiloAddress? best = null;
+        var bestFree = 0;
+        lock (_lock)
+        {
+            foreach (var member in membership.CurrentSnapshot.Members.Values)
+            {
+                if (member.Status != SiloStatus.Active || member.SiloAddress.Equals(local.SiloAddress))
+                {
+                    continue;
+                }
+
+                var capacity = CapacityOf(member.SiloAddress);
+                var fresh = capacity.ReportedAt != 0 && time.GetElapsedTime(capacity.ReportedAt, now) < ReportFreshFor;
+                var free = fresh
+                    ? capacity.ReportedFree - capacity.SentSinceReport
+                    : _options.MaxConcurrentJobsPerSilo - capacity.InFlight;
+                if (free > bestFree)
+                {
+                    (best, bestFree) = (member.SiloAddress, free);
+                }
+            }
+
+            if (best is not null)
+            {
+                CapacityOf(best).SentSinceReport++;
+            }
+        }
+
+        return best;
+    }
+
+    private Capacity CapacityOf(SiloAddress silo)
+    {
+        if (!_capacity.TryGetValue(silo, out var capacity))
+        {
+            _capacity[silo] = capacity = new Capacity();
+        }
+
+        return capacity;
+    }
+
+    private async Task ForwardCancelAsync(SiloAddress silo, LeasedJob job)
+    {
+        try
+        {
+            await runners.On(silo).CancelAsync(job.Id, job.Lease);
+        }
+        catch (Exception ex)
+        {
+            LogCancelForwardFailed(ex, job.Id, job.Queue.Tenant, job.Queue.JobType, silo.ToString());
+        }
+    }
+
+    private async Task RunAcceptedAsync(RemoteRun run, CancellationTokenSource cancel)
+    {
+        JobRunResult result;
+        JobTypeRegistration? type = null;
+        try
+        {
+            result = registry.TryGet(run.JobType, out type)
+                ? await executor.RunAsync(run.ToLeasedJob(), type, cancel.Token)
+                : new JobRunResult(new UnknownJobTypeException(run.JobType), TimeSpan.Zero);
+        }
+        finally
+        {
+            _accepted.TryRemove((run.Id, run.Lease), out _);
+            cancel.Dispose();
+        }
+
+        var outcome = RemoteOutcome.From(run, result, type, local.SiloAddress, executor.FreeSlots);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await runners.On(run.ReplyTo).ReportAsync(outcome);
+                return;
+            }
+            catch (Exception) when (attempt < ReportTries && !_stopping.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time);
+            }
+            catch (Exception ex)
+            {
+                // The sender counts the attempt lost when its silo is declared dead or its deadline passes.
+                LogReportFailed(ex, run.Id, run.Tenant, run.JobType, run.Attempt, run.ReplyTo.ToString());
+                return;
+            }
+        }
+    }
+
+    private async Task WatchMembershipAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                List<Sent> lost;
+                lock (_lock)
+                {
+                    lost = _sent.Values
+                        .Where(s => snapshot.Members.TryGetValue(s.Silo, out var member) && member.Status == SiloStatus.Dead)
+                        .ToList();
+                }
+
+                foreach (var sent in lost)
+                {
+                    sent.Lose("was declared dead");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>An attempt sent to <see cref="Silo"/>, awaiting its outcome.</summary>
+    private sealed class Sent(SiloAddress silo, long startedAt)
+    {
+        public SiloAddress Silo { get; } = silo;
+
+        public TaskCompletionSource<JobRunResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Lose(string why) => Result.TrySetResult(new JobRunResult(
+            new JobRunnerLostException($"The attempt ran on silo {Silo}, which {why}; its outcome is unknown."),
+            Stopwatch.GetElapsedTime(startedAt),
+            Silo.ToString()));
+    }
+
+    /// <summary>What this silo knows of another's free slots.</summary>
+    private sealed class Capacity
+    {
+        public int ReportedFree { get; set; }
+
+        /// <summary>The <see cref="TimeProvider"/> timestamp of the last report, 0 before the first.</summary>
+        public long ReportedAt { get; set; }
+
+        public int SentSinceReport { get; set; }
+
+        public int InFlight { get; set; }
+    }
+
+    [LoggerMessage(EventId = (int)LogEvents.AttemptSentToSilo, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} runs on silo {Silo}: this silo's worker pool is full")]
+    private partial void LogSent(JobId jobId, string tenant, string jobType, int attempt, string silo);
+
+    [LoggerMessage(EventId = (int)LogEvents.AttemptSendFailed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} could not be handed to silo {Silo}; it runs here")]
+    private partial void LogSendFailed(Exception exception, JobId jobId, string tenant, string jobType, int attempt, string silo);
+
+    [LoggerMessage(EventId = (int)LogEvents.AttemptReportFailed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} ended, but silo {Silo} that sent it could not be told")]
+    private partial void LogReportFailed(Exception exception, JobId jobId, string tenant, string jobType, int attempt, string silo);
+
+    [LoggerMessage(EventId = (int)LogEvents.AttemptCancelForwardFailed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}): the cancel could not reach silo {Silo}, where it runs")]
+    private partial void LogCancelForwardFailed(Exception exception, JobId jobId, string tenant, string jobType, string silo);
+}
