@@ -30,12 +30,12 @@ root.SetAction(r =>
 
 // The worker roles the benchmark starts this program in, one process each.
 var silo = new Command("orleansjobs-silo") { Hidden = true };
-var siloArgs = new Argument<string[]>("args") { Arity = new ArgumentArity(5, 5) };
+var siloArgs = new Argument<string[]>("args") { Arity = new ArgumentArity(6, 6) };
 silo.Add(siloArgs);
 silo.SetAction(r =>
 {
     var a = r.GetValue(siloArgs)!;
-    return OrleansJobsSilo.RunAsync(a[0], int.Parse(a[1]), int.Parse(a[2]), int.Parse(a[3]), a[4]);
+    return OrleansJobsSilo.RunAsync(a[0], int.Parse(a[1]), int.Parse(a[2]), int.Parse(a[3]), int.Parse(a[4]), a[5]);
 });
 root.Add(silo);
 

@@ -45,15 +45,17 @@ internal sealed class OrleansJobsSystem : IJobSystem
 
     /// <summary>
     /// Starts <paramref name="silos"/> silos on <paramref name="connection"/> (each pinned to the
-    /// matching entry of <paramref name="cpuLists"/>, if given) and a client.
+    /// matching entry of <paramref name="cpuLists"/>, if given) and a client. Each silo's worker pool
+    /// has <paramref name="slotsPerSilo"/> slots, or the grid's default.
     /// </summary>
-    public static async Task<OrleansJobsSystem> StartAsync(string connection, int silos, int concurrency, string[]? cpuLists = null)
+    public static async Task<OrleansJobsSystem> StartAsync(string connection, int silos, int concurrency, string[]? cpuLists = null, int? slotsPerSilo = null)
     {
+        var slots = slotsPerSilo ?? new Hosting.OrleansJobsOptions().MaxConcurrentJobsPerSilo;
         var pinning = cpuLists is null ? "none" : string.Join(" ", cpuLists.Select((c, i) => $"silo{i + 1}:cpu{c}"));
         var system = new OrleansJobsSystem(connection, silos, $"{silos} silo{(silos == 1 ? "" : "s")}", new Dictionary<string, string>
         {
             ["max_concurrency_per_queue"] = concurrency.ToString(CultureInfo.InvariantCulture),
-            ["max_concurrent_jobs_per_silo"] = new Hosting.OrleansJobsOptions().MaxConcurrentJobsPerSilo.ToString(CultureInfo.InvariantCulture),
+            ["max_concurrent_jobs_per_silo"] = slots.ToString(CultureInfo.InvariantCulture),
             ["group_commits_in_flight_per_silo"] = new Storage.Postgres.PostgresStoreOptions().ConcurrentWrites.ToString(CultureInfo.InvariantCulture),
             ["max_rows_per_group_commit"] = new Hosting.OrleansJobsOptions().MaxWriteBatchRows.ToString(CultureInfo.InvariantCulture),
             ["retry"] = "2 attempts, 1 s apart",
@@ -70,7 +72,7 @@ internal sealed class OrleansJobsSystem : IJobSystem
                 system._startFiles.Add(starts);
                 // One at a time: the first silo applies the schema.
                 system._silos.Add(await BenchProcess.StartAsync(
-                    ["orleansjobs-silo", connection, FreePort.Next().ToString(CultureInfo.InvariantCulture), FreePort.Next().ToString(CultureInfo.InvariantCulture), concurrency.ToString(CultureInfo.InvariantCulture), starts],
+                    ["orleansjobs-silo", connection, FreePort.Next().ToString(CultureInfo.InvariantCulture), FreePort.Next().ToString(CultureInfo.InvariantCulture), concurrency.ToString(CultureInfo.InvariantCulture), slots.ToString(CultureInfo.InvariantCulture), starts],
                     heap => system._heaps[index] = heap,
                     cpuLists?[i],
                     finished => Volatile.Write(ref system._finished[index], finished)));

@@ -17,7 +17,7 @@ internal static class OrleansJobsSilo
 {
     public const string JobType = "bench.job";
 
-    public static async Task<int> RunAsync(string connection, int siloPort, int gatewayPort, int concurrency, string startsFile)
+    public static async Task<int> RunAsync(string connection, int siloPort, int gatewayPort, int concurrency, int slots, string startsFile)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -27,7 +27,7 @@ internal static class OrleansJobsSilo
         {
             silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "bench");
             silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
-            silo.AddOrleansJobs()
+            silo.AddOrleansJobs(o => o.MaxConcurrentJobsPerSilo = slots)
                 .UsePostgres(o => o.ConnectionString = connection)
                 .AddJobHandler<BenchPayload, BenchJobHandler>(JobType, type =>
                 {

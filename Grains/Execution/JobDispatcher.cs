@@ -259,9 +259,11 @@ internal sealed partial class JobDispatcher(
                 List<Sent> lost;
                 lock (_lock)
                 {
-                    lost = _sent.Values
-                        .Where(s => snapshot.Members.TryGetValue(s.Silo, out var member) && member.Status == SiloStatus.Dead)
-                        .ToList();
+                    lost = _sent.Values.Where(s => IsDead(snapshot, s.Silo)).ToList();
+                    foreach (var silo in _capacity.Keys.Where(s => IsDead(snapshot, s) && _capacity[s].InFlight == 0).ToList())
+                    {
+                        _capacity.Remove(silo);
+                    }
                 }
 
                 foreach (var sent in lost)
@@ -274,6 +276,9 @@ internal sealed partial class JobDispatcher(
         {
         }
     }
+
+    private static bool IsDead(ClusterMembershipSnapshot snapshot, SiloAddress silo) =>
+        snapshot.Members.TryGetValue(silo, out var member) && member.Status == SiloStatus.Dead;
 
     /// <summary>An attempt sent to <see cref="Silo"/>, awaiting its outcome.</summary>
     private sealed class Sent(SiloAddress silo, long startedAt)

@@ -20,7 +20,12 @@ public sealed class OrleansJobsOptions
     /// <summary>Retry backoff unless the type says otherwise.</summary>
     public RetryPolicy DefaultRetry { get; set; } = new();
 
-    /// <summary>Handlers the silo runs at once across all queues. <value>Defaults to 256.</value></summary>
+    /// <summary>
+    /// Handlers the silo runs at once across all queues, its own and those other silos hand it. When
+    /// they are all taken, a new attempt runs on the live silo with the most free slots, if any, so set
+    /// it to what one silo can really run (about twice its cores for CPU-bound handlers).
+    /// <value>Defaults to 256.</value>
+    /// </summary>
     public int MaxConcurrentJobsPerSilo { get; set; } = 256;
 
     /// <summary>
