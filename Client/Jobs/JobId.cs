@@ -32,6 +32,21 @@ public readonly record struct JobId([property: Id(0)] Guid Value) : IComparable<
     /// <summary>Reads an id from the bytes written by <see cref="ToBytes"/>.</summary>
     public static JobId FromBytes(ReadOnlySpan<byte> bytes) => new(new Guid(bytes, bigEndian: true));
 
+    /// <summary>The smallest id that can be made at <paramref name="time"/>'s millisecond: every id made before it is smaller.</summary>
+    public static JobId MinAt(DateTimeOffset time)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        var ms = time.ToUnixTimeMilliseconds();
+        for (var i = 0; i < 6; i++)
+        {
+            bytes[i] = (byte)(ms >> (40 - (8 * i)));
+        }
+
+        bytes[6] = 0x70;
+        bytes[8] = 0x80;
+        return FromBytes(bytes);
+    }
+
     /// <inheritdoc />
     public int CompareTo(JobId other) => Value.CompareTo(other.Value);
 

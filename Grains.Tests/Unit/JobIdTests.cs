@@ -67,4 +67,21 @@ public sealed class JobIdTests
         Assert.False(JobId.TryParse(text, out _));
         Assert.Throws<FormatException>(() => JobId.Parse(text));
     }
+
+    [Fact]
+    public void MinAt_sorts_after_every_id_made_earlier_and_before_every_id_made_then_or_later()
+    {
+        var at = DateTimeOffset.Parse("2026-01-01T00:00:00.500Z");
+        var clock = new FakeTimeProvider(at.AddMilliseconds(-1));
+        var generator = new JobIdGenerator(clock);
+        var earlier = Enumerable.Range(0, 100).Select(_ => generator.Next()).ToList();
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var later = Enumerable.Range(0, 100).Select(_ => generator.Next()).ToList();
+        var bound = JobId.MinAt(at);
+
+        Assert.Equal(7, bound.Value.Version);
+        Assert.All(earlier, id => Assert.True(id.ToBytes().AsSpan().SequenceCompareTo(bound.ToBytes()) < 0));
+        Assert.All(later, id => Assert.True(id.ToBytes().AsSpan().SequenceCompareTo(bound.ToBytes()) > 0));
+        Assert.All(later, id => Assert.True(string.CompareOrdinal(id.ToString(), bound.ToString()) > 0));
+    }
 }

@@ -39,4 +39,6 @@ internal enum LogEvents
     AttemptSendFailed = 1601,
     AttemptReportFailed = 1602,
     AttemptCancelForwardFailed = 1603,
+    RetentionSwept = 1700,
+    RetentionFailed = 1701,
 }

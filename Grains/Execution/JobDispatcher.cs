@@ -11,10 +11,14 @@ namespace OrleansJobs.Execution;
 
 /// <summary>
 /// Decides where each attempt runs, so one hot queue can use more than the silo its grain lives on.
-/// An attempt runs on this silo while its worker pool has a free slot. When the pool is full it goes
-/// to the live silo with the most free slots, if any has one; otherwise it waits here in fair order.
-/// A silo's free slots are known from the outcomes it reports (each carries them); without a recent
-/// report a silo is assumed as large as this one, less what this silo has running there.
+/// An attempt runs on this silo while its worker pool has a free slot. When the pool is full, it
+/// joins the shortest line: it goes to the live silo with the most free slots (fewest attempts
+/// running and waiting, for silos of one size), if that is more than this silo has; otherwise it
+/// waits here in fair order. Sending to a silo whose slots are all busy is allowed as long as its
+/// line is shorter, so that silo always has the next attempt at hand and never idles while a
+/// report and a new lease travel. A silo's free slots come with every outcome it reports; this silo
+/// counts what it sent since. A silo it has nothing running on and has not heard from for a second
+/// is assumed as free as a fresh one of this size, so it gets probed again.
 /// <para>
 /// A remote outcome comes back as data through the sender's <see cref="IJobRunnerService"/>; the
 /// queue grain records it under the attempt's lease, as it would a local one. An attempt whose silo
@@ -36,7 +40,7 @@ internal sealed partial class JobDispatcher(
     /// <summary>How long after its timeout and abandon grace a remote attempt may still report.</summary>
     private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a silo's reported free slots are trusted.</summary>
+    /// <summary>How long the last report of a silo this silo has nothing running on is trusted.</summary>
     private static readonly TimeSpan ReportFreshFor = TimeSpan.FromSeconds(1);
 
     private static readonly int ReportTries = 3;
@@ -50,10 +54,13 @@ internal sealed partial class JobDispatcher(
     private Task _watching = Task.CompletedTask;
 
     /// <summary>Runs the attempt here or on another silo and returns how it ended. Never throws for the handler's errors.</summary>
-    public Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type, CancellationToken cancel) =>
-        executor.FreeSlots > 0 || PickRemote() is not { } silo
+    public Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type, CancellationToken cancel)
+    {
+        var free = executor.FreeSlots;
+        return free > 0 || PickRemote(free) is not { } silo
             ? executor.RunAsync(job, type, cancel)
             : RunRemoteAsync(job, type, silo, cancel);
+    }
 
     /// <summary>Takes in an attempt another silo sent; runs it in this silo's pool and reports back.</summary>
     public void Accept(RemoteRun run)
@@ -127,14 +134,11 @@ internal sealed partial class JobDispatcher(
             }
             catch (Exception ex)
             {
-                // Nothing runs there: run it here, and send that silo nothing until it reports again.
+                // Nothing runs there: run it here, and send that silo nothing for a while.
                 LogSendFailed(ex, job.Id, job.Queue.Tenant, job.Queue.JobType, job.Attempt, silo.ToString());
                 lock (_lock)
                 {
-                    var capacity = CapacityOf(silo);
-                    capacity.ReportedFree = 0;
-                    capacity.ReportedAt = time.GetTimestamp();
-                    capacity.SentSinceReport = 0;
+                    CapacityOf(silo).AvoidUntil = time.GetTimestamp() + (long)(ReportFreshFor.TotalSeconds * time.TimestampFrequency);
                 }
 
                 return await executor.RunAsync(job, type, cancel);
@@ -157,11 +161,12 @@ internal sealed partial class JobDispatcher(
         }
     }
 
-    private SiloAddress? PickRemote()
+    /// <summary>The live silo with more free slots than <paramref name="localFree"/>, the most of all; null when none has.</summary>
+    private SiloAddress? PickRemote(int localFree)
     {
         var now = time.GetTimestamp();
         SiloAddress? best = null;
-        var bestFree = 0;
+        var bestFree = localFree;
         lock (_lock)
         {
             foreach (var member in membership.CurrentSnapshot.Members.Values)
@@ -172,8 +177,15 @@ internal sealed partial class JobDispatcher(
                 }
 
                 var capacity = CapacityOf(member.SiloAddress);
-                var fresh = capacity.ReportedAt != 0 && time.GetElapsedTime(capacity.ReportedAt, now) < ReportFreshFor;
-                var free = fresh
+                if (now < capacity.AvoidUntil)
+                {
+                    continue;
+                }
+
+                // With attempts running there, a report is on its way; with none, nothing will come.
+                var known = capacity.ReportedAt != 0
+                    && (capacity.InFlight > 0 || time.GetElapsedTime(capacity.ReportedAt, now) < ReportFreshFor);
+                var free = known
                     ? capacity.ReportedFree - capacity.SentSinceReport
                     : _options.MaxConcurrentJobsPerSilo - capacity.InFlight;
                 if (free > bestFree)
@@ -304,6 +316,9 @@ internal sealed partial class JobDispatcher(
         public int SentSinceReport { get; set; }
 
         public int InFlight { get; set; }
+
+        /// <summary>The timestamp before which nothing is sent there: a send just failed.</summary>
+        public long AvoidUntil { get; set; }
     }
 
     [LoggerMessage(EventId = (int)LogEvents.AttemptSentToSilo, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} runs on silo {Silo}: this silo's worker pool is full")]

@@ -76,6 +76,21 @@ public sealed class OrleansJobsOptions
     /// </summary>
     public TimeSpan ScheduleMisfireGrace { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long succeeded jobs are kept after they finish; then the retention sweep deletes them (and
+    /// their error records), and their status reads as unknown. Null keeps them. <value>Defaults to 24 hours.</value>
+    /// </summary>
+    public TimeSpan? SucceededRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long cancelled (and shed) jobs are kept after they end. Null keeps them. <value>Defaults to 7 days.</value></summary>
+    public TimeSpan? CancelledRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long dead-lettered jobs are kept. Null keeps them until a person replays them. <value>Defaults to null.</value></summary>
+    public TimeSpan? DeadLetterRetention { get; set; }
+
+    /// <summary>How often the cluster's one retention sweep runs (an Orleans reminder, so at least a minute). <value>Defaults to 5 minutes.</value></summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How payloads become handler payload objects. <value>Defaults to <see cref="System.Text.Json.JsonSerializerDefaults.Web"/>.</value></summary>
     public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; set; } = new(System.Text.Json.JsonSerializerDefaults.Web);
 
@@ -96,6 +111,12 @@ public sealed class OrleansJobsOptions
         if (DefaultTenantMaxInFlight is < 1)
         {
             throw new ArgumentException("OrleansJobsOptions.DefaultTenantMaxInFlight must be at least 1 when set.");
+        }
+
+        if (SucceededRetention < TimeSpan.Zero || CancelledRetention < TimeSpan.Zero || DeadLetterRetention < TimeSpan.Zero
+            || RetentionSweepInterval < TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentException("OrleansJobsOptions: retentions cannot be negative, and the retention sweep runs at most once a minute.");
         }
 
         DefaultRetry.Validate();

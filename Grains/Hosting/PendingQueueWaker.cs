@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Grains;
+using OrleansJobs.Retention;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Hosting;
 
 /// <summary>
-/// Wakes every queue that has scheduled, enqueued or active jobs in the store, and every recurring
-/// job, so one whose owner is gone gets a new one now (a queue re-runs the attempts the old owner
+/// Wakes every queue that has scheduled, enqueued or active jobs in the store, every recurring
+/// job and the retention sweep, so one whose owner is gone gets a new one now (a queue re-runs the attempts the old owner
 /// left active; a schedule enqueues the occurrence it owed) rather than at its next reminder tick.
 /// Waking a live one is a cheap no-op.
 /// </summary>
@@ -35,6 +36,9 @@ internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory g
                     new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
                     async (schedule, _) => await grains.GetGrain<IScheduleGrain>($"{schedule.Tenant}/{schedule.Id}").WakeAsync());
                 LogSchedulesWoken(schedules.Count, reason);
+
+                // Its reminder, like the queues', is gone after an embedded silo restarts.
+                await grains.GetGrain<IRetentionGrain>(0).StartAsync();
                 return;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

@@ -106,6 +106,16 @@ public interface IJobStore
     /// </summary>
     Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> jobs in the finished <paramref name="state"/> that finished before
+    /// <paramref name="finishedBefore"/>, with their error records, in id order after <paramref name="after"/>.
+    /// Only ids made before that time are read, so a page costs O(limit) plus the older rows it skips.
+    /// </summary>
+    Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> idempotency keys that expired before <paramref name="now"/>; returns how many.</summary>
+    Task<int> DeleteExpiredKeysAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
     /// <summary>Every queue with scheduled, enqueued or active jobs: these need an owner after a restart. O(queues).</summary>
     Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken);
 }

@@ -120,3 +120,6 @@ public readonly record struct ReplayedJob(JobId Id, QueueKey Queue);
 
 /// <summary>Counts of one queue's jobs by state (finished jobs while they are kept), and the run-at of its oldest due job.</summary>
 public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);
+
+/// <summary>One page of a retention sweep: how many jobs went, and the last id deleted, to continue after.</summary>
+public readonly record struct FinishedDeletion(int Deleted, JobId? Last);

@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Hosting;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Retention;
+
+/// <summary>The cluster's one retention sweep (key 0): deletes finished jobs and expired idempotency keys past their retention.</summary>
+[Alias("OrleansJobs.IRetentionGrain")]
+internal interface IRetentionGrain : IGrainWithIntegerKey
+{
+    /// <summary>Makes sure the sweep's reminder exists. Every silo calls it at start; it is idempotent.</summary>
+    [Alias("Start")]
+    Task StartAsync();
+
+    /// <summary>Sweeps once now (or continues the sweep under way); returns how many rows it deleted in this turn.</summary>
+    [Alias("Sweep")]
+    Task<int> SweepAsync();
+}
+
+/// <summary>
+/// Deletes what retention allows, page by page in id order, so each page costs O(page) and the
+/// finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
+/// A turn deletes at most <see cref="PagesPerTurn"/> pages and, when more remain, continues in
+/// the next turn from where it stopped, so other calls are not held up behind a long delete.
+/// A reminder starts a sweep every <see cref="OrleansJobsOptions.RetentionSweepInterval"/>.
+/// </summary>
+internal sealed partial class RetentionGrain(
+    IJobStore store,
+    IOptions<OrleansJobsOptions> options,
+    TimeProvider time,
+    ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
+{
+    private const string ReminderName = "retention";
+    private const int PageSize = 2_000;
+    private const int PagesPerTurn = 10;
+
+    private readonly OrleansJobsOptions _options = options.Value;
+
+    /// <summary>Where the sweep under way stands, per finished state; empty when none is under way.</summary>
+    private readonly Dictionary<JobState, JobId?> _cursors = [];
+    private bool _keysPending;
+    private IGrainTimer? _continuation;
+
+    public async Task StartAsync() =>
+        await this.RegisterOrUpdateReminder(ReminderName, _options.RetentionSweepInterval, _options.RetentionSweepInterval);
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status) => await SweepAsync();
+
+    public async Task<int> SweepAsync()
+    {
+        var now = time.GetUtcNow();
+        if (_cursors.Count == 0 && !_keysPending)
+        {
+            foreach (var (state, keep) in Retentions())
+            {
+                _cursors[state] = null;
+            }
+
+            _keysPending = true;
+        }
+
+        var deleted = 0;
+        var pages = 0;
+        try
+        {
+            foreach (var (state, keep) in Retentions())
+            {
+                while (pages < PagesPerTurn && _cursors.TryGetValue(state, out var after))
+                {
+                    var page = await store.DeleteFinishedAsync(state, now - keep, after, PageSize, CancellationToken.None);
+                    pages++;
+                    deleted += page.Deleted;
+                    if (page.Deleted < PageSize)
+                    {
+                        _cursors.Remove(state);
+                    }
+                    else
+                    {
+                        _cursors[state] = page.Last;
+                    }
+                }
+            }
+
+            while (pages < PagesPerTurn && _keysPending)
+            {
+                var keys = await store.DeleteExpiredKeysAsync(now, PageSize, CancellationToken.None);
+                pages++;
+                deleted += keys;
+                _keysPending = keys == PageSize;
+            }
+        }
+        catch (Exception ex)
+        {
+            // The next reminder tick starts over; nothing is half-deleted (each page is one transaction).
+            LogSweepFailed(ex);
+            _cursors.Clear();
+            _keysPending = false;
+            return deleted;
+        }
+
+        if (deleted > 0)
+        {
+            LogSwept(deleted);
+        }
+
+        if (_cursors.Count > 0 || _keysPending)
+        {
+            _continuation ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepAsync(), this,
+                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+            _continuation.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+
+        return deleted;
+    }
+
+    private IEnumerable<(JobState State, TimeSpan Keep)> Retentions()
+    {
+        if (_options.SucceededRetention is { } succeeded)
+        {
+            yield return (JobState.Succeeded, succeeded);
+        }
+
+        if (_options.CancelledRetention is { } cancelled)
+        {
+            yield return (JobState.Cancelled, cancelled);
+        }
+
+        if (_options.DeadLetterRetention is { } dead)
+        {
+            yield return (JobState.Dead, dead);
+        }
+    }
+
+    [LoggerMessage(EventId = (int)LogEvents.RetentionSwept, Level = LogLevel.Information, Message = "Retention deleted {Rows} finished job(s) and expired idempotency key(s)")]
+    private partial void LogSwept(int rows);
+
+    [LoggerMessage(EventId = (int)LogEvents.RetentionFailed, Level = LogLevel.Warning, Message = "Retention sweep failed; the next reminder tick starts over")]
+    private partial void LogSweepFailed(Exception exception);
+}

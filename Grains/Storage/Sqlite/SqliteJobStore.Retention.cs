@@ -1,0 +1,53 @@
+namespace OrleansJobs.Storage.Sqlite;
+
+internal sealed partial class SqliteJobStore
+{
+    public async Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var tx = writer.BeginTransaction();
+            await using var command = writer.CreateCommand();
+            command.Transaction = tx;
+            // The ids first, so the job and its error rows go in one transaction.
+            command.CommandText = """
+                CREATE TEMP TABLE IF NOT EXISTS doomed (id BLOB NOT NULL PRIMARY KEY);
+                DELETE FROM temp.doomed;
+                INSERT INTO temp.doomed
+                    SELECT id FROM jobs WHERE id > @after AND id < @below AND state = @state AND finished_at < @before
+                    ORDER BY id LIMIT @limit;
+                DELETE FROM job_errors WHERE job_id IN (SELECT id FROM temp.doomed);
+                DELETE FROM jobs WHERE id IN (SELECT id FROM temp.doomed);
+                SELECT COUNT(*), MAX(id) FROM temp.doomed;
+                """;
+            command.Parameters.AddWithValue("@after", after?.ToBytes() ?? new byte[16]);
+            command.Parameters.AddWithValue("@below", JobId.MinAt(finishedBefore).ToBytes());
+            command.Parameters.AddWithValue("@state", (int)state);
+            command.Parameters.AddWithValue("@before", Ms(finishedBefore));
+            command.Parameters.AddWithValue("@limit", limit);
+            FinishedDeletion deletion;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                deletion = new FinishedDeletion(reader.GetInt32(0), reader.IsDBNull(1) ? null : JobId.FromBytes((byte[])reader.GetValue(1)));
+            }
+
+            await tx.CommitAsync(cancellationToken);
+            return deletion;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<int> DeleteExpiredKeysAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        await WriteOneAsync(
+            """
+            DELETE FROM job_idempotency_keys WHERE (tenant, key) IN (
+                SELECT tenant, key FROM job_idempotency_keys WHERE expires_at < @now ORDER BY expires_at LIMIT @limit);
+            """,
+            cancellationToken, ("@now", Ms(now)), ("@limit", limit));
+}
