@@ -31,7 +31,10 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }.ToString();
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    public Task InitializeAsync(CancellationToken cancellationToken) => MigrateAsync(upTo: null, cancellationToken);
+
+    /// <summary>Brings the schema up to version <paramref name="upTo"/> (default: the latest).</summary>
+    internal async Task MigrateAsync(int? upTo, CancellationToken cancellationToken)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(_options.Path));
         if (!string.IsNullOrEmpty(folder))
@@ -49,7 +52,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM jobs_schema_version;";
             var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken));
             var migrations = SqlMigrations.Load("sqlite");
-            for (var version = current + 1; version <= migrations.Count; version++)
+            for (var version = current + 1; version <= (upTo ?? migrations.Count); version++)
             {
                 await using var tx = writer.BeginTransaction();
                 await ExecuteAsync(writer, migrations[version - 1], cancellationToken);
