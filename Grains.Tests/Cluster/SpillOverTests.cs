@@ -220,3 +220,41 @@ public sealed class SpillOverSiloDeathTests(SpillOverFixture fixture) : IClassFi
         Assert.Contains("declared dead", info.LastError);
     }
 }
+
+/// <summary>Its own cluster: the test stops a silo.</summary>
+public sealed class SpillOverSiloStopTests(SpillOverFixture fixture) : IClassFixture<SpillOverFixture>
+{
+    private readonly string _tenant = "g" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task A_silo_stopping_gracefully_finishes_the_attempts_it_took_in_and_reports_them()
+    {
+        var hold = Guid.NewGuid().ToString();
+        var held = await fixture.StartHeldAsync(_tenant, hold, SpillOverFixture.SlotsPerSilo);
+        var home = fixture.SiloOf(held[0]);
+        var finishing = Guid.NewGuid().ToString();
+        var id = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(finishing));
+        await fixture.WaitForAsync(() => fixture.Gates.Starts.Any(s => s.Id == id), "the job to start");
+        var away = fixture.SiloOf(id);
+        Assert.NotEqual(home, away);
+
+        var victim = fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == away);
+        var membership = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == home).SiloAddress)
+            .GetRequiredService<IClusterMembershipService>();
+        var stopping = fixture.Cluster.StopSiloAsync(victim);
+        // The handler ends only once the cluster knows its silo is going: a silo that did not wait for it would be gone.
+        await fixture.WaitForAsync(
+            () => membership.CurrentSnapshot.GetSiloStatus(victim.SiloAddress) != SiloStatus.Active,
+            "the cluster to see the silo shutting down");
+        // A silo that did not wait for the attempts it took in would finish stopping now, the handler still held.
+        Assert.NotSame(stopping, await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(3))));
+        fixture.Gates.Open(finishing);
+        await stopping;
+        fixture.Gates.Open(hold);
+
+        await fixture.WaitForAsync(async () => await fixture.StateAsync(_tenant, id) == JobState.Succeeded, "the job to succeed");
+        var info = (await fixture.Jobs.GetStatusAsync(_tenant, id))!;
+        Assert.Equal((1, (string?)null), (info.Attempt, info.LastError));
+        Assert.Single(fixture.Gates.Starts, s => s.Id == id);
+    }
+}

@@ -51,7 +51,11 @@ internal sealed partial class JobDispatcher(
     private readonly Dictionary<SiloAddress, Capacity> _capacity = [];
     private readonly ConcurrentDictionary<(JobId, long), CancellationTokenSource> _accepted = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _acceptedDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _watching = Task.CompletedTask;
+
+    /// <summary>Attempts other silos sent here that have not reported yet.</summary>
+    private int _acceptedRunning;
 
     /// <summary>Runs the attempt here or on another silo and returns how it ended. Never throws for the handler's errors.</summary>
     public Task<JobRunResult> RunAsync(LeasedJob job, JobTypeRegistration type, CancellationToken cancel)
@@ -65,6 +69,7 @@ internal sealed partial class JobDispatcher(
     /// <summary>Takes in an attempt another silo sent; runs it in this silo's pool and reports back.</summary>
     public void Accept(RemoteRun run)
     {
+        Interlocked.Increment(ref _acceptedRunning);
         var cancel = new CancellationTokenSource();
         _accepted[(run.Id, run.Lease)] = cancel;
         _ = Task.Run(() => RunAcceptedAsync(run, cancel));
@@ -102,7 +107,8 @@ internal sealed partial class JobDispatcher(
         }
     }
 
-    public void Participate(ISiloLifecycle lifecycle) =>
+    public void Participate(ISiloLifecycle lifecycle)
+    {
         lifecycle.Subscribe(
             nameof(JobDispatcher),
             ServiceLifecycleStage.Active,
@@ -116,6 +122,22 @@ internal sealed partial class JobDispatcher(
                 _stopping.Cancel();
                 await _watching.WaitAsync(ct).ContinueWith(static _ => { }, TaskScheduler.Default);
             });
+
+        // By this stage of a stop the silo has told the cluster it is shutting down, so no silo sends it
+        // more; those it took in still finish and report, as its own queues' do, so a deploy does not
+        // rerun them. Messaging is still up here.
+        lifecycle.Subscribe(
+            nameof(JobDispatcher),
+            ServiceLifecycleStage.ApplicationServices,
+            _ => Task.CompletedTask,
+            async ct =>
+            {
+                if (Volatile.Read(ref _acceptedRunning) > 0)
+                {
+                    await _acceptedDone.Task.WaitAsync(_options.ShutdownDrainTimeout, time, ct).ContinueWith(static _ => { }, TaskScheduler.Default);
+                }
+            });
+    }
 
     private async Task<JobRunResult> RunRemoteAsync(LeasedJob job, JobTypeRegistration type, SiloAddress silo, CancellationToken cancel)
     {
@@ -227,6 +249,21 @@ internal sealed partial class JobDispatcher(
 
     private async Task RunAcceptedAsync(RemoteRun run, CancellationTokenSource cancel)
     {
+        try
+        {
+            await RunAndReportAsync(run, cancel);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _acceptedRunning) == 0 && _stopping.IsCancellationRequested)
+            {
+                _acceptedDone.TrySetResult();
+            }
+        }
+    }
+
+    private async Task RunAndReportAsync(RemoteRun run, CancellationTokenSource cancel)
+    {
         JobRunResult result;
         JobTypeRegistration? type = null;
         try
@@ -249,7 +286,7 @@ internal sealed partial class JobDispatcher(
                 await runners.On(run.ReplyTo).ReportAsync(outcome);
                 return;
             }
-            catch (Exception) when (attempt < ReportTries && !_stopping.IsCancellationRequested)
+            catch (Exception) when (attempt < ReportTries)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time);
             }
