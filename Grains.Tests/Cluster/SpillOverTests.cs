@@ -108,6 +108,22 @@ public sealed class SpillOverFixture : IAsyncLifetime
 
     public string SiloOf(JobId id) => Gates.Starts.Last(s => s.Id == id).Silo;
 
+    /// <summary>
+    /// Fills the queue's home silo with jobs held by a new gate, then starts one more with <paramref name="payload"/>,
+    /// which must run on the other silo. Returns the held jobs' gate, both silos and the job.
+    /// </summary>
+    public async Task<(string Hold, string Home, JobId Id, string Away)> StartOnOtherSiloAsync(string tenant, GatedPayload payload)
+    {
+        var hold = Guid.NewGuid().ToString();
+        var held = await StartHeldAsync(tenant, hold, SlotsPerSilo);
+        var home = SiloOf(held[0]);
+        var id = await Jobs.EnqueueAsync(tenant, Gated, payload);
+        await WaitForAsync(() => Gates.Starts.Any(s => s.Id == id), "the job to start");
+        var away = SiloOf(id);
+        Assert.NotEqual(home, away);
+        return (hold, home, id, away);
+    }
+
     public async Task WaitForAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         await WaitForAsync(() => Task.FromResult(condition()), what, timeout);
 
@@ -154,15 +170,8 @@ public sealed class SpillOverTests(SpillOverFixture fixture) : IClassFixture<Spi
     [Fact]
     public async Task A_failure_on_the_other_silo_keeps_its_error_type_silo_and_retry_verdict()
     {
-        var hold = Guid.NewGuid().ToString();
-        var held = await fixture.StartHeldAsync(_tenant, hold, SpillOverFixture.SlotsPerSilo);
-        var home = fixture.SiloOf(held[0]);
-
         var failing = Guid.NewGuid().ToString();
-        var id = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(failing, FailForGood: true));
-        await fixture.WaitForAsync(() => fixture.Gates.Starts.Any(s => s.Id == id), "the failing job to start");
-        var away = fixture.SiloOf(id);
-        Assert.NotEqual(home, away);
+        var (hold, _, id, away) = await fixture.StartOnOtherSiloAsync(_tenant, new GatedPayload(failing, FailForGood: true));
 
         fixture.Gates.Open(failing);
         await fixture.WaitForAsync(async () => await fixture.StateAsync(_tenant, id) == JobState.Dead, "the job to be dead-lettered at once");
@@ -176,12 +185,7 @@ public sealed class SpillOverTests(SpillOverFixture fixture) : IClassFixture<Spi
     [Fact]
     public async Task Cancelling_an_attempt_on_the_other_silo_fires_its_handlers_token()
     {
-        var hold = Guid.NewGuid().ToString();
-        var held = await fixture.StartHeldAsync(_tenant, hold, SpillOverFixture.SlotsPerSilo);
-        var away = Guid.NewGuid().ToString();
-        var id = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(away));
-        await fixture.WaitForAsync(() => fixture.Gates.Starts.Any(s => s.Id == id), "the job to start");
-        Assert.NotEqual(fixture.SiloOf(held[0]), fixture.SiloOf(id));
+        var (hold, _, id, _) = await fixture.StartOnOtherSiloAsync(_tenant, new GatedPayload(Guid.NewGuid().ToString()));
 
         Assert.True(await fixture.Jobs.CancelAsync(_tenant, id));
 
@@ -199,14 +203,8 @@ public sealed class SpillOverSiloDeathTests(SpillOverFixture fixture) : IClassFi
     [Fact]
     public async Task An_attempt_on_a_silo_that_dies_runs_again_on_a_live_one()
     {
-        var hold = Guid.NewGuid().ToString();
-        var held = await fixture.StartHeldAsync(_tenant, hold, SpillOverFixture.SlotsPerSilo);
-        var home = fixture.SiloOf(held[0]);
         var doomed = Guid.NewGuid().ToString();
-        var id = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(doomed));
-        await fixture.WaitForAsync(() => fixture.Gates.Starts.Any(s => s.Id == id), "the job to start");
-        var away = fixture.SiloOf(id);
-        Assert.NotEqual(home, away);
+        var (hold, home, id, away) = await fixture.StartOnOtherSiloAsync(_tenant, new GatedPayload(doomed));
 
         await fixture.Cluster.KillSiloAsync(fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == away));
         fixture.Gates.Open(hold);
@@ -229,14 +227,8 @@ public sealed class SpillOverSiloStopTests(SpillOverFixture fixture) : IClassFix
     [Fact]
     public async Task A_silo_stopping_gracefully_finishes_the_attempts_it_took_in_and_reports_them()
     {
-        var hold = Guid.NewGuid().ToString();
-        var held = await fixture.StartHeldAsync(_tenant, hold, SpillOverFixture.SlotsPerSilo);
-        var home = fixture.SiloOf(held[0]);
         var finishing = Guid.NewGuid().ToString();
-        var id = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(finishing));
-        await fixture.WaitForAsync(() => fixture.Gates.Starts.Any(s => s.Id == id), "the job to start");
-        var away = fixture.SiloOf(id);
-        Assert.NotEqual(home, away);
+        var (hold, home, id, away) = await fixture.StartOnOtherSiloAsync(_tenant, new GatedPayload(finishing));
 
         var victim = fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == away);
         var membership = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == home).SiloAddress)
