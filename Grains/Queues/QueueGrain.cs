@@ -71,6 +71,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private DateTimeOffset? _nextDue;
     private DateTimeOffset? _notedDuringDueCheck;
     private bool _dueCheckRunning;
+    private DateTimeOffset _lastDueCheck = DateTimeOffset.MinValue;
     private IGrainTimer? _dueTimer;
     private IGrainTimer? _housekeeping;
     private bool _reminderOn;
@@ -699,11 +700,11 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        var delay = due - _time.GetUtcNow();
-        if (delay < TimeSpan.Zero)
-        {
-            delay = TimeSpan.Zero;
-        }
+        var now = _time.GetUtcNow();
+        // Not sooner than MinDueCheckInterval after the last check, so a stream of retries is promoted in batches.
+        var earliest = _lastDueCheck + _options.MinDueCheckInterval;
+        var at = due > earliest ? due : earliest;
+        var delay = at > now ? at - now : TimeSpan.Zero;
 
         if (_dueTimer is null)
         {
@@ -743,6 +744,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         _dueCheckRunning = true;
         _notedDuringDueCheck = null;
+        _lastDueCheck = _time.GetUtcNow();
         DateTimeOffset? next;
         try
         {

@@ -1,0 +1,34 @@
+using OrleansJobs.Hosting;
+
+namespace OrleansJobs.Tests.Unit;
+
+public sealed class OrleansJobsOptionsTests
+{
+    [Fact]
+    public void The_defaults_are_valid() => new OrleansJobsOptions().Validate();
+
+    public static TheoryData<Action<OrleansJobsOptions>> Invalid => new()
+    {
+        o => o.SucceededRetention = TimeSpan.FromSeconds(-1),
+        o => o.CancelledRetention = TimeSpan.FromSeconds(-1),
+        o => o.DeadLetterRetention = TimeSpan.FromSeconds(-1),
+        o => o.RetentionSweepInterval = TimeSpan.FromSeconds(59),
+        o => o.MinDueCheckInterval = TimeSpan.FromMilliseconds(-1),
+        o => o.MinDueCheckInterval = TimeSpan.FromMinutes(2),
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Retention_and_due_check_settings_out_of_range_are_refused(Action<OrleansJobsOptions> change)
+    {
+        var options = new OrleansJobsOptions();
+        change(options);
+        Assert.Throws<ArgumentException>(options.Validate);
+    }
+
+    [Fact]
+    public void Retention_can_be_switched_off_and_due_checks_left_unthrottled()
+    {
+        new OrleansJobsOptions { SucceededRetention = null, CancelledRetention = null, MinDueCheckInterval = TimeSpan.Zero }.Validate();
+    }
+}
