@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using OrleansJobs.Hosting;
 using OrleansJobs.Policies;
 using OrleansJobs.Storage;
 
@@ -34,16 +35,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         var dbPath = Path.Combine(_folder, "jobs.db");
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Services.AddSingleton(Probe);
-            silo.AddOrleansJobs(o =>
+            AddJobsOnSqlite(silo, Probe, dbPath, o =>
                 {
                     o.AbandonGrace = TimeSpan.FromMilliseconds(300);
                     o.HousekeepingInterval = TimeSpan.FromSeconds(1);
-                })
-                .UseSqliteStore(o =>
-                {
-                    o.Path = dbPath;
-                    o.FsyncOnCommit = false;
                 })
                 .AddJobHandler<ProbePayload, ProbeHandler>(Noop, t => t.MaxConcurrency = 64)
                 .AddJobHandler<ProbePayload, ProbeHandler>(Flaky, t =>
@@ -61,6 +56,20 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+    }
+
+    /// <summary>
+    /// The grid on a SQLite file at <paramref name="dbPath"/> (no fsync: the tests do not crash the machine),
+    /// with <paramref name="probe"/> for the handlers to report to. Add the job types on the result.
+    /// </summary>
+    internal static OrleansJobsBuilder AddJobsOnSqlite(ISiloBuilder silo, JobProbe probe, string dbPath, Action<OrleansJobsOptions> configure)
+    {
+        silo.Services.AddSingleton(probe);
+        return silo.AddOrleansJobs(configure).UseSqliteStore(o =>
+        {
+            o.Path = dbPath;
+            o.FsyncOnCommit = false;
+        });
     }
 
     public async Task DisposeAsync()

@@ -23,20 +23,12 @@ public sealed class ShortRetentionFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         var dbPath = Path.Combine(_folder, "jobs.db");
         builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddSingleton(Probe);
-            silo.AddOrleansJobs(o =>
+            ClusterFixture.AddJobsOnSqlite(silo, Probe, dbPath, o =>
                 {
                     o.SucceededRetention = TimeSpan.FromMilliseconds(1);
                     o.DeadLetterRetention = null;
                 })
-                .UseSqliteStore(o =>
-                {
-                    o.Path = dbPath;
-                    o.FsyncOnCommit = false;
-                })
-                .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxAttempts = 1);
-        });
+                .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxAttempts = 1));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

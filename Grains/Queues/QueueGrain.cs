@@ -324,7 +324,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         await _store.SetQueuePolicyAsync(_queue, policyOverride, _time.GetUtcNow(), CancellationToken.None);
         _policy = EffectiveQueuePolicy.Resolve(type, policyOverride);
         _bucket = _policy.CreateBucket(_time);
-        _waiting = _policy.MaxBacklog is null ? null : await _store.CountWaitingAsync(_queue, CancellationToken.None);
+        await CountQueueAsync(CancellationToken.None);
         LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(_policy.ToQueuePolicy()));
         Pump();
         return _policy.ToQueuePolicy();

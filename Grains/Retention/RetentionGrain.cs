@@ -53,7 +53,7 @@ internal sealed partial class RetentionGrain(
         var now = time.GetUtcNow();
         if (_cursors.Count == 0 && !_keysPending)
         {
-            foreach (var (state, keep) in Retentions())
+            foreach (var (state, _) in Retentions())
             {
                 _cursors[state] = null;
             }
@@ -108,7 +108,7 @@ internal sealed partial class RetentionGrain(
         if (_cursors.Count > 0 || _keysPending)
         {
             _continuation ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepAsync(), this,
-                new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { KeepAlive = true });
             _continuation.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
 

@@ -61,7 +61,11 @@ public interface IJobStore
     Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>How many of the queue's jobs wait (scheduled or enqueued). Read from the per-queue counters, whatever the backlog.</summary>
-    Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken);
+    async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
+    {
+        var counts = await GetQueueCountsAsync(queue, cancellationToken);
+        return counts.Scheduled + counts.Enqueued;
+    }
 
     /// <summary>The queue's policy override, or null when it has none.</summary>
     Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken);

@@ -106,12 +106,6 @@ internal sealed partial class PostgresJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
     }
 
-    public async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
-    {
-        var counts = await GetQueueCountsAsync(queue, cancellationToken);
-        return counts.Scheduled + counts.Enqueued;
-    }
-
     public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("SELECT policy::text FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");

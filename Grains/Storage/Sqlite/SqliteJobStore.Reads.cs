@@ -116,12 +116,6 @@ internal sealed partial class SqliteJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = list };
     }
 
-    public async Task<long> CountWaitingAsync(QueueKey queue, CancellationToken cancellationToken)
-    {
-        var counts = await GetQueueCountsAsync(queue, cancellationToken);
-        return counts.Scheduled + counts.Enqueued;
-    }
-
     public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
