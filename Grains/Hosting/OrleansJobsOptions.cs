@@ -66,7 +66,10 @@ public sealed class OrleansJobsOptions
     /// <summary>How long a stopping silo waits for running handlers to finish. <value>Defaults to 30 seconds.</value></summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a busy queue checks for expired leases. <value>Defaults to 10 seconds.</value></summary>
+    /// <summary>
+    /// How often a busy queue checks for expired leases. A queue's first check comes after a random 0.5 to 1.5
+    /// intervals, so queues that got busy together do not check in step. <value>Defaults to 10 seconds.</value>
+    /// </summary>
     public TimeSpan HousekeepingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

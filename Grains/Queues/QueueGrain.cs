@@ -799,8 +799,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     {
         if (HasWork && _housekeeping is null && !_draining)
         {
+            // A random first tick: queues that got busy together (a deploy, a burst across tenants) would
+            // otherwise sweep and fold their counters in the same instant, every interval, and stall
+            // the store's commits for everyone while they do.
+            var firstTick = _options.HousekeepingInterval * (0.5 + _random.NextDouble());
             _housekeeping = this.RegisterGrainTimer(static (grain, _) => grain.HousekeepAsync(), this,
-                new GrainTimerCreationOptions(_options.HousekeepingInterval, _options.HousekeepingInterval) { Interleave = true, KeepAlive = true });
+                new GrainTimerCreationOptions(firstTick, _options.HousekeepingInterval) { Interleave = true, KeepAlive = true });
         }
 
         if (_reminderUpdating)
