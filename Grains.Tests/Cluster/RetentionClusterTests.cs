@@ -1,44 +1,19 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
+using OrleansJobs.Hosting;
 using OrleansJobs.Retention;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Tests.Cluster;
 
 /// <summary>One silo on SQLite that keeps succeeded jobs for a moment only and dead letters for good.</summary>
-public sealed class ShortRetentionFixture : IAsyncLifetime
+public sealed class ShortRetentionFixture() : SqliteSiloFixture("orleansjobs-retention-")
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("orleansjobs-retention-").FullName;
-
-    public JobProbe Probe { get; } = new();
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    public IJobClient Jobs => Cluster.GetSiloServiceProvider().GetRequiredService<IJobClient>();
-
-    internal IJobStore Store => Cluster.GetSiloServiceProvider().GetRequiredService<IJobStore>();
-
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        var dbPath = Path.Combine(_folder, "jobs.db");
-        builder.ConfigureSilo((_, silo) =>
-            ClusterFixture.AddJobsOnSqlite(silo, Probe, dbPath, o =>
-                {
-                    o.SucceededRetention = TimeSpan.FromMilliseconds(1);
-                    o.DeadLetterRetention = null;
-                })
-                .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxAttempts = 1));
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Cluster.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-    }
+    protected override void AddJobs(Func<Action<OrleansJobsOptions>, OrleansJobsBuilder> configure) =>
+        configure(o =>
+            {
+                o.SucceededRetention = TimeSpan.FromMilliseconds(1);
+                o.DeadLetterRetention = null;
+            })
+            .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxAttempts = 1);
 }
 
 public sealed class RetentionClusterTests(ShortRetentionFixture fixture) : IClassFixture<ShortRetentionFixture>
