@@ -28,15 +28,9 @@ internal sealed class PostgresCeiling(LocalPostgres postgres, int jobs, int work
         var processed = results.Select(r => jobs / r.Complete).Order().ToArray();
         return new Figure("drain", "postgres ceiling", "no job system", jobs,
         [
-            new("enqueue/s", Median(results.Select(r => jobs / r.Insert))),
-            new("processed/s", Median(processed)),
+            new("enqueue/s", Percentile.Of([.. results.Select(r => jobs / r.Insert)], 50)),
+            new("processed/s", Percentile.Of(processed, 50)),
         ], $"{workers} connections, {batch} rows per commit; enqueue is INSERT … SELECT FROM unnest, process is UPDATE … WHERE id = ANY (no handler, no lease, one write per job); median of {runs} run(s) on fresh databases, processed/s {string.Join(" / ", processed.Select(p => p.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}");
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>One run on a fresh database: seconds to insert every row, then seconds to complete them.</summary>
