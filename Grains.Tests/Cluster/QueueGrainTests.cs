@@ -153,6 +153,22 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_queue_taken_down_with_a_delayed_job_pending_comes_back_in_time_to_run_it()
+    {
+        var delay = TimeSpan.FromSeconds(2);
+        var before = DateTimeOffset.UtcNow;
+        var delayed = await Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), delay);
+
+        // Orleans takes the idle queue down, and its due timer with it, as it does one whose grain
+        // directory entry died with another silo; its reminder would bring it back only after a minute.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        await WaitForStateAsync(delayed, JobState.Succeeded, TimeSpan.FromSeconds(30));
+        var late = Probe.Starts(delayed)[0].At - (before + delay);
+        Assert.True(late < TimeSpan.FromSeconds(5), $"started {late.TotalSeconds:F1} s after it was due");
+    }
+
+    [Fact]
     public async Task The_concurrency_budget_is_reached_and_never_exceeded()
     {
         var ids = await Jobs.EnqueueManyAsync(Enumerable.Range(0, 40)

@@ -35,6 +35,21 @@ public sealed class ScheduleClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_schedule_taken_down_between_occurrences_keeps_firing()
+    {
+        await Jobs.UpsertScheduleAsync(EverySecond("steady"));
+        await Probe.WaitForAsync(() => Probe.SuccessesOf(_tenant) >= 1, "the first occurrence to run");
+
+        // Orleans takes the idle schedule down, and its timer with it, as it does one whose grain
+        // directory entry died with another silo; its reminder would bring it back only after a minute.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var before = Probe.SuccessesOf(_tenant);
+
+        await Probe.WaitForAsync(() => Probe.SuccessesOf(_tenant) >= before + 2, "two more occurrences", TimeSpan.FromSeconds(10));
+        await Jobs.DeleteScheduleAsync(_tenant, "steady");
+    }
+
+    [Fact]
     public async Task Bad_schedules_are_refused_naming_the_field_and_store_nothing()
     {
         var badCron = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { Cron = "every day at noon" }));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
 using OrleansJobs.Tests.Storage;
+using Xunit.Abstractions;
 
 namespace OrleansJobs.Tests.Process;
 
@@ -12,32 +13,55 @@ public sealed class PostgresCluster : IAsyncDisposable
 {
     private readonly PostgresDatabase _database;
     private readonly int _sampleConcurrency;
+    private readonly string[] _siloSettings;
     private readonly SiloProcess?[] _silos;
+    private readonly List<(int Index, SiloProcess Silo)> _everStarted = [];
     private readonly (int Silo, int Gateway)[] _ports;
     private IHost? _client;
 
-    private PostgresCluster(PostgresDatabase database, int size, int sampleConcurrency)
+    private PostgresCluster(PostgresDatabase database, int size, int sampleConcurrency, string[] siloSettings)
     {
         _database = database;
         _sampleConcurrency = sampleConcurrency;
+        _siloSettings = siloSettings;
         _silos = new SiloProcess?[size];
         _ports = Enumerable.Range(0, size).Select(_ => (SiloProcess.FreePort(), SiloProcess.FreePort())).ToArray();
     }
 
     public string ConnectionString => _database.ConnectionString;
 
-    /// <summary>Starts <paramref name="size"/> silos on a fresh database of <paramref name="server"/> (the suite's server when null).</summary>
-    public static async Task<PostgresCluster> StartAsync(int size, int sampleConcurrency, string? server = null)
+    /// <summary>
+    /// Starts <paramref name="size"/> silos on a fresh database of <paramref name="server"/> (the suite's server when null),
+    /// each with <paramref name="siloSettings"/> (command-line configuration) on top of the cluster's own.
+    /// </summary>
+    public static async Task<PostgresCluster> StartAsync(int size, int sampleConcurrency, string? server = null, string[]? siloSettings = null)
     {
-        var cluster = new PostgresCluster(await PostgresDatabase.CreateAsync(server), size, sampleConcurrency);
+        var cluster = new PostgresCluster(await PostgresDatabase.CreateAsync(server), size, sampleConcurrency, siloSettings ?? []);
         // The first silo applies the schema; the rest then join in parallel.
         await cluster.StartSiloAsync(0);
         await Task.WhenAll(Enumerable.Range(1, size - 1).Select(cluster.StartSiloAsync));
         return cluster;
     }
 
-    public async Task StartSiloAsync(int index) =>
-        _silos[index] = await SiloProcess.StartClusterSiloAsync(_database.ConnectionString, _ports[index].Silo, _ports[index].Gateway, _sampleConcurrency);
+    public async Task StartSiloAsync(int index)
+    {
+        var silo = await SiloProcess.StartClusterSiloAsync(_database.ConnectionString, _ports[index].Silo, _ports[index].Gateway, _sampleConcurrency, _siloSettings);
+        _silos[index] = silo;
+        lock (_everStarted)
+        {
+            _everStarted.Add((index, silo));
+        }
+    }
+
+    /// <summary>Writes the console output of every silo started, crashed and stopped ones too, for a failure's diagnosis.</summary>
+    public void WriteSiloLogs(ITestOutputHelper output)
+    {
+        foreach (var (index, silo) in _everStarted)
+        {
+            output.WriteLine($"----- silo {index + 1} ({AddressPrefix(index)}) -----");
+            output.WriteLine(silo.Output);
+        }
+    }
 
     /// <summary>kill -9 of one silo.</summary>
     public void Crash(int index)
@@ -152,7 +176,8 @@ public sealed class PostgresCluster : IAsyncDisposable
             _client.Dispose();
         }
 
-        foreach (var silo in _silos.OfType<SiloProcess>())
+        // Crashed and stopped silos too: disposing twice is harmless.
+        foreach (var (_, silo) in _everStarted)
         {
             await silo.DisposeAsync();
         }

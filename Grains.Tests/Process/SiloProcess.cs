@@ -11,6 +11,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly System.Diagnostics.Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private SiloProcess(IEnumerable<string> settings)
     {
@@ -28,7 +29,7 @@ public sealed class SiloProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(dll);
-        foreach (var arg in new[] { "--Urls=http://127.0.0.1:0", "--Logging:LogLevel:OrleansJobs=Warning", "--Logging:LogLevel:OrleansJobs.Silo=Warning" }.Concat(settings))
+        foreach (var arg in new[] { "--Urls=http://127.0.0.1:0", "--Logging:LogLevel:OrleansJobs=Warning", "--Logging:LogLevel:OrleansJobs.Silo=Warning", "--Logging:Console:TimestampFormat=HH:mm:ss.fff " }.Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }
@@ -139,6 +140,12 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -97,9 +97,13 @@ public abstract class JobStoreContractTests
 
         Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
         Assert.Equal(T0.AddSeconds(10), await Store.GetNextDueAsync(Queue(), default));
-        Assert.Equal(0, await Store.PromoteDueAsync(Queue(), T0.AddSeconds(9), 10, default));
+        var early = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(9), 10, default);
+        Assert.Empty(early.Promoted);
+        Assert.Equal(T0.AddSeconds(10), early.NextDue);
 
-        Assert.Equal(1, await Store.PromoteDueAsync(Queue(), T0.AddSeconds(10), 10, default));
+        var due = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(10), 10, default);
+        Assert.Equal([new ReadyJob(soon.Id, soon.Priority, soon.RunAt)], due.Promoted);
+        Assert.Equal(T0.AddSeconds(20), due.NextDue);
         Assert.Equal([soon.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
         Assert.Equal(T0.AddSeconds(20), await Store.GetNextDueAsync(Queue(), default));
         Assert.Equal(JobState.Scheduled, (await Store.GetJobAsync(_tenant, later.Id, default))!.State);
@@ -111,9 +115,15 @@ public abstract class JobStoreContractTests
         var jobs = Enumerable.Range(1, 5).Select(i => NewJob(runAt: T0.AddSeconds(i))).ToArray();
         await InsertAsync(jobs);
 
-        Assert.Equal(2, await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 2, default));
+        var promotion = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 2, default);
+        Assert.Equal([jobs[0].Id, jobs[1].Id], promotion.Promoted.Select(j => j.Id).Order());
+        Assert.Equal(T0.AddSeconds(3), promotion.NextDue);
         Assert.Equal([jobs[0].Id, jobs[1].Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
         Assert.Equal(T0.AddSeconds(3), await Store.GetNextDueAsync(Queue(), default));
+
+        var rest = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 10, default);
+        Assert.Equal(3, rest.Promoted.Count);
+        Assert.Null(rest.NextDue);
     }
 
     [Fact]
@@ -491,7 +501,7 @@ public abstract class JobStoreContractTests
         await InsertAsync(jobs);
         await AssertCountsMatchJobsAsync(jobs);
 
-        Assert.Equal(1, await Store.PromoteDueAsync(Queue(), T0.AddHours(1.5), 10, default));
+        Assert.Single((await Store.PromoteDueAsync(Queue(), T0.AddHours(1.5), 10, default)).Promoted);
         await AssertCountsMatchJobsAsync(jobs);
 
         var done = (await LeaseAsync(jobs[11].Id))!;

@@ -25,6 +25,8 @@ internal enum LogEvents
     QueuesWoken = 1300,
     WakeFailed = 1301,
     SiloDeclaredDead = 1302,
+    SuccessorWoken = 1303,
+    SuccessorWakeFailed = 1304,
     TenantPolicyChanged = 1400,
     ScheduleUpserted = 1500,
     ScheduleDeleted = 1501,

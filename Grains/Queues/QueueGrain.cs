@@ -163,6 +163,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         {
             await ReleasePermitsAsync();
         }
+
+        if (HasWork && SuccessorWake.IsNeeded(reason))
+        {
+            var self = GrainFactory.GetGrain<IQueueGrain>(this.GetPrimaryKeyString());
+            SuccessorWake.Send(_logger, $"Queue {_queue}", reason, self.WakeAsync);
+        }
     }
 
     public async Task<JobId[]> EnqueueAsync(JobSubmission[] jobs)
@@ -285,10 +291,10 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
+        // A replay or a dead silo's hand-over may have changed the backlog behind our back.
         MarkStoreHasMore();
         await CheckDueAsync();
-
-        // A replay or a dead silo's hand-over may have changed the backlog behind our back.
+        await RefillAsync();
         await CountQueueAsync(CancellationToken.None);
         await UpdateBusyAsync();
     }
@@ -748,13 +754,16 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         DateTimeOffset? next;
         try
         {
-            var promoted = await _store.PromoteDueAsync(_queue, _time.GetUtcNow(), _window.Capacity, CancellationToken.None);
-            if (promoted > 0)
+            var promotion = await _store.PromoteDueAsync(_queue, _time.GetUtcNow(), _window.Capacity, CancellationToken.None);
+
+            // Offered straight to the window: one that does not fit marks the store as holding more,
+            // and the window pages it in when it runs low, so a due check costs no page read.
+            foreach (var job in promotion.Promoted)
             {
-                MarkStoreHasMore();
+                Offer(job);
             }
 
-            next = await _store.GetNextDueAsync(_queue, CancellationToken.None);
+            next = promotion.NextDue;
         }
         catch (Exception ex)
         {
@@ -769,7 +778,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         // A retry noted while the query ran may be missing from its answer.
         _nextDue = _notedDuringDueCheck is { } noted && (next is null || noted < next) ? noted : next;
         ArmDueTimer();
-        await RefillAsync();
+        Pump();
     }
 
     /// <summary>

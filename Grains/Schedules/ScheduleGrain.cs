@@ -64,6 +64,17 @@ internal sealed partial class ScheduleGrain(
         }
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_cron is not null && SuccessorWake.IsNeeded(reason))
+        {
+            var self = GrainFactory.GetGrain<IScheduleGrain>(this.GetPrimaryKeyString());
+            SuccessorWake.Send(logger, $"Schedule {_tenant}/{_id}", reason, self.WakeAsync);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<ScheduleInfo> UpsertAsync(RecurringJob schedule)
     {
         var now = clock.GetUtcNow();

@@ -29,8 +29,12 @@ public interface IJobStore
     /// </summary>
     Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Moves up to <paramref name="limit"/> scheduled jobs due at <paramref name="now"/> to enqueued; returns how many.</summary>
-    Task<int> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves up to <paramref name="limit"/> scheduled jobs due at <paramref name="now"/> to enqueued,
+    /// earliest first, and returns them with the next due time, in one round trip: the queue offers
+    /// them to its window directly instead of reading a page.
+    /// </summary>
+    Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
     /// <summary>The earliest run-at of the queue's scheduled jobs, or null when none is scheduled.</summary>
     Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken);

@@ -40,6 +40,12 @@ public readonly record struct InsertOutcome(JobId Id, bool Created);
 public readonly record struct ReadyJob(JobId Id, JobPriority Priority, DateTimeOffset RunAt);
 
 /// <summary>
+/// What a due check did: the scheduled jobs it moved to enqueued, in no particular order, and the
+/// earliest run-at still scheduled after the move (null when none is).
+/// </summary>
+public sealed record DuePromotion(IReadOnlyList<ReadyJob> Promoted, DateTimeOffset? NextDue);
+
+/// <summary>
 /// Asks to start an attempt of a due job: succeeds only while the job is <see cref="JobState.Enqueued"/>.
 /// The lease expires <see cref="ExpiryMargin"/> after the job's own timeout.
 /// </summary>

@@ -30,9 +30,11 @@ internal sealed partial class PostgresJobStore
         return page;
     }
 
+    private const string NextDueSql = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+
     public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand("SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;");
+        await using var command = _db.CreateCommand(NextDueSql);
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;

@@ -41,13 +41,29 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         PostgresMigrator.ApplyAsync(_db, "postgres/jobs", "jobs_schema_version", cancellationToken);
 
-    public async Task<int> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
+    public async Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        // One implicit transaction: the next due time is read after the move it follows.
+        await using var batch = _db.CreateBatch();
+        batch.BatchCommands.Add(Command(
             """
             UPDATE jobs SET state = 1
-            WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit);
+            WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
+            RETURNING id, priority, run_at;
             """,
-            cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit));
+            ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit)));
+        batch.BatchCommands.Add(Command(NextDueSql, ("tenant", queue.Tenant), ("type", queue.JobType)));
+        var promoted = new List<ReadyJob>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            promoted.Add(new ReadyJob(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DuePromotion(promoted, reader.IsDBNull(0) ? null : Time(reader, 0));
+    }
 
     public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>
         leaseExpiredBefore is { } before

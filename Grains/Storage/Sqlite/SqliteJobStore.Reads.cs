@@ -34,11 +34,13 @@ internal sealed partial class SqliteJobStore
         return page;
     }
 
+    private const string NextDueSql = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+
     public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+        command.CommandText = NextDueSql;
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is long ms ? Time(ms) : null;

@@ -236,11 +236,39 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         return done;
     }
 
-    public async Task<int> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        await WriteOneAsync("""
-            UPDATE jobs SET state = 1
-            WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit);
-            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@now", Ms(now)), ("@limit", limit));
+    public async Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var command = writer.CreateCommand();
+            command.CommandText = $"""
+                UPDATE jobs SET state = 1
+                WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
+                RETURNING id, priority, run_at;
+                {NextDueSql}
+                """;
+            command.Parameters.AddWithValue("@tenant", queue.Tenant);
+            command.Parameters.AddWithValue("@type", queue.JobType);
+            command.Parameters.AddWithValue("@now", Ms(now));
+            command.Parameters.AddWithValue("@limit", limit);
+            var promoted = new List<ReadyJob>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                promoted.Add(new ReadyJob(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2))));
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new DuePromotion(promoted, reader.IsDBNull(0) ? null : Time(reader.GetInt64(0)));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
 
     public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>
         await WriteOneAsync("""
