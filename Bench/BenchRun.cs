@@ -53,7 +53,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
 
         if (plan.Runs("ceiling", "drain"))
         {
-            _figures.Add(await new PostgresCeiling(postgres, plan.DrainJobs, workers: 8, batch: 1000).RunAsync(Console.Out, plan.CeilingRuns));
+            _figures.AddRange(await new PostgresCeiling(postgres, plan.DrainJobs, workers: 8, batch: 1000).RunAsync(Console.Out, plan.CeilingRuns));
         }
 
         if (plan.Runs("orleansjobs", "backlog"))
