@@ -72,10 +72,33 @@ public abstract class JobStoreContractTests
         var normalSameTimeA = NewJob(runAt: T0.AddSeconds(-1));
         await InsertAsync(normalLater, low, normalEarlier, high, normalSameTimeA);
 
-        var page = await Store.ReadReadyAsync(Queue(), 10, default);
+        var page = await Store.ReadReadyAsync(Queue(), null, 10, default);
 
         Assert.Equal([high.Id, normalEarlier.Id, normalLater.Id, normalSameTimeA.Id, low.Id], page.Select(j => j.Id));
         Assert.Equal(JobPriority.High, page[0].Priority);
+    }
+
+    [Fact]
+    public async Task Pages_read_after_the_last_job_seen_go_on_in_run_order_and_skip_none()
+    {
+        // Ties on priority and run-at, as one bulk enqueue makes, are broken by id.
+        var jobs = Enumerable.Range(0, 12)
+            .Select(i => NewJob(priority: (JobPriority)(i % 3), runAt: T0.AddSeconds(-(i % 2))))
+            .ToArray();
+        await InsertAsync(jobs);
+        var all = await Store.ReadReadyAsync(Queue(), null, 100, default);
+
+        var paged = new List<ReadyJob>();
+        ReadyJob? last = null;
+        IReadOnlyList<ReadyJob> page;
+        while ((page = await Store.ReadReadyAsync(Queue(), last, 5, default)).Count > 0)
+        {
+            paged.AddRange(page);
+            last = page[^1];
+        }
+
+        Assert.Equal(12, all.Count);
+        Assert.Equal(all, paged);
     }
 
     [Fact]
@@ -84,8 +107,8 @@ public abstract class JobStoreContractTests
         await InsertAsync(Enumerable.Range(0, 20).Select(_ => NewJob()).ToArray());
         await InsertAsync(NewJob(Queue("other.type")));
 
-        Assert.Equal(7, (await Store.ReadReadyAsync(Queue(), 7, default)).Count);
-        Assert.Single(await Store.ReadReadyAsync(Queue("other.type"), 7, default));
+        Assert.Equal(7, (await Store.ReadReadyAsync(Queue(), null, 7, default)).Count);
+        Assert.Single(await Store.ReadReadyAsync(Queue("other.type"), null, 7, default));
     }
 
     [Fact]
@@ -95,7 +118,7 @@ public abstract class JobStoreContractTests
         var later = NewJob(runAt: T0.AddSeconds(20));
         await InsertAsync(later, soon);
 
-        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
         Assert.Equal(T0.AddSeconds(10), await Store.GetNextDueAsync(Queue(), default));
         var early = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(9), 10, default);
         Assert.Empty(early.Promoted);
@@ -104,7 +127,7 @@ public abstract class JobStoreContractTests
         var due = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(10), 10, default);
         Assert.Equal([new ReadyJob(soon.Id, soon.Priority, soon.RunAt)], due.Promoted);
         Assert.Equal(T0.AddSeconds(20), due.NextDue);
-        Assert.Equal([soon.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([soon.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(T0.AddSeconds(20), await Store.GetNextDueAsync(Queue(), default));
         Assert.Equal(JobState.Scheduled, (await Store.GetJobAsync(_tenant, later.Id, default))!.State);
     }
@@ -118,7 +141,7 @@ public abstract class JobStoreContractTests
         var promotion = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 2, default);
         Assert.Equal([jobs[0].Id, jobs[1].Id], promotion.Promoted.Select(j => j.Id).Order());
         Assert.Equal(T0.AddSeconds(3), promotion.NextDue);
-        Assert.Equal([jobs[0].Id, jobs[1].Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([jobs[0].Id, jobs[1].Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(T0.AddSeconds(3), await Store.GetNextDueAsync(Queue(), default));
 
         var rest = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 10, default);
@@ -141,7 +164,7 @@ public abstract class JobStoreContractTests
         Assert.Equal(TimeSpan.FromSeconds(30), leased.Timeout);
         Assert.Equal("{\"to\":\"a@example.com\"}", Encoding.UTF8.GetString(leased.Payload));
         Assert.Null(await LeaseAsync(job.Id));
-        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
         var info = await Store.GetJobAsync(_tenant, job.Id, default);
         Assert.Equal((JobState.Active, 1, T0), (info!.State, info.Attempt, info.StartedAt!.Value));
     }
@@ -154,7 +177,7 @@ public abstract class JobStoreContractTests
         Assert.All(await InsertAsync(started, waiting), outcome => Assert.True(outcome.Created));
 
         // It never waits in the ready index, and cannot be leased a second time.
-        Assert.Equal([waiting.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([waiting.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Null(await LeaseAsync(started.Id));
         var info = await Store.GetJobAsync(_tenant, started.Id, default);
         Assert.Equal((JobState.Active, 1, T0, "silo-a"), (info!.State, info.Attempt, info.StartedAt!.Value, info.LastSilo));
@@ -259,7 +282,7 @@ public abstract class JobStoreContractTests
         var info = await Store.GetJobAsync(_tenant, job.Id, default);
         Assert.Equal((JobState.Enqueued, 0, 1, T0.AddMinutes(1)), (info!.State, info.Attempt, info.ReplayCount, info.RunAt));
         Assert.Null(info.FinishedAt);
-        Assert.Equal([job.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([job.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
 
         var again = (await LeaseAsync(job.Id))!;
         Assert.Equal(1, again.Attempt);
@@ -328,7 +351,7 @@ public abstract class JobStoreContractTests
         Assert.Equal(new InsertOutcome(first.Id, false), repeat[0]);
         Assert.Equal(new InsertOutcome(otherKey.Id, true), repeat[1]);
         Assert.Null(await Store.GetJobAsync(_tenant, again.Id, default));
-        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), 10, default)).Count);
+        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), null, 10, default)).Count);
     }
 
     [Fact]
@@ -360,7 +383,7 @@ public abstract class JobStoreContractTests
         await Assert.ThrowsAnyAsync<Exception>(() => InsertAsync(good, duplicateId));
 
         Assert.Null(await Store.GetJobAsync(_tenant, good.Id, default));
-        Assert.Empty(await Store.ReadReadyAsync(Queue(), 10, default));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
         Assert.True((await InsertAsync(NewJob()))[0].Created);
     }
 
@@ -377,7 +400,7 @@ public abstract class JobStoreContractTests
         Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), default));
         Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), default));
 
-        Assert.Equal([expiring.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([expiring.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, live.Id, default))!.State);
         var rerun = (await LeaseAsync(expiring.Id))!;
         Assert.Equal(2, rerun.Attempt);
@@ -395,7 +418,7 @@ public abstract class JobStoreContractTests
         }
 
         Assert.Equal(2, await Store.RequeueActiveAsync(Queue(), null, default));
-        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), 10, default)).Count);
+        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), null, 10, default)).Count);
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, elsewhere.Id, default))!.State);
     }
 
@@ -458,7 +481,7 @@ public abstract class JobStoreContractTests
 
         var shed = await Store.GetJobAsync(_tenant, lowNew.Id, default);
         Assert.Equal((JobState.Cancelled, "queue full"), (shed!.State, shed.LastError));
-        Assert.Equal([high.Id], (await Store.ReadReadyAsync(Queue(), 10, default)).Select(j => j.Id));
+        Assert.Equal([high.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(JobState.Scheduled, (await Store.GetJobAsync(_tenant, lowScheduled.Id, default))!.State);
     }
 

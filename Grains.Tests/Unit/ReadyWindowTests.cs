@@ -51,6 +51,11 @@ public sealed class ReadyWindowTests
         Assert.True(window.Contains(better.Id));
         Assert.False(window.Contains(b.Id));
         Assert.Equal(2, window.Count);
+
+        // What spilled (worse) and what was evicted (b) both run after the window's last job, so a page read after it finds them.
+        Assert.Equal(a, window.Last);
+        Assert.True(window.TryTakeFirst(out _) && window.TryTakeFirst(out _));
+        Assert.Null(window.Last);
     }
 
     [Fact]

@@ -60,6 +60,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>Jobs waiting in the store (scheduled or enqueued), tracked only while the queue has a max backlog.</summary>
     private long? _waiting;
     private bool _storeHasMore;
+
+    /// <summary>
+    /// The store may hold due jobs that run before the window's last one (requeued, replayed, a
+    /// failed lease's): the next page is read from the top rather than after the window.
+    /// </summary>
+    private bool _readFromTop;
     private long _spills;
     private bool _refilling;
 
@@ -203,7 +209,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 payload,
                 options.Priority,
                 now,
-                runAt > now ? CeilingToMillisecond(runAt) : now,
+                runAt > now ? CeilingToMillisecond(runAt) : FloorToMillisecond(now),
                 options.MaxAttempts ?? _policy.MaxAttempts,
                 options.Timeout ?? _policy.Timeout,
                 options.IdempotencyKey,
@@ -623,13 +629,29 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>A due job was stored: keep it in the window if it belongs there, else remember the store has more.</summary>
     private void Offer(ReadyJob job)
     {
-        if (!_running.Contains(job.Id) && _window.Offer(job))
+        if (_running.Contains(job.Id))
         {
-            MarkStoreHasMore();
+            return;
+        }
+
+        // The window is the head of the queue: while the store holds jobs it lacks, a job that runs
+        // after all of its own may run after some of those too, so it waits in the store for its page.
+        // What did not fit, or was evicted, likewise runs after every job left in the window.
+        if ((_storeHasMore && _window.RunsAfterAll(job)) || _window.Offer(job))
+        {
+            NoteSpilled();
         }
     }
 
+    /// <summary>The store holds due jobs the window lacks, anywhere in run order.</summary>
     private void MarkStoreHasMore()
+    {
+        _readFromTop = true;
+        NoteSpilled();
+    }
+
+    /// <summary>The store holds due jobs the window lacks, all of them after the window's last.</summary>
+    private void NoteSpilled()
     {
         _storeHasMore = true;
         _refillStalled = false;
@@ -637,8 +659,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     }
 
     /// <summary>
-    /// Pages the best due jobs from the store into the window. The store is known to be fully
-    /// mirrored only if the page came back short and nothing spilled past the window meanwhile.
+    /// Pages the best due jobs from the store into the window: those after the window's last, so
+    /// no job already in it is read again, unless the store may hold better ones. The store is known
+    /// to be fully mirrored only if the page came back short and nothing spilled past the window meanwhile.
     /// </summary>
     private async Task RefillAsync()
     {
@@ -655,10 +678,13 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             await Task.Yield();
             var spillsBefore = _spills;
             var inWindowBefore = _window.Count;
+            var after = _readFromTop ? null : _window.Last;
+            _readFromTop = false;
 
-            // Rows whose lease is still being written read as enqueued; read past them.
-            var limit = _window.Capacity + _leasing;
-            var page = await _store.ReadReadyAsync(_queue, limit, CancellationToken.None);
+            // From the top, rows whose lease is still being written read as enqueued: read past them.
+            // After the window's last there are none, and only the room left is worth reading.
+            var limit = after is null ? _window.Capacity + _leasing : _window.Capacity - _window.Count;
+            var page = limit > 0 ? await _store.ReadReadyAsync(_queue, after, limit, CancellationToken.None) : [];
             var spilled = false;
             foreach (var job in page)
             {
@@ -670,7 +696,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
             var full = page.Count == limit;
             _storeHasMore = spilled || full || _spills != spillsBefore;
-            _refillStalled = full && !spilled && _window.Count == inWindowBefore && _spills == spillsBefore;
+            _refillStalled = limit > 0 && full && !spilled && _window.Count == inWindowBefore && _spills == spillsBefore;
         }
         catch (Exception ex)
         {
@@ -780,6 +806,14 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         ArmDueTimer();
         Pump();
     }
+
+    /// <summary>
+    /// A due job's run-at as every store keeps it exactly, so the window orders the jobs it was
+    /// offered as the store orders those it pages in, and a page read after the window's last job
+    /// skips none.
+    /// </summary>
+    private static DateTimeOffset FloorToMillisecond(DateTimeOffset time) =>
+        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 
     /// <summary>
     /// Stores keep times to the millisecond (or finer) by truncating; rounding a due time up first

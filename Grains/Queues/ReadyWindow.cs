@@ -29,6 +29,12 @@ internal sealed class ReadyWindow(int capacity)
 
     public bool Contains(JobId id) => _byId.ContainsKey(id);
 
+    /// <summary>The job that runs last of those here; null when the window is empty.</summary>
+    public ReadyJob? Last => _ordered.Count == 0 ? null : _ordered.Max;
+
+    /// <summary>Whether <paramref name="job"/> runs after every job here (true when the window is empty).</summary>
+    public bool RunsAfterAll(ReadyJob job) => _ordered.Count == 0 || RunOrder.Compare(job, _ordered.Max) > 0;
+
     /// <summary>
     /// Adds the job unless it is already here or the window is full of better jobs. Returns whether
     /// the store now holds a due job the window lacks: the job itself, or the one it evicted.

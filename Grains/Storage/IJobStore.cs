@@ -24,10 +24,11 @@ public interface IJobStore
     int ConcurrentWrites { get; }
 
     /// <summary>
-    /// Up to <paramref name="limit"/> enqueued jobs of the queue in run order: priority, then
-    /// run-at, then id. Costs O(limit), whatever the queue's length.
+    /// Up to <paramref name="limit"/> enqueued jobs of the queue in run order (priority, then run-at,
+    /// then id), from the first or, given <paramref name="after"/>, from the first that runs after it.
+    /// Costs O(limit), whatever the queue's length.
     /// </summary>
-    Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves up to <paramref name="limit"/> scheduled jobs due at <paramref name="now"/> to enqueued,

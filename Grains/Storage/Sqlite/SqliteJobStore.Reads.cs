@@ -12,15 +12,22 @@ internal sealed partial class SqliteJobStore
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = """
+        command.CommandText = $"""
             SELECT id, priority, run_at FROM jobs
-            WHERE tenant = @tenant AND job_type = @type AND state = 1
+            WHERE tenant = @tenant AND job_type = @type AND state = 1{(after is null ? "" : " AND (priority, run_at, id) > (@priority, @run_at, @id)")}
             ORDER BY priority, run_at, id LIMIT @limit;
             """;
+        if (after is { } last)
+        {
+            command.Parameters.AddWithValue("@priority", (int)last.Priority);
+            command.Parameters.AddWithValue("@run_at", Ms(last.RunAt));
+            command.Parameters.AddWithValue("@id", last.Id.ToBytes());
+        }
+
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
         command.Parameters.AddWithValue("@limit", limit);
