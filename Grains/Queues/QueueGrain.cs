@@ -700,6 +700,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         catch (Exception ex)
         {
+            // The page this read owed may have been the top one: the next read makes up for it.
+            _readFromTop = true;
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "read ready page");
         }
         finally
