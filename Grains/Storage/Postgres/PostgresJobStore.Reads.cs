@@ -12,11 +12,7 @@ internal sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand($"""
-            SELECT id, priority, run_at FROM jobs
-            WHERE tenant = @tenant AND job_type = @type AND state = 1{(after is null ? "" : " AND (priority, run_at, id) > (@priority, @run_at, @id)")}
-            ORDER BY priority, run_at, id LIMIT @limit;
-            """);
+        await using var command = _db.CreateCommand(ReadySql.ReadPage(after is not null));
         if (after is { } last)
         {
             command.Parameters.AddWithValue("priority", (short)last.Priority);
@@ -31,17 +27,19 @@ internal sealed partial class PostgresJobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            page.Add(new ReadyJob(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2)));
+            page.Add(ReadReadyJob(reader));
         }
 
         return page;
     }
 
-    private const string NextDueSql = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+    /// <summary>A job of a ready page or a promotion: (id, priority, run-at).</summary>
+    private static ReadyJob ReadReadyJob(NpgsqlDataReader reader) =>
+        new(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2));
 
     public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
     {
-        await using var command = _db.CreateCommand(NextDueSql);
+        await using var command = _db.CreateCommand(ReadySql.NextDue);
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;

@@ -45,19 +45,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     {
         // One implicit transaction: the next due time is read after the move it follows.
         await using var batch = _db.CreateBatch();
-        batch.BatchCommands.Add(Command(
-            """
-            UPDATE jobs SET state = 1
-            WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
-            RETURNING id, priority, run_at;
-            """,
-            ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit)));
-        batch.BatchCommands.Add(Command(NextDueSql, ("tenant", queue.Tenant), ("type", queue.JobType)));
+        batch.BatchCommands.Add(Command(ReadySql.Promote, ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit)));
+        batch.BatchCommands.Add(Command(ReadySql.NextDue, ("tenant", queue.Tenant), ("type", queue.JobType)));
         var promoted = new List<ReadyJob>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            promoted.Add(new ReadyJob(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2)));
+            promoted.Add(ReadReadyJob(reader));
         }
 
         await reader.NextResultAsync(cancellationToken);

@@ -16,11 +16,7 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = $"""
-            SELECT id, priority, run_at FROM jobs
-            WHERE tenant = @tenant AND job_type = @type AND state = 1{(after is null ? "" : " AND (priority, run_at, id) > (@priority, @run_at, @id)")}
-            ORDER BY priority, run_at, id LIMIT @limit;
-            """;
+        command.CommandText = ReadySql.ReadPage(after is not null);
         if (after is { } last)
         {
             command.Parameters.AddWithValue("@priority", (int)last.Priority);
@@ -35,19 +31,21 @@ internal sealed partial class SqliteJobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            page.Add(new ReadyJob(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2))));
+            page.Add(ReadReadyJob(reader));
         }
 
         return page;
     }
 
-    private const string NextDueSql = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+    /// <summary>A job of a ready page or a promotion: (id, priority, run-at).</summary>
+    private static ReadyJob ReadReadyJob(SqliteDataReader reader) =>
+        new(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2)));
 
     public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = NextDueSql;
+        command.CommandText = ReadySql.NextDue;
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is long ms ? Time(ms) : null;

@@ -243,12 +243,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             var writer = await OpenWriterAsync(cancellationToken);
             await using var command = writer.CreateCommand();
-            command.CommandText = $"""
-                UPDATE jobs SET state = 1
-                WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
-                RETURNING id, priority, run_at;
-                {NextDueSql}
-                """;
+            command.CommandText = ReadySql.Promote + ReadySql.NextDue;
             command.Parameters.AddWithValue("@tenant", queue.Tenant);
             command.Parameters.AddWithValue("@type", queue.JobType);
             command.Parameters.AddWithValue("@now", Ms(now));
@@ -257,7 +252,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                promoted.Add(new ReadyJob(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2))));
+                promoted.Add(ReadReadyJob(reader));
             }
 
             await reader.NextResultAsync(cancellationToken);

@@ -1,0 +1,30 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>
+/// The due side of a queue: its ordered ready page, the promotion of scheduled jobs that fell due,
+/// and its next due time; shared by the SQL stores. Parameters are named <c>@tenant</c>,
+/// <c>@type</c>, <c>@limit</c>, <c>@now</c>, and for a page after a job <c>@priority</c>,
+/// <c>@run_at</c> and <c>@id</c>; every query returns jobs as (id, priority, run-at).
+/// </summary>
+internal static class ReadySql
+{
+    private const string Page = """
+        SELECT id, priority, run_at FROM jobs
+        WHERE tenant = @tenant AND job_type = @type AND state = 1{0}
+        ORDER BY priority, run_at, id LIMIT @limit;
+        """;
+
+    /// <summary>Up to <c>@limit</c> enqueued jobs in run order, from the first or from the first after the bound job.</summary>
+    public static string ReadPage(bool afterAJob) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, Page, afterAJob ? " AND (priority, run_at, id) > (@priority, @run_at, @id)" : "");
+
+    /// <summary>Moves up to <c>@limit</c> scheduled jobs due at <c>@now</c> to enqueued, earliest first, and returns them.</summary>
+    public const string Promote = """
+        UPDATE jobs SET state = 1
+        WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
+        RETURNING id, priority, run_at;
+        """;
+
+    /// <summary>The earliest run-at of the queue's scheduled jobs (NULL when none is).</summary>
+    public const string NextDue = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+}
