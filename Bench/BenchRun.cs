@@ -69,9 +69,8 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
             const double CpuMs = 5;
             var iterations = ScaleOut.Calibrate(TimeSpan.FromMilliseconds(CpuMs));
             Console.WriteLine($"  scale-out: {plan.ScaleOutJobs} jobs of {iterations:N0} spin iterations (~{CpuMs} ms CPU each)");
-            _figures.AddRange(await ScaleOut.RunAsync(postgres, plan.ScaleOutJobs, iterations, CpuMs, _nextTag));
-            _figures.Add(await ScaleOut.MachineAsync());
-            _nextTag += 3;
+            _figures.AddRange(await ScaleOut.RunAsync(postgres, plan.ScaleOutJobs, iterations, CpuMs, plan.ScaleOutRounds, _nextTag));
+            _nextTag += 3 * plan.ScaleOutRounds;
         }
 
         var report = new Report(DateTimeOffset.UtcNow, plan.Mode, Machine.Read(), await postgres.SettingsAsync(), _settings, _figures);

@@ -516,6 +516,21 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task The_oldest_enqueued_job_is_reported_until_the_queue_has_none()
+    {
+        var first = NewJob(runAt: T0.AddSeconds(-20));
+        var second = NewJob(runAt: T0.AddSeconds(-10));
+        await InsertAsync(first, second);
+        Assert.Equal(T0.AddSeconds(-20), (await Store.GetQueueCountsAsync(Queue(), default)).OldestEnqueuedRunAt);
+
+        await CompleteAsync(first.Id, (await LeaseAsync(first.Id))!.Lease);
+        Assert.Equal(T0.AddSeconds(-10), (await Store.GetQueueCountsAsync(Queue(), default)).OldestEnqueuedRunAt);
+
+        await LeaseAsync(second.Id);
+        Assert.Null((await Store.GetQueueCountsAsync(Queue(), default)).OldestEnqueuedRunAt);
+    }
+
+    [Fact]
     public async Task Counts_follow_every_transition_and_agree_with_the_jobs_themselves()
     {
         var jobs = Enumerable.Range(0, 12)

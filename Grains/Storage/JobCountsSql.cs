@@ -9,7 +9,9 @@ internal static class JobCountsSql
     /// <summary>
     /// The earliest run-at of the queue's enqueued jobs, with <c>@tenant</c> and <c>@type</c> bound. The
     /// ready index orders by priority first, so a plain <c>MIN(run_at)</c> would walk the whole
-    /// backlog; one probe per priority reads a single index entry each.
+    /// backlog; one probe per priority reads a single index entry each. A queue whose counts hold no
+    /// enqueued job skips the probes: right after a drain the index head is its finished jobs' dead
+    /// entries until vacuum removes them, and probing them took tens of milliseconds a call.
     /// </summary>
     public static readonly string OldestEnqueuedRunAt =
         "SELECT MIN(run_at) FROM ("
@@ -17,7 +19,8 @@ internal static class JobCountsSql
             " UNION ALL ",
             Enum.GetValues<JobPriority>().Select(p =>
                 $"SELECT (SELECT run_at FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority = {(int)p} ORDER BY run_at LIMIT 1) AS run_at"))
-        + ") AS firsts";
+        + ") AS firsts"
+        + $" WHERE (SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE tenant = @tenant AND job_type = @type AND state = {(int)JobState.Enqueued}) > 0";
 
     /// <summary>Builds the counts from (state, jobs) pairs; states without a pair count zero.</summary>
     public static QueueCounts ToCounts(IEnumerable<(JobState State, long Jobs)> byState, DateTimeOffset? oldestEnqueuedRunAt)
