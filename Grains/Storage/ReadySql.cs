@@ -1,3 +1,5 @@
+using System.Data.Common;
+
 namespace OrleansJobs.Storage;
 
 /// <summary>
@@ -27,4 +29,21 @@ internal static class ReadySql
 
     /// <summary>The earliest run-at of the queue's scheduled jobs (NULL when none is).</summary>
     public const string NextDue = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
+
+    /// <summary>
+    /// Reads the results of <see cref="Promote"/> then <see cref="NextDue"/> run as one batch; each
+    /// store reads a job row with <paramref name="readJob"/> and a non-null run-at with <paramref name="readRunAt"/>.
+    /// </summary>
+    public static async Task<DuePromotion> ReadPromotionAsync(DbDataReader reader, Func<ReadyJob> readJob, Func<DateTimeOffset> readRunAt, CancellationToken cancellationToken)
+    {
+        var promoted = new List<ReadyJob>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            promoted.Add(readJob());
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DuePromotion(promoted, reader.IsDBNull(0) ? null : readRunAt());
+    }
 }

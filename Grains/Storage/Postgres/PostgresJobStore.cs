@@ -47,16 +47,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         await using var batch = _db.CreateBatch();
         batch.BatchCommands.Add(Command(ReadySql.Promote, ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit)));
         batch.BatchCommands.Add(Command(ReadySql.NextDue, ("tenant", queue.Tenant), ("type", queue.JobType)));
-        var promoted = new List<ReadyJob>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            promoted.Add(ReadReadyJob(reader));
-        }
-
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new DuePromotion(promoted, reader.IsDBNull(0) ? null : Time(reader, 0));
+        return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader, 0), cancellationToken);
     }
 
     public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>

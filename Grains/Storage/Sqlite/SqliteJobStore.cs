@@ -248,16 +248,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             command.Parameters.AddWithValue("@type", queue.JobType);
             command.Parameters.AddWithValue("@now", Ms(now));
             command.Parameters.AddWithValue("@limit", limit);
-            var promoted = new List<ReadyJob>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                promoted.Add(ReadReadyJob(reader));
-            }
-
-            await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new DuePromotion(promoted, reader.IsDBNull(0) ? null : Time(reader.GetInt64(0)));
+            return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader.GetInt64(0)), cancellationToken);
         }
         finally
         {
