@@ -4,6 +4,8 @@
 #                            after a stop, on the same port); prints its connection string
 #   deploy/pg.sh stop DIR    stops it (DIR is left for the caller to delete)
 # PostgreSQL refuses to run as root, so as root the server runs as the "postgres" user.
+# PG_EXTRA_CONF, when set on the first start, is appended to postgresql.conf (e.g. for profiling:
+#   PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'").
 set -euo pipefail
 
 command=${1:?usage: pg.sh start|stop DIR}
@@ -58,6 +60,7 @@ max_connections = 300
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
+${PG_EXTRA_CONF:-}
 CONF
       echo "$port" >"$dir/port"
     fi

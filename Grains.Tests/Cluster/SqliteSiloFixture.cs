@@ -25,6 +25,11 @@ public abstract class SqliteSiloFixture(string folderPrefix) : IAsyncLifetime
     /// <summary>Sets the grid's options on <paramref name="configure"/>'s builder and adds the fixture's job types.</summary>
     protected abstract void AddJobs(Func<Action<OrleansJobsOptions>, OrleansJobsBuilder> configure);
 
+    /// <summary>Registers what the fixture's silo needs besides the grid, before the grid's own defaults.</summary>
+    protected virtual void AddServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
@@ -32,6 +37,7 @@ public abstract class SqliteSiloFixture(string folderPrefix) : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(Probe);
+            AddServices(silo.Services);
             AddJobs(options => silo.AddOrleansJobs(options).UseSqliteStore(o =>
             {
                 o.Path = dbPath;

@@ -192,8 +192,8 @@ public abstract class JobStoreContractTests
         await InsertAsync(started);
 
         // The lease lasts the job's timeout (30 s) plus the margin (1 min), as a leased attempt's does.
-        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), default));
-        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), default));
+        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), [], default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), [], default));
         var rerun = (await LeaseAsync(started.Id))!;
         Assert.Equal((2, 2L), (rerun.Attempt, rerun.Lease));
         Assert.False(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
@@ -397,13 +397,29 @@ public abstract class JobStoreContractTests
         await LeaseAsync(live.Id, T0.AddMinutes(10));
 
         // A lease lasts the job's timeout (30 s) plus the margin (1 min).
-        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), default));
-        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), default));
+        Assert.Equal(0, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(89), [], default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddSeconds(91), [], default));
 
         Assert.Equal([expiring.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, live.Id, default))!.State);
         var rerun = (await LeaseAsync(expiring.Id))!;
         Assert.Equal(2, rerun.Attempt);
+    }
+
+    [Fact]
+    public async Task An_expired_lease_its_owner_still_holds_is_not_requeued()
+    {
+        var held = NewJob();
+        var orphaned = NewJob();
+        await InsertAsync(held, orphaned);
+        await LeaseAsync(held.Id, T0);
+        var lease = (await LeaseAsync(orphaned.Id, T0))!;
+
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), T0.AddHours(1), [held.Id], default));
+
+        Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, held.Id, default))!.State);
+        Assert.Equal([orphaned.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
+        Assert.False(await CompleteAsync(orphaned.Id, lease.Lease));
     }
 
     [Fact]
@@ -417,7 +433,7 @@ public abstract class JobStoreContractTests
             await LeaseAsync(job.Id);
         }
 
-        Assert.Equal(2, await Store.RequeueActiveAsync(Queue(), null, default));
+        Assert.Equal(2, await Store.RequeueActiveAsync(Queue(), null, [], default));
         Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), null, 10, default)).Count);
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, elsewhere.Id, default))!.State);
     }
@@ -559,7 +575,7 @@ public abstract class JobStoreContractTests
         Assert.Single(await Store.ShedAsync(Queue(), JobPriority.High, 1, "full", T0, default));
         await AssertCountsMatchJobsAsync(jobs);
 
-        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), null, default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(Queue(), null, [], default));
         await AssertCountsMatchJobsAsync(jobs);
         Assert.NotEqual(running.Lease, (await LeaseAsync(running.Id))!.Lease);
         await AssertCountsMatchJobsAsync(jobs);

@@ -40,6 +40,7 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new OrleansJobs.JobIdGenerator(sp.GetRequiredService<TimeProvider>()));
         services.TryAddKeyedSingleton(OrleansJobs.Schedules.ScheduleGrain.ClockKey, static (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.TryAddKeyedSingleton(OrleansJobs.Queues.QueueGrain.ClockKey, static (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<JobTypeRegistry>();
         services.TryAddSingleton<JobWriteBatcher>();
         services.TryAddSingleton<JobExecutor>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -21,6 +22,9 @@ namespace OrleansJobs.Queues;
 [Reentrant]
 internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 {
+    /// <summary>The DI key of the clock queues stamp leases and sweeps with; the silo's clock unless a test replaces it.</summary>
+    public const string ClockKey = "OrleansJobs.Queues";
+
     private const string ReminderName = "pending-work";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan StoreRetryDelay = TimeSpan.FromSeconds(1);
@@ -92,7 +96,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         JobDispatcher dispatcher,
         JobIdGenerator ids,
         IOptions<OrleansJobsOptions> options,
-        TimeProvider time,
+        [FromKeyedServices(ClockKey)] TimeProvider time,
         JobsMetrics metrics,
         QueueGauges gauges,
         ILocalSiloDetails silo,
@@ -131,7 +135,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
-        var recovered = await _store.RequeueActiveAsync(_queue, leaseExpiredBefore: null, cancellationToken);
+        var recovered = await _store.RequeueActiveAsync(_queue, leaseExpiredBefore: null, stillHeld: [], cancellationToken);
         if (recovered > 0)
         {
             LogRecovered(_queue.Tenant, _queue.JobType, recovered);
@@ -571,7 +575,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         else
         {
-            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+            OnLeaseLost(job);
         }
     }
 
@@ -580,7 +584,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var stored = await _writes.CompleteAsync(new Completion(job.Id, job.Lease, _time.GetUtcNow()));
         if (!stored)
         {
-            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+            OnLeaseLost(job);
             return;
         }
 
@@ -607,7 +611,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             }
             else
             {
-                LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+                OnLeaseLost(job);
             }
 
             return;
@@ -622,8 +626,20 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         else
         {
-            LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+            OnLeaseLost(job);
         }
+    }
+
+    /// <summary>
+    /// The store refused the outcome: the attempt's lease was taken from it (swept as expired, or by
+    /// another owner). The job may be enqueued again, and the window may have skipped it while the
+    /// attempt ran, so the next page is read from the top.
+    /// </summary>
+    private void OnLeaseLost(LeasedJob job)
+    {
+        LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+        MarkStoreHasMore();
+        Pump();
     }
 
     /// <summary>A due job was stored: keep it in the window if it belongs there, else remember the store has more.</summary>
@@ -895,7 +911,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         await SyncPermitsAsync();
         try
         {
-            var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), CancellationToken.None);
+            // An attempt this activation holds is never taken from it, however long it has waited for
+            // a worker slot past its lease: its outcome is on its way, and a requeue would run it twice.
+            var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), [.. _running], CancellationToken.None);
             if (requeued > 0)
             {
                 _waiting += requeued;

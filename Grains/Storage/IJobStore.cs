@@ -43,9 +43,11 @@ public interface IJobStore
     /// <summary>
     /// Returns the queue's active jobs to enqueued so they run again: all of them when the queue's
     /// previous owner is known to be gone (<paramref name="leaseExpiredBefore"/> null), else only
-    /// those whose lease expired before that time. Returns how many.
+    /// those whose lease expired before that time. Jobs in <paramref name="stillHeld"/> are kept
+    /// as they are: the caller holds their attempts and will record how each ends, however long it
+    /// waited for a worker slot. Returns how many were requeued.
     /// </summary>
-    Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken);
+    Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, IReadOnlyCollection<JobId> stillHeld, CancellationToken cancellationToken);
 
     /// <summary>Cancels the job if it is scheduled or enqueued. Returns false otherwise.</summary>
     Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken);

@@ -51,14 +51,18 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader, 0), cancellationToken);
     }
 
-    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>
-        leaseExpiredBefore is { } before
-            ? await ExecuteAsync(
-                "UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL WHERE tenant = @tenant AND job_type = @type AND state = 2 AND lease_expires_at < @before;",
-                cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("before", Utc(before)))
-            : await ExecuteAsync(
-                "UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL WHERE tenant = @tenant AND job_type = @type AND state = 2;",
-                cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType));
+    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, IReadOnlyCollection<JobId> stillHeld, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            """
+            UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
+            WHERE tenant = @tenant AND job_type = @type AND state = 2
+              AND (@before::timestamptz IS NULL OR lease_expires_at < @before) AND NOT (id = ANY(@held));
+            """,
+            cancellationToken,
+            ("tenant", queue.Tenant),
+            ("type", queue.JobType),
+            ("before", leaseExpiredBefore is { } before ? Utc(before) : DBNull.Value),
+            ("held", stillHeld.Select(id => id.Value).ToArray()));
 
     public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(

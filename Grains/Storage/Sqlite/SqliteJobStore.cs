@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -257,11 +258,17 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, CancellationToken cancellationToken) =>
+    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, IReadOnlyCollection<JobId> stillHeld, CancellationToken cancellationToken) =>
         await WriteOneAsync("""
             UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
-            WHERE tenant = @tenant AND job_type = @type AND state = 2 AND (@before IS NULL OR lease_expires_at < @before);
-            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@before", leaseExpiredBefore is { } b ? Ms(b) : null));
+            WHERE tenant = @tenant AND job_type = @type AND state = 2 AND (@before IS NULL OR lease_expires_at < @before)
+              AND hex(id) NOT IN (SELECT value FROM json_each(@held));
+            """,
+            cancellationToken,
+            ("@tenant", queue.Tenant),
+            ("@type", queue.JobType),
+            ("@before", leaseExpiredBefore is { } b ? Ms(b) : null),
+            ("@held", JsonSerializer.Serialize(stillHeld.Select(id => Convert.ToHexString(id.ToBytes())))));
 
     public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
         await WriteOneAsync(
