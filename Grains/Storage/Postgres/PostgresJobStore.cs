@@ -31,6 +31,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             MaxAutoPrepare = 64,
             AutoPrepareMinUsages = 2,
             Options = "-c plan_cache_mode=force_custom_plan",
+
+            // The store leaves no session state behind (its advisory locks are transaction-scoped), so a
+            // pooled connection need not be reset: the reset cost every group commit three more statements.
+            NoResetOnClose = true,
         };
         _db = NpgsqlDataSource.Create(connection);
         ConcurrentWrites = Math.Max(1, settings.ConcurrentWrites);
