@@ -17,8 +17,11 @@ public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputH
     [Fact]
     public async Task A_rate_limited_queue_starts_rate_times_duration_plus_its_burst()
     {
+        // A burst of a few tokens lets the bucket bank a late timer's lateness. With a burst of 1 it
+        // cannot: each start waits for the timer armed for the next token, so every late firing is
+        // lost throughput (40 of 41 on an idle 2-core machine, 23 once under the full suite's load).
         const double rate = 20;
-        const int burst = 1;
+        const int burst = 5;
         var window = TimeSpan.FromSeconds(2);
         await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { RatePerSecond = rate, Burst = burst });
 
@@ -28,12 +31,10 @@ public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputH
         var starts = ids.Select(id => Probe.Starts(id)[0].At).Order().ToList();
         var inWindow = starts.Count(at => at < starts[0] + window);
         var expected = (int)(rate * window.TotalSeconds) + burst;
-        output.WriteLine($"Rate {rate}/s, burst {burst}: {inWindow} of 60 jobs started in the first {window.TotalSeconds} s (expected {expected}, at most +1, at least -10 %); all 60 took {(starts[^1] - starts[0]).TotalSeconds:F2} s.");
+        output.WriteLine($"Rate {rate}/s, burst {burst}: {inWindow} of 60 jobs started in the first {window.TotalSeconds} s (expected {expected}, at most +1, at least 60 %); all 60 took {(starts[^1] - starts[0]).TotalSeconds:F2} s.");
 
-        // Never faster than the rate (one start of slack for where the window edge falls). It may be
-        // slower: with a burst of 1, the timer that wakes the queue for each token fires a little
-        // late, and a full bucket cannot bank that lateness (measured 40 of 41 on an idle 2-core
-        // machine, 38 while other tests load it, 28 once when the suite's start stalled the machine).
+        // Never faster than the rate (one start of slack for where the window edge falls); slower only
+        // by what a stall of the machine longer than the burst's worth (250 ms) costs.
         Assert.InRange(inWindow, (int)(expected * 0.6), expected + 1);
     }
 
