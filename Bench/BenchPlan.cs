@@ -12,6 +12,7 @@ internal sealed record BenchPlan(
     TimeSpan FairnessDuration,
     long[] Backlogs,
     int BacklogMeasured,
+    int BacklogRounds,
     int ScaleOutJobs,
     int ScaleOutRounds,
     int CeilingRuns)
@@ -28,9 +29,9 @@ internal sealed record BenchPlan(
 
         return quick
             ? new BenchPlan("quick", systems.ToHashSet(), scenarios.ToHashSet(), jobs ?? 10_000, 500, 3_000,
-                TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3), [10_000, 50_000], 10_000, 400, 1, 1)
+                TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3), [10_000, 50_000], 10_000, 1, 400, 1, 1)
             : new BenchPlan("full", systems.ToHashSet(), scenarios.ToHashSet(), jobs ?? 1_000_000, 10_000, 100_000,
-                TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), [10_000, 10_000_000], 10_000, 6_000, 3, 3);
+                TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), [10_000, 10_000_000], 10_000, 3, 6_000, 3, 3);
     }
 
     public bool Runs(string system, string scenario) => Systems.Contains(system) && Scenarios.Contains(scenario);

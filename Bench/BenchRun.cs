@@ -60,7 +60,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
         {
             foreach (var waiting in plan.Backlogs)
             {
-                _figures.Add(await BacklogScale.RunAsync(postgres, waiting, plan.BacklogMeasured, Concurrency, _nextTag++));
+                _figures.Add(await BacklogScale.RunAsync(postgres, waiting, plan.BacklogMeasured, Concurrency, plan.BacklogRounds, _nextTag++));
             }
         }
 
