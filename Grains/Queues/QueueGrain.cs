@@ -48,6 +48,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>Jobs whose attempt is being leased or run: the concurrency budget counts these.</summary>
     private readonly HashSet<JobId> _running = [];
 
+    /// <summary>Jobs whose attempt ended and whose outcome is being written: their leases are still held.</summary>
+    private readonly HashSet<JobId> _recording = [];
+
     /// <summary>How to stop each attempt that is running now, for a person's cancel.</summary>
     private readonly Dictionary<JobId, CancellationTokenSource> _cancellers = [];
 
@@ -486,6 +489,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 // Earlier attempts started but never reported: their silo died mid-run. A job that
                 // kills its silo every time must not loop forever.
                 _running.Remove(job.Id);
+                _recording.Add(job.Id);
                 await RecordOutcomeAsync(type, job, new JobRunResult(new JobAttemptsLostException(job.Attempt - 1), TimeSpan.Zero));
                 return;
             }
@@ -505,6 +509,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             }
 
             _running.Remove(job.Id);
+            _recording.Add(job.Id);
             Pump();
             await RecordOutcomeAsync(type, job, result);
         }
@@ -516,6 +521,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
         finally
         {
+            _recording.Remove(job.Id);
             ReleaseBusy();
         }
     }
@@ -912,8 +918,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         try
         {
             // An attempt this activation holds is never taken from it, however long it has waited for
-            // a worker slot past its lease: its outcome is on its way, and a requeue would run it twice.
-            var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), [.. _running], CancellationToken.None);
+            // a worker slot past its lease, nor while its outcome is written: a requeue would run it twice.
+            var requeued = await _store.RequeueActiveAsync(_queue, _time.GetUtcNow(), [.. _running, .. _recording], CancellationToken.None);
             if (requeued > 0)
             {
                 _waiting += requeued;
