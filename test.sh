@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, store contract (SQLite and PostgreSQL), in-process cluster and
-# real-process tests. Starts a throwaway PostgreSQL for the run and removes it afterwards, even on
+# real-process tests, and a fresh project built on the packed packages. Starts a throwaway PostgreSQL for the run and removes it afterwards, even on
 # failure, and installs Chromium for the browser test if it is missing. Prints "N passed, N failed" last.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -35,6 +35,16 @@ if ! dotnet build OrleansJobs.sln -c Release -nologo -v quiet; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+# The shipped packages, packed from this build for the test that builds a fresh consumer project on them.
+packages="$pgdir/packages"
+if ! dotnet pack OrleansJobs.sln -c Release --no-build -nologo -v quiet -o "$packages" -p:VersionSuffix="test.$(date +%Y%m%d%H%M%S)" >"$results/pack.log" 2>&1; then
+  cat "$results/pack.log"
+  echo "pack failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export ORLEANSJOBS_TEST_PACKAGES="$packages"
 
 dotnet test Grains.Tests/Grains.Tests.csproj -c Release --no-build \
   --logger "console;verbosity=normal" --results-directory "$results" 2>&1 | tee "$results/test-output.log"

@@ -14,13 +14,14 @@ internal static class CliApp
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var url = new Option<string>("--url") { Description = "The silo's HTTP address (or set ORLEANSJOBS_URL).", Recursive = true, DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSJOBS_URL") ?? "http://127.0.0.1:5080" };
-        var key = new Option<string?>("--key") { Description = "An API key (or set ORLEANSJOBS_KEY).", Recursive = true, DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY") };
+        // No default value factory for the key: help prints defaults, and the key must never be printed.
+        var key = new Option<string?>("--key") { Description = "An API key (or set ORLEANSJOBS_KEY).", Recursive = true };
         var tenant = new Option<string?>("--tenant", "-t") { Description = "The tenant (or set ORLEANSJOBS_TENANT).", Recursive = true, DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORLEANSJOBS_TENANT") };
         var root = new RootCommand("OrleansJobs: enqueue jobs, watch queues, work the dead-letter queue.") { url, key, tenant };
 
         ApiClient Api(ParseResult r) =>
             Uri.TryCreate(r.GetValue(url), UriKind.Absolute, out var address) && address.Scheme is "http" or "https"
-                ? new ApiClient(address, r.GetValue(key))
+                ? new ApiClient(address, r.GetValue(key) ?? Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY"))
                 : throw new ApiException($"--url must be an http(s) address, not '{r.GetValue(url)}'.");
         string Tenant(ParseResult r) => r.GetValue(tenant) ?? throw new ApiException("a tenant is needed: --tenant or ORLEANSJOBS_TENANT.");
 

@@ -44,9 +44,10 @@ public static class HttpApiExtensions
     /// <summary>
     /// Maps the API under <c>/v1</c>, its OpenAPI document at <c>/openapi/v1.json</c>, the
     /// Prometheus metrics at <c>/metrics</c> and the operators' jobs page at <c>/jobs</c>. Every
-    /// <c>/v1</c> call needs a key; tenant routes need that tenant's key (or an admin's).
+    /// <c>/v1</c> call needs a key; tenant routes need that tenant's key (or an admin's). With
+    /// <paramref name="mapPages"/> false the jobs page is left out (a host with no admin key).
     /// </summary>
-    public static IEndpointRouteBuilder MapOrleansJobsHttpApi(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapOrleansJobsHttpApi(this IEndpointRouteBuilder endpoints, bool mapPages = true)
     {
         var limits = endpoints.ServiceProvider.GetRequiredService<IOptions<OrleansJobsOptions>>().Value.Limits;
         endpoints.MapOpenApi();
@@ -62,7 +63,11 @@ public static class HttpApiExtensions
             JobValidator.ValidateName(context.HttpContext.GetRouteValue("tenant") as string, "tenant");
             return await next(context);
         });
-        JobsPage.Map(endpoints);
+        if (mapPages)
+        {
+            JobsPage.Map(endpoints);
+        }
+
         JobEndpoints.Map(tenant, limits);
         DeadLetterEndpoints.Map(tenant);
         QueueEndpoints.Map(tenant);

@@ -54,12 +54,25 @@ var drain = jobOptions.GetValue<TimeSpan?>(nameof(OrleansJobsOptions.ShutdownDra
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
 
 builder.Services.AddHealthChecks().AddCheck<GridHealthCheck>("grid", tags: ["ready"]);
-builder.Services.AddOrleansJobsHttpApi(builder.Configuration.GetSection("OrleansJobs:Http").Bind);
+var adminKey = AdminKey.Resolve(
+    builder.Configuration["OrleansJobs:Http:AdminKey"],
+    builder.Environment.IsDevelopment(),
+    Path.GetDirectoryName(Path.GetFullPath(settings.DataPath))!);
+builder.Services.AddOrleansJobsHttpApi(http =>
+{
+    builder.Configuration.GetSection("OrleansJobs:Http").Bind(http);
+    http.AdminKey = adminKey.Secret;
+});
 
 var app = builder.Build();
 app.UseOrleansJobsHttpApi();
-app.MapOrleansJobsHttpApi();
-app.MapOrleansJobsDashboard();
+app.MapOrleansJobsHttpApi(mapPages: adminKey.Origin != AdminKeyOrigin.None);
+if (adminKey.Origin != AdminKeyOrigin.None)
+{
+    app.MapOrleansJobsDashboard();
+}
+
+StartupBanner.LogWhenStarted(app, settings, adminKey);
 // Liveness: the process answers. Readiness: the silo joined the cluster and the store answers.
 app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

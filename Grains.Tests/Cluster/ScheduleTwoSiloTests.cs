@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using OrleansJobs.Grains;
+using OrleansJobs.Hosting;
 using OrleansJobs.Schedules;
 using OrleansJobs.Storage;
 using OrleansJobs.Tests.Storage;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using OrleansJobs.Hosting;
 using OrleansJobs.Tests.Storage;
 
 namespace OrleansJobs.Tests.Cluster;

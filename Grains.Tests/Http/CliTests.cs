@@ -33,6 +33,33 @@ public sealed class CliTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task Help_never_prints_the_key_from_the_environment_and_the_environment_key_is_used()
+    {
+        var previous = Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY");
+        Environment.SetEnvironmentVariable("ORLEANSJOBS_KEY", Operator);
+        try
+        {
+            foreach (var help in new[] { new[] { "--help" }, ["stats", "--help"], ["dlq", "list", "--help"] })
+            {
+                var output = new StringWriter();
+                var error = new StringWriter();
+                Assert.Equal(0, await CliApp.RunAsync(help, output, error, CancellationToken.None));
+                Assert.Contains("--key", output.ToString());
+                Assert.DoesNotContain(Operator, output.ToString() + error);
+            }
+
+            var stats = new StringWriter();
+            var code = await CliApp.RunAsync(["--url", fixture.BaseAddress.ToString(), "-t", TenantA, "stats"], stats, new StringWriter(), CancellationToken.None);
+            Assert.Equal(0, code);
+            Assert.DoesNotContain(Operator, stats.ToString());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ORLEANSJOBS_KEY", previous);
+        }
+    }
+
+    [Fact]
     public async Task Stats_prints_a_table_with_the_tenants_queues()
     {
         await fixture.Jobs.EnqueueAfterAsync(TenantA, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Dashboard;
+using OrleansJobs.Hosting;
 using OrleansJobs.Http;
 using OrleansJobs.Http.Endpoints;
 using OrleansJobs.Security;

@@ -11,6 +11,7 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly System.Diagnostics.Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _awaited = [];
     private bool _disposed;
 
     private SiloProcess(IEnumerable<string> settings)
@@ -117,6 +118,24 @@ public sealed class SiloProcess : IAsyncDisposable
         await _process.WaitForExitAsync().WaitAsync(timeout);
     }
 
+    /// <summary>The first line the process printed, or prints within <paramref name="timeout"/>, that matches.</summary>
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_awaited)
+        {
+            var printed = _output.FirstOrDefault(match);
+            if (printed is not null)
+            {
+                return Task.FromResult(printed);
+            }
+
+            _awaited.Add((match, seen));
+        }
+
+        return seen.Task.WaitAsync(timeout);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -132,6 +151,15 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
+        lock (_awaited)
+        {
+            foreach (var awaited in _awaited.Where(a => a.Match(line)).ToList())
+            {
+                awaited.Seen.TrySetResult(line);
+                _awaited.Remove(awaited);
+            }
+        }
+
         if (line.Contains("Application started", StringComparison.Ordinal))
         {
             _started.TrySetResult();

@@ -23,7 +23,7 @@ public sealed class ProbeState
     [Id(0)] public int Value { get; set; }
 }
 
-public sealed class StateProbeGrain([PersistentState("probe", OrleansJobsBuilder.GrainStorageName)] IPersistentState<ProbeState> state) : Grain, IStateProbeGrain
+public sealed class StateProbeGrain([PersistentState("probe", PostgresStoreBuilderExtensions.GrainStorageName)] IPersistentState<ProbeState> state) : Grain, IStateProbeGrain
 {
     public Task<int> GetAsync() => Task.FromResult(state.State.Value);
 

@@ -3,17 +3,16 @@ using System.Reflection;
 namespace OrleansJobs.Storage;
 
 /// <summary>
-/// The numbered SQL scripts under <c>deploy/sql/</c>, embedded in this assembly. A folder's scripts
+/// The numbered SQL scripts under <c>deploy/sql/</c>, embedded in each store's assembly. A folder's scripts
 /// are named <c>NNN_description.sql</c>; version N of a schema is scripts 1..N applied in order.
 /// </summary>
 internal static class SqlMigrations
 {
     private const string Prefix = "OrleansJobs.Sql.";
 
-    /// <summary>The scripts of <paramref name="folder"/> (e.g. <c>sqlite</c>, <c>postgres/jobs</c>), in version order.</summary>
-    public static IReadOnlyList<string> Load(string folder)
+    /// <summary>The scripts of <paramref name="folder"/> (e.g. <c>sqlite</c>, <c>postgres/jobs</c>) embedded in <paramref name="assembly"/>, in version order.</summary>
+    public static IReadOnlyList<string> Load(Assembly assembly, string folder)
     {
-        var assembly = typeof(SqlMigrations).Assembly;
         var prefix = Prefix + folder.Replace('\\', '/').TrimEnd('/') + "/";
         var scripts = assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && !name[prefix.Length..].Contains('/'))

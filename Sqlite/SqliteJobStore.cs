@@ -52,7 +52,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             await using var read = writer.CreateCommand();
             read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM jobs_schema_version;";
             var current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken));
-            var migrations = SqlMigrations.Load("sqlite");
+            var migrations = SqlMigrations.Load(typeof(SqliteJobStore).Assembly, "sqlite");
             for (var version = current + 1; version <= (upTo ?? migrations.Count); version++)
             {
                 await using var tx = writer.BeginTransaction();

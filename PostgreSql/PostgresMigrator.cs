@@ -20,7 +20,7 @@ internal static class PostgresMigrator
         await ExecuteAsync(connection, $"CREATE TABLE IF NOT EXISTS {versionTable} (version integer NOT NULL PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());", cancellationToken);
         await using var read = new NpgsqlCommand($"SELECT COALESCE(MAX(version), 0) FROM {versionTable};", connection);
         var current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
-        var migrations = SqlMigrations.Load(folder);
+        var migrations = SqlMigrations.Load(typeof(PostgresMigrator).Assembly, folder);
         for (var version = current + 1; version <= (upTo ?? migrations.Count); version++)
         {
             await ExecuteAsync(connection, migrations[version - 1], cancellationToken);

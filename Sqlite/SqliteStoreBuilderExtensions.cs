@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansJobs.Storage;
+using OrleansJobs.Storage.Sqlite;
+
+namespace OrleansJobs.Hosting;
+
+/// <summary>Chooses the embedded SQLite job store.</summary>
+public static class SqliteStoreBuilderExtensions
+{
+    /// <summary>
+    /// Keeps jobs in an embedded SQLite file: the single-silo default. Also registers in-memory
+    /// reminders, since a lone silo wakes its queues from the store after a restart.
+    /// </summary>
+    public static OrleansJobsBuilder UseSqliteStore(this OrleansJobsBuilder builder, Action<SqliteStoreOptions>? configure = null)
+    {
+        var options = builder.Services.AddOptions<SqliteStoreOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.RemoveAll<IJobStore>();
+        builder.Services.AddSingleton<IJobStore, SqliteJobStore>();
+        builder.Silo.UseInMemoryReminderService();
+        return builder;
+    }
+}
