@@ -15,9 +15,18 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         var jobOptions = options ?? new EnqueueOptions();
         JobValidator.Validate(tenant, jobType, bytes, jobOptions, _options.Limits, time.GetUtcNow());
         using var activity = OrleansJobsTelemetry.StartEnqueue(tenant, jobType, 1);
-        var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
-        activity?.SetTag("orleansjobs.job_id", ids[0].ToString());
-        return ids[0];
+        try
+        {
+            var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
+            activity?.SetTag("messaging.message.id", ids[0].ToString());
+            activity?.SetTag("orleansjobs.job_id", ids[0].ToString());
+            return ids[0];
+        }
+        catch (Exception ex)
+        {
+            OrleansJobsTelemetry.EnqueueFailed(activity, ex);
+            throw;
+        }
     }
 
     public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default)
@@ -55,10 +64,18 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             using var activity = OrleansJobsTelemetry.StartEnqueue(pair.Key.Tenant, pair.Key.JobType, pair.Value.Count);
             var traceParent = OrleansJobsTelemetry.CurrentTraceParent();
             var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions(), traceParent)).ToArray();
-            var ids = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
-            for (var n = 0; n < ids.Length; n++)
+            try
             {
-                results[pair.Value[n]] = ids[n];
+                var ids = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
+                for (var n = 0; n < ids.Length; n++)
+                {
+                    results[pair.Value[n]] = ids[n];
+                }
+            }
+            catch (Exception ex)
+            {
+                OrleansJobsTelemetry.EnqueueFailed(activity, ex);
+                throw;
             }
         })).WaitAsync(cancellationToken);
         return results;

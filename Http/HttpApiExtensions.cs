@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrleansJobs.Hosting;
 using OrleansJobs.Http.Endpoints;
+using OrleansJobs.Http.Metrics;
 using OrleansJobs.Http.Pages;
 using OrleansJobs.Http.Security;
 

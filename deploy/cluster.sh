@@ -21,10 +21,13 @@ case "$command" in
     connection=$(bash "$root/deploy/pg.sh" start "$dir/postgres")
     echo "$connection" >"$dir/connection"
     echo "PostgreSQL: $connection"
+    # One admin key for every silo of the local cluster, readable only by its owner.
+    (umask 077 && openssl rand -hex 32 >"$dir/admin.key")
+    echo "Admin key: in $dir/admin.key"
     for ((i = 0; i < count; i++)); do
       (
         cd "$root/Silo/bin/Release/net10.0"
-        OrleansJobs__Storage=Postgres ConnectionStrings__OrleansJobs="$connection" \
+        OrleansJobs__Storage=Postgres ConnectionStrings__OrleansJobs="$connection" OrleansJobs__Http__AdminKey="$(cat "$dir/admin.key")" \
           nohup dotnet OrleansJobs.Silo.dll \
             --OrleansJobs:SiloPort=$((11111 + i)) --OrleansJobs:GatewayPort=$((30000 + i)) \
             --Urls=http://127.0.0.1:$((5080 + i)) >"$dir/silo-$i.log" 2>&1 &

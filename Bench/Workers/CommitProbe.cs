@@ -20,14 +20,14 @@ internal static class CommitProbe
         }
 
         return SiloMeters.Listen(
-            instrument => instrument.Name.StartsWith("store.commit.", StringComparison.Ordinal),
+            instrument => instrument.Name.StartsWith("orleansjobs.store.commit.", StringComparison.Ordinal),
             listener =>
             {
                 listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
                 {
                     lock (Gate)
                     {
-                        if (instrument.Name == "store.commit.duration")
+                        if (instrument.Name == "orleansjobs.store.commit.duration")
                         {
                             Durations.Add(value * 1000);
                         }

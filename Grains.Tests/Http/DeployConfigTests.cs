@@ -6,17 +6,18 @@ using OrleansJobs.Tests.Process;
 
 namespace OrleansJobs.Tests.Http;
 
-/// <summary>The Grafana dashboard and the alert rules under deploy/ only name series the grid exports.</summary>
+/// <summary>The Grafana dashboard, the alert rules and the KEDA scaler under deploy/ only name series the grid exports.</summary>
 [Collection(HttpApiCollection.Name)]
 public sealed partial class DeployConfigTests(HttpApiFixture fixture)
 {
     [Fact]
-    public void The_dashboard_and_the_alert_rules_query_only_metrics_the_grid_exports()
+    public void The_dashboard_the_alert_rules_and_the_autoscaler_query_only_metrics_the_grid_exports()
     {
         // The grid's meter exists once its metrics service does.
         _ = fixture.Services.GetRequiredService<OrleansJobs.Diagnostics.JobsMetrics>();
         var exported = ExportedNames();
-        Assert.Contains("orleansjobs_queue_drain_time", exported);
+        Assert.Contains("orleansjobs_queue_drain_time_seconds", exported);
+        Assert.Contains("orleansjobs_jobs_succeeded_total", exported);
 
         var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(SiloProcess.RepositoryRoot, "deploy/grafana/orleansjobs-dashboard.json")));
         var panelQueries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
@@ -26,21 +27,29 @@ public sealed partial class DeployConfigTests(HttpApiFixture fixture)
         Assert.True(panelQueries.Count >= 8);
 
         var rules = File.ReadAllText(Path.Combine(SiloProcess.RepositoryRoot, "deploy/prometheus/orleansjobs-alerts.yml"));
-        foreach (var alert in new[] { "OrleansJobsDeadLettersGrowing", "OrleansJobsOldestJobOverSlo", "OrleansJobsDrainTimeOverSlo", "OrleansJobsStalled" })
+        foreach (var alert in new[] { "OrleansJobsDeadLettersGrowing", "OrleansJobsOldestJobOverSlo", "OrleansJobsDrainTimeOverSlo", "OrleansJobsStalled", "OrleansJobsFirstDeadLetter", "OrleansJobsSilosMissing" })
         {
             Assert.Contains($"alert: {alert}", rules);
         }
 
-        var referenced = panelQueries.Append(rules).SelectMany(text => MetricName().Matches(text).Select(m => m.Value)).ToHashSet();
+        // KEDA scales the silos on lag: drain time and oldest waiting age, with a floor and a ceiling.
+        var keda = File.ReadAllText(Path.Combine(SiloProcess.RepositoryRoot, "deploy/kubernetes/orleansjobs-keda.yaml"));
+        var scalerQueries = Regex.Matches(keda, @"query: (.+)").Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains(scalerQueries, q => q.Contains("orleansjobs_queue_drain_time_seconds", StringComparison.Ordinal));
+        Assert.Contains(scalerQueries, q => q.Contains("orleansjobs_queue_oldest_waiting_age_seconds", StringComparison.Ordinal));
+        Assert.Matches(@"minReplicaCount: [1-9]", keda);
+        Assert.Matches(@"maxReplicaCount: [1-9][0-9]*", keda);
+
+        var referenced = panelQueries.Append(rules).Concat(scalerQueries).SelectMany(text => MetricName().Matches(text).Select(m => m.Value)).ToHashSet();
         Assert.NotEmpty(referenced);
         Assert.All(referenced, name => Assert.Contains(name, exported));
     }
 
     /// <summary>
-    /// The Prometheus names of the OrleansJobs meter's instruments, named as prometheus-net's meter
-    /// adapter names them (checked against a real scrape in <see cref="MetricsTests"/>).
+    /// The Prometheus series names of the OrleansJobs meter's instruments, as <c>/metrics</c> and an
+    /// OpenTelemetry Prometheus exporter both name them (checked against real scrapes in <see cref="MetricsTests"/>).
     /// </summary>
-    private static HashSet<string> ExportedNames()
+    internal static HashSet<string> ExportedNames()
     {
         var names = new HashSet<string>();
         using var listener = new MeterListener
@@ -49,9 +58,9 @@ public sealed partial class DeployConfigTests(HttpApiFixture fixture)
             {
                 if (instrument.Meter.Name == "OrleansJobs")
                 {
-                    var name = "orleansjobs_" + instrument.Name.Replace('.', '_');
+                    var name = OrleansJobs.Http.Metrics.PrometheusNames.Of(instrument);
                     names.Add(name);
-                    if (instrument is Histogram<double>)
+                    if (instrument is Histogram<double> or Histogram<long>)
                     {
                         names.UnionWith([name + "_bucket", name + "_sum", name + "_count"]);
                     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using OpenTelemetry.Metrics;
 using OrleansJobs.Http.Endpoints;
 using OrleansJobs.Storage;
 using OrleansJobs.Tests.Cluster;
@@ -55,18 +56,57 @@ public sealed partial class MetricsTests(HttpApiFixture fixture, ITestOutputHelp
             output.WriteLine($"{name} = {value}");
         }
 
-        Assert.Equal(8, metrics[$"orleansjobs_jobs_enqueued|{ClusterFixture.Noop}"]);
-        Assert.Equal(2, metrics[$"orleansjobs_jobs_enqueued|{ClusterFixture.Flaky}"]);
-        Assert.Equal(5, metrics[$"orleansjobs_jobs_succeeded|{ClusterFixture.Noop}"]);
-        Assert.Equal(2, metrics[$"orleansjobs_jobs_failed|{ClusterFixture.Flaky}"]);
-        Assert.Equal(2, metrics[$"orleansjobs_jobs_dead_lettered|{ClusterFixture.Flaky}"]);
-        Assert.False(metrics.ContainsKey($"orleansjobs_jobs_retried|{ClusterFixture.Flaky}"));
-        Assert.Equal(5, metrics[$"orleansjobs_job_run_time_count|{ClusterFixture.Noop}"]);
+        Assert.Equal(8, metrics[$"orleansjobs_jobs_enqueued_total|{ClusterFixture.Noop}"]);
+        Assert.Equal(2, metrics[$"orleansjobs_jobs_enqueued_total|{ClusterFixture.Flaky}"]);
+        Assert.Equal(5, metrics[$"orleansjobs_jobs_succeeded_total|{ClusterFixture.Noop}"]);
+        Assert.Equal(2, metrics[$"orleansjobs_jobs_failed_total|{ClusterFixture.Flaky}"]);
+        Assert.Equal(2, metrics[$"orleansjobs_jobs_dead_lettered_total|{ClusterFixture.Flaky}"]);
+        Assert.False(metrics.ContainsKey($"orleansjobs_jobs_retried_total|{ClusterFixture.Flaky}"));
+        Assert.Equal(5, metrics[$"orleansjobs_job_run_time_seconds_count|{ClusterFixture.Noop}"]);
         Assert.Equal(noop.Enqueued, metrics[$"orleansjobs_queue_backlog|{ClusterFixture.Noop}"]);
         Assert.Equal(0, metrics[$"orleansjobs_queue_in_flight|{ClusterFixture.Noop}"]);
-        Assert.Equal(0, metrics[$"orleansjobs_queue_drain_time|{ClusterFixture.Noop}"]);
+        Assert.Equal(0, metrics[$"orleansjobs_queue_drain_time_seconds|{ClusterFixture.Noop}"]);
         Assert.Equal(0, metrics[$"orleansjobs_queue_dead_letters|{ClusterFixture.Noop}"]);
     }
+
+    [Fact]
+    public async Task The_metrics_endpoint_names_and_types_series_as_the_opentelemetry_prometheus_exporter_does()
+    {
+        var port = OrleansJobs.Tests.Process.SiloProcess.FreePort();
+        using (var provider = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+            .AddMeter(OrleansJobs.Diagnostics.JobsMetrics.MeterName)
+            .AddPrometheusHttpListener(o => (o.Host, o.Port) = ("127.0.0.1", port))
+            .Build())
+        {
+            using var admin = fixture.Client(AdminKey);
+            var ok = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload());
+            var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new { fail = true });
+            await fixture.Probe.WaitForAsync(async () => fixture.Probe.Successes(ok) == 1 && (await fixture.Jobs.GetStatusAsync(_tenant, dead))!.State == JobState.Dead, "the workload to finish");
+
+            using var http = new HttpClient();
+            var fromOpenTelemetry = Families(await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
+            var fromGrid = Families(await (await admin.GetAsync("/metrics")).Content.ReadAsStringAsync());
+
+            Assert.Contains(("orleansjobs_jobs_succeeded_total", "counter"), fromOpenTelemetry);
+            Assert.Contains(("orleansjobs_job_run_time_seconds", "histogram"), fromOpenTelemetry);
+            Assert.Contains(("orleansjobs_queue_drain_time_seconds", "gauge"), fromOpenTelemetry);
+            Assert.Contains(("orleansjobs_queue_oldest_waiting_age_seconds", "gauge"), fromOpenTelemetry);
+            Assert.Contains(("orleansjobs_cluster_active_silos", "gauge"), fromOpenTelemetry);
+            Assert.All(fromOpenTelemetry, family => Assert.Contains(family, fromGrid));
+            Assert.All(fromGrid, family => Assert.Contains(family.Name, DeployConfigTests.ExportedNames()));
+        }
+    }
+
+    /// <summary>The OrleansJobs metric families of a scrape, with their types.</summary>
+    private static HashSet<(string Name, string Type)> Families(string scrape) =>
+        scrape.Split('\n')
+            .Select(line => TypeLine().Match(line))
+            .Where(m => m.Success && m.Groups["name"].Value.StartsWith("orleansjobs_", StringComparison.Ordinal))
+            .Select(m => (m.Groups["name"].Value, m.Groups["type"].Value))
+            .ToHashSet();
+
+    [GeneratedRegex("""^# TYPE (?<name>\S+) (?<type>\S+)""")]
+    private static partial Regex TypeLine();
 
     [Fact]
     public async Task Metrics_need_an_admin_key()

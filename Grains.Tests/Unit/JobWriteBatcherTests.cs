@@ -14,7 +14,8 @@ namespace OrleansJobs.Tests.Unit;
 public sealed class JobWriteBatcherTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private static readonly JobsMetrics Metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), new QueueGauges());
+    private static readonly ServiceProvider Services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private static readonly JobsMetrics Metrics = new(Services.GetRequiredService<IMeterFactory>(), new QueueGauges(), Services);
     private readonly JobIdGenerator _ids = new(TimeProvider.System);
 
     [Fact]

@@ -1,13 +1,23 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Orleans.Runtime;
 
 namespace OrleansJobs.Diagnostics;
 
-/// <summary>The grid's instruments, on the meter <c>OrleansJobs</c>, tagged by tenant and job type.</summary>
+/// <summary>
+/// The grid's instruments, on the meter <c>OrleansJobs</c>, tagged by tenant and job type. Names carry
+/// the <c>orleansjobs.</c> namespace and units are declared, so an OpenTelemetry Prometheus exporter
+/// and the HTTP API's <c>/metrics</c> both export <c>orleansjobs_jobs_succeeded_total</c>,
+/// <c>orleansjobs_queue_drain_time_seconds</c> and so on.
+/// </summary>
 internal sealed class JobsMetrics
 {
     /// <summary>The meter's name, for exporters to subscribe to.</summary>
     public const string MeterName = "OrleansJobs";
+
+    // Job times span milliseconds (a commit, a no-op handler) to an hour (a long import); the exporters' defaults are milliseconds-scale.
+    private static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] };
+    private static readonly InstrumentAdvice<long> Rows = new() { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] };
 
     private readonly Counter<long> _enqueued;
     private readonly Counter<long> _succeeded;
@@ -21,26 +31,27 @@ internal sealed class JobsMetrics
     private readonly Histogram<long> _commitRows;
     private readonly Histogram<double> _commitQueueTime;
 
-    public JobsMetrics(IMeterFactory meters, QueueGauges gauges)
+    public JobsMetrics(IMeterFactory meters, QueueGauges gauges, IServiceProvider services)
     {
         var meter = meters.Create(MeterName);
-        _enqueued = meter.CreateCounter<long>("jobs.enqueued", "{job}", "Jobs stored by enqueue.");
-        _succeeded = meter.CreateCounter<long>("jobs.succeeded", "{job}", "Attempts that succeeded.");
-        _failed = meter.CreateCounter<long>("jobs.failed", "{job}", "Attempts that failed.");
-        _retried = meter.CreateCounter<long>("jobs.retried", "{job}", "Failed attempts scheduled to run again.");
-        _deadLettered = meter.CreateCounter<long>("jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
-        _sentToOtherSilo = meter.CreateCounter<long>("jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
-        _runTime = meter.CreateHistogram<double>("job.run_time", "s", "How long handlers ran.");
-        _waitTime = meter.CreateHistogram<double>("job.wait_time", "s", "From enqueue to the start of an attempt.");
-        _commitTime = meter.CreateHistogram<double>("store.commit.duration", "s", "How long one group commit took in the store.");
-        _commitRows = meter.CreateHistogram<long>("store.commit.rows", "{row}", "Rows written by one group commit.");
-        _commitQueueTime = meter.CreateHistogram<double>("store.commit.queue_time", "s", "How long a write waited for its group commit to start.");
-        meter.CreateObservableGauge("queue.backlog", () => gauges.Measure(l => l.Backlog), "{job}", "Due jobs waiting for a handler.");
-        meter.CreateObservableGauge("queue.scheduled", () => gauges.Measure(l => l.Scheduled), "{job}", "Jobs waiting for their time (delayed, or a retry).");
-        meter.CreateObservableGauge("queue.in_flight", () => gauges.Measure(l => l.InFlight), "{job}", "Attempts being leased or run.");
-        meter.CreateObservableGauge("queue.dead_letters", () => gauges.Measure(l => l.DeadLettered), "{job}", "Jobs in the dead-letter queue.");
-        meter.CreateObservableGauge("queue.oldest_waiting_age", () => gauges.Measure(l => l.OldestWaitingSeconds), "s", "How long the oldest due job has waited.");
-        meter.CreateObservableGauge("queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
+        _enqueued = meter.CreateCounter<long>("orleansjobs.jobs.enqueued", "{job}", "Jobs stored by enqueue.");
+        _succeeded = meter.CreateCounter<long>("orleansjobs.jobs.succeeded", "{job}", "Attempts that succeeded.");
+        _failed = meter.CreateCounter<long>("orleansjobs.jobs.failed", "{job}", "Attempts that failed.");
+        _retried = meter.CreateCounter<long>("orleansjobs.jobs.retried", "{job}", "Failed attempts scheduled to run again.");
+        _deadLettered = meter.CreateCounter<long>("orleansjobs.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
+        _sentToOtherSilo = meter.CreateCounter<long>("orleansjobs.jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
+        _runTime = meter.CreateHistogram("orleansjobs.job.run_time", "s", "How long handlers ran.", advice: Seconds);
+        _waitTime = meter.CreateHistogram("orleansjobs.job.wait_time", "s", "From enqueue to the start of an attempt.", advice: Seconds);
+        _commitTime = meter.CreateHistogram("orleansjobs.store.commit.duration", "s", "How long one group commit took in the store.", advice: Seconds);
+        _commitRows = meter.CreateHistogram("orleansjobs.store.commit.rows", "{row}", "Rows written by one group commit.", advice: Rows);
+        _commitQueueTime = meter.CreateHistogram("orleansjobs.store.commit.queue_time", "s", "How long a write waited for its group commit to start.", advice: Seconds);
+        meter.CreateObservableGauge("orleansjobs.queue.backlog", () => gauges.Measure(l => l.Backlog), "{job}", "Due jobs waiting for a handler.");
+        meter.CreateObservableGauge("orleansjobs.queue.scheduled", () => gauges.Measure(l => l.Scheduled), "{job}", "Jobs waiting for their time (delayed, or a retry).");
+        meter.CreateObservableGauge("orleansjobs.queue.in_flight", () => gauges.Measure(l => l.InFlight), "{job}", "Attempts being leased or run.");
+        meter.CreateObservableGauge("orleansjobs.queue.dead_letters", () => gauges.Measure(l => l.DeadLettered), "{job}", "Jobs in the dead-letter queue.");
+        meter.CreateObservableGauge("orleansjobs.queue.oldest_waiting_age", () => gauges.Measure(l => l.OldestWaitingSeconds), "s", "How long the oldest due job has waited.");
+        meter.CreateObservableGauge("orleansjobs.cluster.active_silos", () => ActiveSilos(services), "{silo}", "Silos this silo sees as active cluster members.");
+        meter.CreateObservableGauge("orleansjobs.queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
     }
 
     public void Enqueued(QueueKey queue, int count) => _enqueued.Add(count, Tags(queue));
@@ -71,6 +82,15 @@ internal sealed class JobsMetrics
         _commitRows.Record(rows);
         _commitTime.Record(took.TotalSeconds);
         _commitQueueTime.Record(oldestWaited.TotalSeconds);
+    }
+
+    /// <summary>Read at collection time: membership is a silo service, absent where the instruments are used alone.</summary>
+    private static IEnumerable<Measurement<int>> ActiveSilos(IServiceProvider services)
+    {
+        if (services.GetService(typeof(IClusterMembershipService)) is IClusterMembershipService membership)
+        {
+            yield return new Measurement<int>(membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active));
+        }
     }
 
     internal static TagList Tags(QueueKey queue) => new() { { "tenant", queue.Tenant }, { "job_type", queue.JobType } };

@@ -91,17 +91,49 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
         return new JobRunResult(error, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>The attempt's span, a child of the span that enqueued the job when it carried one; the handler runs inside it.</summary>
-    private static Activity? StartRunActivity(LeasedJob job)
+    /// <summary>
+    /// The attempt's span; the handler runs inside it. It continues the enqueue span's trace as its
+    /// child when this is a first attempt starting soon after the enqueue; later work starts a trace
+    /// of its own linked to the enqueue span (<see cref="OrleansJobsOptions.TraceAsChildWithin"/>).
+    /// </summary>
+    private Activity? StartRunActivity(LeasedJob job)
     {
-        ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var parent);
-        var activity = OrleansJobsTelemetry.Source.StartActivity($"run {job.Queue.JobType}", ActivityKind.Consumer, parent);
-        activity?.SetTag("messaging.system", "orleansjobs");
-        activity?.SetTag("messaging.operation.type", "process");
-        activity?.SetTag("orleansjobs.tenant", job.Queue.Tenant);
-        activity?.SetTag("orleansjobs.job_type", job.Queue.JobType);
-        activity?.SetTag("orleansjobs.job_id", job.Id.ToString());
-        activity?.SetTag("orleansjobs.attempt", job.Attempt);
+        var queue = $"{job.Queue.Tenant}/{job.Queue.JobType}";
+        Activity? activity;
+        if (!ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var enqueue))
+        {
+            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer);
+        }
+        else if (TraceRelation.IsChild(job.Attempt, time.GetUtcNow() - job.CreatedAt, _options.TraceAsChildWithin))
+        {
+            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer, enqueue);
+        }
+        else
+        {
+            // A root of its own: default(ActivityContext) with no ambient parent, linked to the enqueue.
+            var ambient = Activity.Current;
+            Activity.Current = null;
+            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer, default(ActivityContext), links: [new ActivityLink(enqueue)]);
+            if (activity is null)
+            {
+                Activity.Current = ambient;
+            }
+        }
+
+        if (activity is null)
+        {
+            return null;
+        }
+
+        activity.SetTag("messaging.system", OrleansJobsTelemetry.MessagingSystem);
+        activity.SetTag("messaging.operation.type", "process");
+        activity.SetTag("messaging.operation.name", "run");
+        activity.SetTag("messaging.destination.name", queue);
+        activity.SetTag("messaging.message.id", job.Id.ToString());
+        activity.SetTag("orleansjobs.tenant", job.Queue.Tenant);
+        activity.SetTag("orleansjobs.job_type", job.Queue.JobType);
+        activity.SetTag("orleansjobs.job_id", job.Id.ToString());
+        activity.SetTag("orleansjobs.attempt", job.Attempt);
         return activity;
     }
 

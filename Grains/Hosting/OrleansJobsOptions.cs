@@ -103,6 +103,15 @@ public sealed class OrleansJobsOptions
     /// <summary>How often the cluster's one retention sweep runs (an Orleans reminder, so at least a minute). <value>Defaults to 5 minutes.</value></summary>
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The first attempt of a job that starts within this long of its enqueue runs in a span that is a
+    /// child of the enqueue span, inside the trace of the request that asked for it. A delayed job, a
+    /// retry, a recurring occurrence or a job that waited longer starts a trace of its own with a link
+    /// to the enqueue span, so a request's trace does not stretch over hours of later work.
+    /// <value>Defaults to 1 minute.</value>
+    /// </summary>
+    public TimeSpan TraceAsChildWithin { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How payloads become handler payload objects. <value>Defaults to <see cref="System.Text.Json.JsonSerializerDefaults.Web"/>.</value></summary>
     public System.Text.Json.JsonSerializerOptions JsonSerializerOptions { get; set; } = new(System.Text.Json.JsonSerializerDefaults.Web);
 
@@ -123,6 +132,11 @@ public sealed class OrleansJobsOptions
         if (DefaultTenantMaxInFlight is < 1)
         {
             throw new ArgumentException("OrleansJobsOptions.DefaultTenantMaxInFlight must be at least 1 when set.");
+        }
+
+        if (TraceAsChildWithin < TimeSpan.Zero)
+        {
+            throw new ArgumentException("OrleansJobsOptions.TraceAsChildWithin must not be negative.");
         }
 
         if (MinDueCheckInterval < TimeSpan.Zero || MinDueCheckInterval > TimeSpan.FromMinutes(1))
