@@ -1,25 +1,35 @@
-using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
-using Orleans.Dashboard;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 using OrleansJobs.Hosting;
 using OrleansJobs.Http.Endpoints;
 using OrleansJobs.Http.Metrics;
 using OrleansJobs.Http.Pages;
 using OrleansJobs.Http.Security;
+using OrleansJobs.Security;
 
 namespace OrleansJobs.Http;
 
-/// <summary>Adds the grid's HTTP API to an ASP.NET Core host that runs a silo with <c>AddOrleansJobs</c>.</summary>
+/// <summary>
+/// Adds the grid's HTTP API to an ASP.NET Core host that runs a silo with <c>AddOrleansJobs</c>.
+/// It keeps to itself: its own authentication scheme (never the default), its own JSON settings,
+/// its own OpenAPI document and its own authorization policies, so the host's stay as they are.
+/// </summary>
 public static class HttpApiExtensions
 {
-    /// <summary>Registers the API's services: key checks, JSON settings, problem details, the OpenAPI document.</summary>
+    /// <summary>The policy of the jobs page: a signed-in operator or admin (key or mapped host user).</summary>
+    public const string PagesPolicy = "OrleansJobs.Pages";
+
+    /// <summary>The policy of the Orleans dashboard: an admin.</summary>
+    public const string AdminPolicy = "OrleansJobs.Admin";
+
+    /// <summary>Registers the API's services: key checks, its authentication scheme and policies, problem details, its OpenAPI document.</summary>
     public static IServiceCollection AddOrleansJobsHttpApi(this IServiceCollection services, Action<HttpApiOptions>? configure = null)
     {
         var options = services.AddOptions<HttpApiOptions>();
@@ -28,34 +38,57 @@ public static class HttpApiExtensions
             options.Configure(configure);
         }
 
-        options.Validate(o => o.AdminKey is null || o.AdminKey.Length >= 32, "HttpApiOptions.AdminKey must be at least 32 characters when set.");
+        options.Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ApiKeyAuthenticator>();
+        services.TryAddSingleton<CallerResolver>();
         services.AddProblemDetails();
-        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
-        services.AddOpenApi("v1");
         services.AddAntiforgery();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, policy => policy.RequireRole(nameof(OrleansJobs.Security.ApiKeyRole.Admin)));
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<HttpApiOptions>, IServiceProvider>((authorization, http, provider) =>
+        {
+            string[] schemes = [ApiKeyAuthenticationHandler.SchemeName, .. http.Value.HostAuthenticationSchemes];
+            authorization.AddPolicy(PagesPolicy, policy => policy.AddAuthenticationSchemes(schemes).RequireAuthenticatedUser()
+                .RequireAssertion(context => provider.GetRequiredService<CallerResolver>().FromUser(context.User) is not null));
+            authorization.AddPolicy(AdminPolicy, policy => policy.AddAuthenticationSchemes(schemes).RequireAuthenticatedUser()
+                .RequireAssertion(context => provider.GetRequiredService<CallerResolver>().FromUser(context.User) is { Role: ApiKeyRole.Admin }));
+        });
+        // The document's name is needed now (the OpenAPI services are keyed by it): read it from the settings as given.
+        var given = new HttpApiOptions();
+        configure?.Invoke(given);
+        ApiDocument.Add(services, given.OpenApiDocumentName);
         return services;
     }
 
     /// <summary>
-    /// Maps the API under <c>/v1</c>, its OpenAPI document at <c>/openapi/v1.json</c>, the
-    /// Prometheus metrics at <c>/metrics</c> and the operators' jobs page at <c>/jobs</c>. Every
-    /// <c>/v1</c> call needs a key; tenant routes need that tenant's key (or an admin's). With
+    /// Maps the API under <see cref="HttpApiOptions.ApiPath"/> (<c>/v1</c>), its OpenAPI document at
+    /// <c>/openapi/{OpenApiDocumentName}.json</c>, the Prometheus metrics at <see cref="HttpApiOptions.MetricsPath"/>
+    /// and the operators' jobs page at <see cref="HttpApiOptions.PagesPath"/>. Every API call needs a key
+    /// (or a mapped host user); tenant routes need that tenant's key (or an admin's). With
     /// <paramref name="mapPages"/> false the jobs page is left out (a host with no admin key).
     /// </summary>
     public static IEndpointRouteBuilder MapOrleansJobsHttpApi(this IEndpointRouteBuilder endpoints, bool mapPages = true)
     {
         var limits = endpoints.ServiceProvider.GetRequiredService<IOptions<OrleansJobsOptions>>().Value.Limits;
-        endpoints.MapOpenApi();
-        MetricsEndpoint.Map(endpoints, endpoints.ServiceProvider.GetRequiredService<IOptions<HttpApiOptions>>().Value.AnonymousMetrics);
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<HttpApiOptions>>().Value;
+        ApiDocument.Map(endpoints, options.OpenApiDocumentName);
+        MetricsEndpoint.Map(endpoints, options.MetricsPath, options.AnonymousMetrics);
 
-        var api = endpoints.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>().AddEndpointFilter<ErrorFilter>();
-        KeyEndpoints.Map(api);
+        var api = endpoints.MapGroup(options.ApiPath)
+            .WithGroupName(options.OpenApiDocumentName)
+            .AddEndpointFilter<ApiKeyFilter>()
+            .AddEndpointFilter<ErrorFilter>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        KeyEndpoints.Map(api, options.ApiPath);
         QueueEndpoints.MapClusterWide(api);
 
         var tenant = api.MapGroup("/tenants/{tenant}").AddEndpointFilter(static async (context, next) =>
@@ -66,10 +99,10 @@ public static class HttpApiExtensions
         });
         if (mapPages)
         {
-            JobsPage.Map(endpoints);
+            JobsPage.Map(endpoints, options.PagesPath);
         }
 
-        JobEndpoints.Map(tenant, limits);
+        JobEndpoints.Map(tenant, limits, options.ApiPath);
         DeadLetterEndpoints.Map(tenant);
         QueueEndpoints.Map(tenant);
         ScheduleEndpoints.Map(tenant, limits);
@@ -90,11 +123,11 @@ public static class HttpApiExtensions
 
     /// <summary>
     /// Maps the Orleans dashboard (add it to the silo with <c>siloBuilder.AddDashboard()</c>) for admins
-    /// only, signed in through the jobs page's login or an admin key.
+    /// only, signed in through the jobs page's login, an admin key or a mapped host user.
     /// </summary>
     public static IEndpointRouteBuilder MapOrleansJobsDashboard(this IEndpointRouteBuilder endpoints, string path = "/dashboard")
     {
-        endpoints.MapOrleansDashboard(routePrefix: path).RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        endpoints.MapOrleansDashboard(routePrefix: path).RequireAuthorization(AdminPolicy).ExcludeFromDescription();
         return endpoints;
     }
 }

@@ -31,7 +31,7 @@ internal static partial class StartupBanner
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message =
         "OrleansJobs is running ({Environment}, jobs in {Store})\n" +
-        "  HTTP API   {Address}/v1  (OpenAPI: {Address}/openapi/v1.json)\n" +
+        "  HTTP API   {Address}/v1  (OpenAPI: {Address}/openapi/orleansjobs.json)\n" +
         "  Jobs page  {Address}/jobs\n" +
         "  Dashboard  {Address}/dashboard\n" +
         "  Metrics    {Address}/metrics\n" +

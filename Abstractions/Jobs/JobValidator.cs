@@ -27,6 +27,10 @@ public static class JobValidator
     private static readonly SearchValues<char> NameTail = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_.-");
     private static readonly SearchValues<char> NameHead = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
 
+    /// <summary>Whether a tenant or job type name matches <c>^[a-z0-9][a-z0-9_.-]{0,62}$</c>.</summary>
+    public static bool IsValidName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxNameLength && NameHead.Contains(name[0]) && !name.AsSpan(1).ContainsAnyExcept(NameTail);
+
     /// <summary>Checks a tenant or job type name against <c>^[a-z0-9][a-z0-9_.-]{0,62}$</c>.</summary>
     public static void ValidateName(string? name, string field)
     {
@@ -35,7 +39,7 @@ public static class JobValidator
             throw new JobValidationException(field, "required", "a name is required.");
         }
 
-        if (name.Length > MaxNameLength || !NameHead.Contains(name[0]) || name.AsSpan(1).ContainsAnyExcept(NameTail))
+        if (!IsValidName(name))
         {
             throw new JobValidationException(
                 field,

@@ -173,6 +173,33 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         Assert.Equal(before, after);
     }
 
+    public static TheoryData<string, string, string, string> UnreadableBodies => new()
+    {
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{""", "payload", "malformed_json" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{}} trailing""", "body", "malformed_json" },
+        { $"/v1/tenants/{TenantA}/jobs", "", "body", "malformed_json" },
+        { $"/v1/tenants/{TenantA}/jobs", "null", "body", "required" },
+        { $"/v1/tenants/{TenantA}/jobs", "42", "body", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"maxAttempts":"three"}}""", "options.maxAttempts", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"maxAttempts":99999999999}}""", "options.maxAttempts", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"priority":"urgent"}}""", "options.priority", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","jobType":"other","payload":{}}""", "jobType", "duplicate_property" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{{{string.Concat(Enumerable.Repeat("""{"a":""", 100))}}}1{{{new string('}', 100)}}}}""", "payload", "malformed_json" },
+        { $"/v1/tenants/{TenantA}/jobs/batch", """{"jobs":{}}""", "jobs", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/dead-letters/replay", """{"limit":"all"}""", "limit", "invalid_value" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableBodies))]
+    public async Task A_body_that_cannot_be_read_is_a_problem_naming_the_field_and_a_stable_code(string path, string json, string field, string code)
+    {
+        using var client = fixture.Client(TenantA, ApiKeyRole.Operator);
+        var response = await client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.StartsWith(field, problem.GetProperty("field").GetString());
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+    }
+
     [Fact]
     public async Task A_hostile_tenant_in_the_path_is_refused()
     {
@@ -234,8 +261,9 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         var next = await OkAsync<DeadLetterPage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?jobType={Flaky}&pageSize=1&cursor={page.NextCursor}"));
         Assert.NotEqual(page.Jobs[0].Id, next.Jobs[0].Id);
 
-        var dead = await OkAsync<DeadLetteredJob>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters/{first}"));
+        var dead = await OkAsync<DeadLetterResponse>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters/{first}"));
         Assert.Contains("failed on attempt 1", dead.Errors.Single().Message);
+        Assert.True(dead.Payload.GetProperty("fail").GetBoolean(), "the payload comes back as JSON, not base64");
 
         fixture.Probe.Heal(first);
         Assert.Equal(1, (await OkAsync<ReplayResponse>(await Operator().PostAsync($"/v1/tenants/{TenantA}/dead-letters/{first}/replay", null))).Replayed);
@@ -273,14 +301,15 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     [Fact]
     public async Task An_operator_creates_reads_lists_replaces_and_deletes_schedules_and_bad_cron_is_a_problem()
     {
-        var created = await OkAsync<ScheduleInfo>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 3 * * *", timeZone = "Europe/Paris", payload = new { report = true } }));
-        Assert.Equal(("nightly", "Europe/Paris"), (created.Definition.Id, created.Definition.TimeZone));
+        var created = await OkAsync<ScheduleResponse>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 3 * * *", timeZone = "Europe/Paris", payload = new { report = true } }));
+        Assert.Equal(("nightly", "Europe/Paris"), (created.Id, created.TimeZone));
+        Assert.True(created.Payload.GetProperty("report").GetBoolean(), "the payload comes back as JSON, not base64");
         Assert.NotNull(created.NextOccurrence);
 
-        var replaced = await OkAsync<ScheduleInfo>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 4 * * *", payload = new { }, misfire = "skip" }));
-        Assert.Equal(("0 4 * * *", MisfirePolicy.Skip), (replaced.Definition.Cron, replaced.Definition.Misfire));
-        Assert.Equal(replaced.Definition.Cron, (await OkAsync<ScheduleInfo>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/nightly"))).Definition.Cron);
-        Assert.Contains("nightly", (await OkAsync<SchedulePage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules"))).Items.Select(s => s.Definition.Id));
+        var replaced = await OkAsync<ScheduleResponse>(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/nightly", new { jobType = Noop, cron = "0 4 * * *", payload = new { }, misfire = "skip" }));
+        Assert.Equal(("0 4 * * *", MisfirePolicy.Skip), (replaced.Cron, replaced.Misfire));
+        Assert.Equal(replaced.Cron, (await OkAsync<ScheduleResponse>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/nightly"))).Cron);
+        Assert.Contains("nightly", (await OkAsync<SchedulePageResponse>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules"))).Items.Select(s => s.Id));
 
         var badCron = await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/broken", new { jobType = Noop, cron = "every tuesday", payload = new { } }), HttpStatusCode.BadRequest);
         Assert.Equal("cron", badCron.GetProperty("field").GetString());
@@ -312,13 +341,43 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     }
 
     [Fact]
-    public async Task The_openapi_document_describes_the_api_without_a_key()
+    public async Task The_openapi_document_describes_every_operation_with_its_answers_and_the_key_it_needs()
     {
         using var anonymous = fixture.Client(null);
-        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/orleansjobs.json");
         var paths = document.GetProperty("paths");
-        Assert.True(paths.TryGetProperty("/v1/tenants/{tenant}/jobs", out _));
         Assert.True(paths.TryGetProperty("/v1/tenants/{tenant}/dead-letters/{id}/replay", out _));
+        Assert.All(paths.EnumerateObject(), path => Assert.StartsWith("/v1/", path.Name));
+
+        var operations = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Where(o => o.Name is "get" or "post" or "put" or "delete").Select(o => (Path: p.Name, Verb: o.Name, Operation: o.Value))).ToList();
+        Assert.True(operations.Count >= 20, $"{operations.Count} operations");
+        Assert.All(operations, o => Assert.StartsWith("OrleansJobs.", o.Operation.GetProperty("operationId").GetString()));
+        Assert.Equal(operations.Count, operations.Select(o => o.Operation.GetProperty("operationId").GetString()).Distinct().Count());
+        Assert.All(operations, o => Assert.True(o.Operation.GetProperty("responses").EnumerateObject().Any(r => r.Name.StartsWith('2')), $"{o.Verb} {o.Path} documents no success answer"));
+        Assert.All(operations, o => Assert.True(o.Operation.GetProperty("responses").TryGetProperty("401", out _), $"{o.Verb} {o.Path} documents no 401"));
+
+        var enqueue = paths.GetProperty("/v1/tenants/{tenant}/jobs").GetProperty("post");
+        Assert.True(enqueue.GetProperty("responses").GetProperty("202").GetProperty("content").TryGetProperty("application/json", out _));
+        Assert.False(enqueue.GetProperty("responses").TryGetProperty("200", out _));
+        Assert.True(enqueue.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");
+        Assert.Equal(("http", "bearer"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("scheme").GetString()));
+        Assert.True(document.GetProperty("security")[0].TryGetProperty("apiKey", out _));
+
+        var text = document.GetRawText();
+        Assert.DoesNotContain("/jobs/login", text);
+        Assert.DoesNotContain("/dashboard", text);
+        Assert.DoesNotContain("/metrics", text);
+    }
+
+    [Fact]
+    public async Task An_enqueue_answers_202_with_the_jobs_status_url_in_location()
+    {
+        var response = await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { } });
+        var id = (await OkAsync<EnqueueResponse>(response, HttpStatusCode.Accepted)).Id;
+        Assert.Equal($"/v1/tenants/{TenantA}/jobs/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await Producer().GetAsync(response.Headers.Location)).StatusCode);
     }
 
     /// <summary>Makes a job of the tenant fail once and land in the dead-letter queue; returns its id.</summary>

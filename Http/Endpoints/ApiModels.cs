@@ -38,6 +38,47 @@ public sealed record ScheduleRequest(
 /// <summary>A new key: for one tenant in a role, or for no tenant as an admin.</summary>
 public sealed record CreateKeyRequest(string? Tenant, ApiKeyRole Role, string Name);
 
+/// <summary>A dead-lettered job over HTTP: its status, its payload as JSON, and every attempt's error.</summary>
+public sealed record DeadLetterResponse(JobInfo Job, JsonElement Payload, IReadOnlyList<JobAttemptError> Errors)
+{
+    internal static DeadLetterResponse From(DeadLetteredJob job) => new(job.Job, PayloadJson.Read(job.Payload), job.Errors);
+}
+
+/// <summary>A schedule over HTTP: its definition with the payload as JSON, and where it stands.</summary>
+public sealed record ScheduleResponse(
+    string Tenant,
+    string Id,
+    string JobType,
+    string Cron,
+    string TimeZone,
+    JsonElement Payload,
+    JobPriority Priority,
+    int? MaxAttempts,
+    TimeSpan? Timeout,
+    MisfirePolicy Misfire,
+    DateTimeOffset? NextOccurrence,
+    DateTimeOffset? LastOccurrence,
+    JobId? LastJobId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    internal static ScheduleResponse From(ScheduleInfo info)
+    {
+        var d = info.Definition;
+        return new(d.Tenant, d.Id, d.JobType, d.Cron, d.TimeZone, PayloadJson.Read(d.Payload), d.Priority, d.MaxAttempts, d.Timeout, d.Misfire,
+            info.NextOccurrence, info.LastOccurrence, info.LastJobId, info.CreatedAt, info.UpdatedAt);
+    }
+}
+
+/// <summary>One page of schedules; pass <c>nextCursor</c> as the cursor for the next.</summary>
+public sealed record SchedulePageResponse(IReadOnlyList<ScheduleResponse> Items, string? NextCursor);
+
+/// <summary>A stored payload, UTF-8 JSON, as a JSON value of the answer rather than base64.</summary>
+internal static class PayloadJson
+{
+    public static JsonElement Read(byte[] payload) => JsonDocument.Parse(payload).RootElement.Clone();
+}
+
 /// <summary>A key as listed: never its secret.</summary>
 public sealed record ApiKeyResponse(string Id, string? Tenant, ApiKeyRole Role, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 

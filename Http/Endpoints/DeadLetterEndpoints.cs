@@ -27,24 +27,34 @@ internal static class DeadLetterEndpoints
                 }
 
                 var filter = new DeadLetterFilter { JobType = jobType, From = from, To = to, ErrorContains = errorContains };
-                return Results.Ok(await client.ListDeadLettersAsync(tenant, filter, pageSize ?? 100, after, ct));
+                return ApiJson.Ok(await client.ListDeadLettersAsync(tenant, filter, pageSize ?? 100, after, ct));
             })
+            .WithName("OrleansJobs.ListDeadLetters")
+            .Produces<DeadLetterPage>()
             .WithSummary("Dead-lettered jobs, newest first, filtered by type, time and error text; paged.");
 
         dead.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 JobId.TryParse(id, out var jobId) && await client.GetDeadLetterAsync(tenant, jobId, ct) is { } job
-                    ? Results.Ok(job)
+                    ? ApiJson.Ok(DeadLetterResponse.From(job))
                     : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
+            .WithName("OrleansJobs.GetDeadLetter")
+            .Produces<DeadLetterResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A dead-lettered job with its payload and every attempt's error.");
 
         dead.MapPost("/{id}/replay", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 JobId.TryParse(id, out var jobId) && await client.ReplayAsync(tenant, jobId, ct)
-                    ? Results.Ok(new ReplayResponse(1))
+                    ? ApiJson.Ok(new ReplayResponse(1))
                     : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
+            .WithName("OrleansJobs.ReplayDeadLetter")
+            .Produces<ReplayResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Put one dead-lettered job back in its queue with fresh attempts.");
 
-        dead.MapPost("/replay", async (string tenant, ReplayRequest request, IJobClient client, CancellationToken ct) =>
-                Results.Ok(new ReplayResponse(await client.ReplayAsync(tenant, request.Filter ?? new DeadLetterFilter(), request.Limit, ct))))
+        dead.MapPost("/replay", async (string tenant, JsonBody<ReplayRequest> body, IJobClient client, CancellationToken ct) =>
+                ApiJson.Ok(new ReplayResponse(await client.ReplayAsync(tenant, body.Value.Filter ?? new DeadLetterFilter(), body.Value.Limit, ct))))
+            .WithName("OrleansJobs.ReplayDeadLetters")
+            .Produces<ReplayResponse>()
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replay the dead-lettered jobs that match a filter, at most 'limit'.");
     }

@@ -10,36 +10,44 @@ namespace OrleansJobs.Http.Endpoints;
 /// <summary>Enqueue, read and cancel a tenant's jobs.</summary>
 internal static class JobEndpoints
 {
-    public static void Map(RouteGroupBuilder tenant, JobLimits limits)
+    public static void Map(RouteGroupBuilder tenant, JobLimits limits, string apiPath)
     {
         var jobs = tenant.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(new RoleFilter(ApiKeyRole.Producer));
 
-        jobs.MapPost("/", async (string tenant, EnqueueRequest request, IJobClient client, CancellationToken ct) =>
+        jobs.MapPost("/", async (HttpContext http, string tenant, JsonBody<EnqueueRequest> body, IJobClient client, CancellationToken ct) =>
             {
+                var request = body.Value;
                 var job = ToJobRequest(tenant, request, "");
                 var id = await client.EnqueueAsync(tenant, job.JobType, request.Payload, job.Options, ct);
-                return Results.Accepted($"{id}", new EnqueueResponse(id));
+                return ApiJson.Located($"{http.Request.PathBase}{apiPath}/tenants/{tenant}/jobs/{id}", new EnqueueResponse(id), StatusCodes.Status202Accepted);
             })
+            .WithName("OrleansJobs.EnqueueJob")
+            .Produces<EnqueueResponse>(StatusCodes.Status202Accepted)
             .WithMetadata(new BodyLimit(limits.MaxPayloadBytes * 2L + 64 * 1024))
-            .WithSummary("Enqueue one job; answers once it is stored.");
+            .WithSummary("Enqueue one job; answers 202 once it is stored, with the job's status URL in Location.");
 
-        jobs.MapPost("/batch", async (string tenant, BatchEnqueueRequest request, IJobClient client, CancellationToken ct) =>
+        jobs.MapPost("/batch", async (string tenant, JsonBody<BatchEnqueueRequest> body, IJobClient client, CancellationToken ct) =>
             {
-                if (request.Jobs is not { Count: > 0 })
+                if (body.Value.Jobs is not { Count: > 0 } requests)
                 {
                     return Problems.Field("jobs", "required", "send at least one job.");
                 }
 
-                var ids = await client.EnqueueManyAsync([.. request.Jobs.Select((job, i) => ToJobRequest(tenant, job, $"jobs[{i}]."))], ct);
-                return Results.Ok(new BatchEnqueueResponse(ids));
+                var ids = await client.EnqueueManyAsync([.. requests.Select((job, i) => ToJobRequest(tenant, job, $"jobs[{i}]."))], ct);
+                return ApiJson.Ok(new BatchEnqueueResponse(ids));
             })
+            .WithName("OrleansJobs.EnqueueJobs")
+            .Produces<BatchEnqueueResponse>()
             .WithMetadata(new BodyLimit(limits.MaxBatchBytes * 2 + 1024 * 1024))
             .WithSummary("Enqueue many jobs, stored together; all or none.");
 
         jobs.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 JobId.TryParse(id, out var jobId) && await client.GetStatusAsync(tenant, jobId, ct) is { } job
-                    ? Results.Ok(job)
+                    ? ApiJson.Ok(job)
                     : Problems.NotFound($"Tenant '{tenant}' has no job '{id}'."))
+            .WithName("OrleansJobs.GetJob")
+            .Produces<JobInfo>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("A job's status.");
 
         jobs.MapPost("/{id}/cancel", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
@@ -49,8 +57,11 @@ internal static class JobEndpoints
                     return Problems.NotFound($"Tenant '{tenant}' has no job '{id}'.");
                 }
 
-                return Results.Ok(new CancelResponse(await client.CancelAsync(tenant, jobId, ct)));
+                return ApiJson.Ok(new CancelResponse(await client.CancelAsync(tenant, jobId, ct)));
             })
+            .WithName("OrleansJobs.CancelJob")
+            .Produces<CancelResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Cancel a waiting job, or ask a running one to stop.");
     }
 

@@ -9,12 +9,13 @@ namespace OrleansJobs.Http.Endpoints;
 /// <summary>API keys (admin only): make, list, revoke.</summary>
 internal static class KeyEndpoints
 {
-    public static void Map(RouteGroupBuilder api)
+    public static void Map(RouteGroupBuilder api, string apiPath)
     {
         var keys = api.MapGroup("/keys").WithTags("Keys").AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin));
 
-        keys.MapPost("/", async (CreateKeyRequest request, IApiKeyStore store, TimeProvider time, CancellationToken ct) =>
+        keys.MapPost("/", async (HttpContext http, JsonBody<CreateKeyRequest> body, IApiKeyStore store, TimeProvider time, CancellationToken ct) =>
             {
+                var request = body.Value;
                 if (!Enum.IsDefined(request.Role))
                 {
                     return Problems.Field("role", "out_of_range", "must be producer, operator or admin.");
@@ -37,13 +38,17 @@ internal static class KeyEndpoints
 
                 var (id, key, hash) = ApiKeySecrets.Create();
                 await store.CreateApiKeyAsync(new ApiKeyRecord(id, request.Tenant, request.Role, request.Name, hash, time.GetUtcNow(), null), ct);
-                return Results.Created($"/v1/keys/{id}", new CreatedKeyResponse(id, key, request.Tenant, request.Role, request.Name));
+                return ApiJson.Located($"{http.Request.PathBase}{apiPath}/keys/{id}", new CreatedKeyResponse(id, key, request.Tenant, request.Role, request.Name), StatusCodes.Status201Created);
             })
+            .WithName("OrleansJobs.CreateKey")
+            .Produces<CreatedKeyResponse>(StatusCodes.Status201Created)
             .WithMetadata(new BodyLimit(16 * 1024))
             .WithSummary("Make a key; its secret is in this answer only.");
 
         keys.MapGet("/", async (string? tenant, IApiKeyStore store, CancellationToken ct) =>
-                (await store.ListApiKeysAsync(tenant, ct)).Select(k => new ApiKeyResponse(k.Id, k.Tenant, k.Role, k.Name, k.CreatedAt, k.RevokedAt)))
+                ApiJson.Ok((await store.ListApiKeysAsync(tenant, ct)).Select(k => new ApiKeyResponse(k.Id, k.Tenant, k.Role, k.Name, k.CreatedAt, k.RevokedAt)).ToList()))
+            .WithName("OrleansJobs.ListKeys")
+            .Produces<List<ApiKeyResponse>>()
             .WithSummary("Every key, or one tenant's; never their secrets.");
 
         keys.MapDelete("/{id}", async (string id, IApiKeyStore store, ApiKeyAuthenticator authenticator, TimeProvider time, CancellationToken ct) =>
@@ -56,6 +61,9 @@ internal static class KeyEndpoints
                 authenticator.Forget(id);
                 return Results.NoContent();
             })
+            .WithName("OrleansJobs.RevokeKey")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Revoke a key: this silo refuses it at once, the others within the key cache duration.");
     }
 }

@@ -14,34 +14,48 @@ internal static class QueueEndpoints
     private const int MaxListed = 500;
 
     public static void MapClusterWide(RouteGroupBuilder api) =>
-        api.MapGet("/queues", (IJobStore store, IJobClient client, CancellationToken ct) => ListAsync(null, store, client, ct))
+        api.MapGet("/queues", async (IJobStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(null, store, client, ct)))
             .WithTags("Queues")
+            .WithName("OrleansJobs.ListAllQueues")
+            .Produces<IReadOnlyList<QueueStats>>()
             .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
             .WithSummary("Every queue with waiting or running work, with its stats (admin).");
 
     public static void Map(RouteGroupBuilder tenant)
     {
-        tenant.MapGet("/queues", (string tenant, IJobStore store, IJobClient client, CancellationToken ct) => ListAsync(tenant, store, client, ct))
+        tenant.MapGet("/queues", async (string tenant, IJobStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(tenant, store, client, ct)))
             .WithTags("Queues")
+            .WithName("OrleansJobs.ListQueues")
+            .Produces<IReadOnlyList<QueueStats>>()
             .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
             .WithSummary("The tenant's queues with waiting or running work, with their stats.");
 
         var queues = tenant.MapGroup("/queues/{jobType}").WithTags("Queues").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
-        queues.MapGet("/stats", (string tenant, string jobType, IJobClient client, CancellationToken ct) => client.GetQueueStatsAsync(tenant, jobType, ct))
+        queues.MapGet("/stats", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetQueueStatsAsync(tenant, jobType, ct)))
+            .WithName("OrleansJobs.GetQueueStats")
+            .Produces<QueueStats>()
             .WithSummary("Counts, oldest waiting job, completion rate and drain time.");
-        queues.MapGet("/policy", (string tenant, string jobType, IJobClient client, CancellationToken ct) => client.GetQueuePolicyAsync(tenant, jobType, ct))
+        queues.MapGet("/policy", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetQueuePolicyAsync(tenant, jobType, ct)))
+            .WithName("OrleansJobs.GetQueuePolicy")
+            .Produces<QueuePolicy>()
             .WithSummary("The queue's effective policy.");
-        queues.MapPut("/policy", (string tenant, string jobType, QueuePolicy policy, IJobClient client, CancellationToken ct) => client.SetQueuePolicyAsync(tenant, jobType, policy, ct))
+        queues.MapPut("/policy", async (string tenant, string jobType, JsonBody<QueuePolicy> policy, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.SetQueuePolicyAsync(tenant, jobType, policy.Value, ct)))
+            .WithName("OrleansJobs.SetQueuePolicy")
+            .Produces<QueuePolicy>()
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replace the queue's policy override (null fields inherit the type's defaults); returns the effective policy.");
 
         var policy = tenant.MapGroup("/policy").WithTags("Queues");
-        policy.MapGet("/", (string tenant, IJobClient client, CancellationToken ct) => client.GetTenantPolicyAsync(tenant, ct))
+        policy.MapGet("/", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetTenantPolicyAsync(tenant, ct)))
+            .WithName("OrleansJobs.GetTenantPolicy")
+            .Produces<TenantPolicy>()
             .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
             .WithSummary("The tenant's effective policy (its in-flight cap).");
 
         // A tenant's cap protects the other tenants, so only an admin may change it.
-        policy.MapPut("/", (string tenant, TenantPolicy body, IJobClient client, CancellationToken ct) => client.SetTenantPolicyAsync(tenant, body, ct))
+        policy.MapPut("/", async (string tenant, JsonBody<TenantPolicy> body, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.SetTenantPolicyAsync(tenant, body.Value, ct)))
+            .WithName("OrleansJobs.SetTenantPolicy")
+            .Produces<TenantPolicy>()
             .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replace the tenant's policy override (admin).");

@@ -14,18 +14,27 @@ internal static class ScheduleEndpoints
     {
         var schedules = tenant.MapGroup("/schedules").WithTags("Schedules").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
 
-        schedules.MapGet("/", (string tenant, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
-                client.ListSchedulesAsync(tenant, pageSize ?? 100, cursor, ct))
+        schedules.MapGet("/", async (string tenant, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
+            {
+                var page = await client.ListSchedulesAsync(tenant, pageSize ?? 100, cursor, ct);
+                return ApiJson.Ok(new SchedulePageResponse([.. page.Items.Select(ScheduleResponse.From)], page.NextCursor));
+            })
+            .WithName("OrleansJobs.ListSchedules")
+            .Produces<SchedulePageResponse>()
             .WithSummary("The tenant's schedules in name order; paged.");
 
         schedules.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 await client.GetScheduleAsync(tenant, id, ct) is { } schedule
-                    ? Results.Ok(schedule)
+                    ? ApiJson.Ok(ScheduleResponse.From(schedule))
                     : Problems.NotFound($"Tenant '{tenant}' has no schedule '{id}'."))
+            .WithName("OrleansJobs.GetSchedule")
+            .Produces<ScheduleResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("One schedule with its next and last occurrence.");
 
-        schedules.MapPut("/{id}", async (string tenant, string id, ScheduleRequest request, IJobClient client, CancellationToken ct) =>
+        schedules.MapPut("/{id}", async (string tenant, string id, JsonBody<ScheduleRequest> body, IJobClient client, CancellationToken ct) =>
             {
+                var request = body.Value;
                 if (request.Payload.ValueKind == JsonValueKind.Undefined)
                 {
                     return Problems.Field("payload", "required", "a payload (any JSON value, e.g. {}) is required.");
@@ -44,13 +53,18 @@ internal static class ScheduleEndpoints
                     Timeout = request.Timeout,
                     Misfire = request.Misfire,
                 };
-                return Results.Ok(await client.UpsertScheduleAsync(schedule, ct));
+                return ApiJson.Ok(ScheduleResponse.From(await client.UpsertScheduleAsync(schedule, ct)));
             })
+            .WithName("OrleansJobs.PutSchedule")
+            .Produces<ScheduleResponse>()
             .WithMetadata(new BodyLimit(limits.MaxPayloadBytes * 2L + 64 * 1024))
             .WithSummary("Create or replace a schedule.");
 
         schedules.MapDelete("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 await client.DeleteScheduleAsync(tenant, id, ct) ? Results.NoContent() : Problems.NotFound($"Tenant '{tenant}' has no schedule '{id}'."))
+            .WithName("OrleansJobs.DeleteSchedule")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Delete a schedule; jobs it already enqueued stay.");
     }
 }

@@ -34,11 +34,11 @@ internal static class MetricsEndpoint
         ];
     });
 
-    public static void Map(IEndpointRouteBuilder endpoints, bool anonymous)
+    public static void Map(IEndpointRouteBuilder endpoints, string path, bool anonymous)
     {
         _ = MeterBridge.Value;
 
-        var metrics = endpoints.MapGet("/metrics", async (HttpContext context, CancellationToken cancellationToken) =>
+        var metrics = endpoints.MapGet(path, async (HttpContext context, CancellationToken cancellationToken) =>
             {
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                 await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, cancellationToken);

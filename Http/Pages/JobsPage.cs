@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OrleansJobs.Http.Security;
 using OrleansJobs.Security;
 using OrleansJobs.Storage;
@@ -12,32 +14,36 @@ using static OrleansJobs.Http.Pages.Html;
 namespace OrleansJobs.Http.Pages;
 
 /// <summary>
-/// The operators' page at <c>/jobs</c>: every queue's backlog, oldest waiting job, pace, dead
+/// The operators' page at <see cref="HttpApiOptions.PagesPath"/> (<c>/jobs</c>): every queue's backlog, oldest waiting job, pace, dead
 /// letters and drain time, and the dead-letter queue with a replay button. Server-rendered, no
 /// scripts. Sign-in takes an operator key (one tenant) or an admin key (any tenant).
 /// </summary>
 internal static class JobsPage
 {
-    public const string Path = "/jobs";
-    public const string LoginPath = "/jobs/login";
+    /// <summary>The page's root (<see cref="HttpApiOptions.PagesPath"/>); login, logout and replay live below it.</summary>
+    private static string Root(HttpContext context) => context.RequestServices.GetRequiredService<IOptions<HttpApiOptions>>().Value.PagesPath;
+
+    public static string LoginPath(string root) => root + "/login";
 
     /// <summary>Most queues one page reads stats for.</summary>
     private const int MaxQueues = 200;
 
-    public static void Map(IEndpointRouteBuilder endpoints)
+    public static void Map(IEndpointRouteBuilder endpoints, string root)
     {
-        endpoints.MapGet(LoginPath, (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error) =>
+        // Pages are for people: they stay out of every OpenAPI document, the host's included.
+        var pages = endpoints.MapGroup(root).ExcludeFromDescription();
+        pages.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error) =>
             Results.Content(LoginForm(context, antiforgery, returnUrl, error), "text/html; charset=utf-8"));
 
-        endpoints.MapPost(LoginPath, async (HttpContext context, IAntiforgery antiforgery, ApiKeyAuthenticator keys) =>
+        pages.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyAuthenticator keys) =>
         {
             await antiforgery.ValidateRequestAsync(context);
             var form = await context.Request.ReadFormAsync();
-            var returnUrl = LocalOrDefault(form["returnUrl"]);
+            var returnUrl = LocalOrDefault(form["returnUrl"], root);
             var caller = await keys.AuthenticateAsync(form["key"].ToString().Trim(), context.RequestAborted);
             if (caller is null || caller.Role == ApiKeyRole.Producer)
             {
-                return Results.Redirect($"{LoginPath}?error=1&returnUrl={Uri.EscapeDataString(returnUrl)}");
+                return Results.Redirect($"{LoginPath(root)}?error=1&returnUrl={Uri.EscapeDataString(returnUrl)}");
             }
 
             context.Response.Cookies.Append(ApiKeyAuthenticationHandler.Cookie, form["key"].ToString().Trim(), new CookieOptions
@@ -50,35 +56,36 @@ internal static class JobsPage
             return Results.Redirect(returnUrl);
         });
 
-        endpoints.MapPost("/jobs/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+        pages.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
         {
             await antiforgery.ValidateRequestAsync(context);
             context.Response.Cookies.Delete(ApiKeyAuthenticationHandler.Cookie);
-            return Results.Redirect(LoginPath);
+            return Results.Redirect(LoginPath(root));
         });
 
-        endpoints.MapGet(Path, RenderAsync).RequireAuthorization();
+        pages.MapGet("", RenderAsync).RequireAuthorization(HttpApiExtensions.PagesPolicy);
 
-        endpoints.MapPost("/jobs/replay", async (HttpContext context, IAntiforgery antiforgery, IJobClient client) =>
+        pages.MapPost("/replay", async (HttpContext context, IAntiforgery antiforgery, IJobClient client, CallerResolver callers) =>
         {
             await antiforgery.ValidateRequestAsync(context);
             var form = await context.Request.ReadFormAsync();
             var tenant = form["tenant"].ToString();
-            if (ApiKeyAuthenticationHandler.Caller(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
+            if (callers.FromUser(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
             {
                 return Results.StatusCode(StatusCodes.Status403Forbidden);
             }
 
             var replayed = JobId.TryParse(form["id"], out var id) && await client.ReplayAsync(tenant, id, context.RequestAborted);
-            return Results.Redirect($"{Path}?tenant={Uri.EscapeDataString(tenant)}&{(replayed ? "replayed" : "notReplayed")}={Uri.EscapeDataString(form["id"].ToString())}");
-        }).RequireAuthorization();
+            return Results.Redirect($"{root}?tenant={Uri.EscapeDataString(tenant)}&{(replayed ? "replayed" : "notReplayed")}={Uri.EscapeDataString(form["id"].ToString())}");
+        }).RequireAuthorization(HttpApiExtensions.PagesPolicy);
     }
 
     private static async Task<IResult> RenderAsync(
-        HttpContext context, IAntiforgery antiforgery, IJobClient client, IJobStore store,
+        HttpContext context, IAntiforgery antiforgery, IJobClient client, IJobStore store, CallerResolver callers,
         string? tenant, string? cursor, string? replayed, string? notReplayed, int? refresh)
     {
-        var caller = ApiKeyAuthenticationHandler.Caller(context.User)!;
+        var caller = callers.FromUser(context.User)!;
+        var root = Root(context);
         if (caller.Role == ApiKeyRole.Producer)
         {
             return Results.Content(Page("Not allowed", "<p class=\"error\">This page needs an operator or admin key.</p>"), "text/html; charset=utf-8", statusCode: 403);
@@ -94,10 +101,10 @@ internal static class JobsPage
         var body = new StringBuilder();
         body.Append(CultureInfo.InvariantCulture, $"<h1>Jobs{(tenant is null ? "" : $" · {E(tenant)}")}</h1>");
         body.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">Signed in as {E(caller.Role.ToString().ToLowerInvariant())}{(caller.Tenant is null ? "" : $" of {E(caller.Tenant)}")}. ");
-        body.Append(CultureInfo.InvariantCulture, $"<form class=\"inline\" method=\"post\" action=\"/jobs/logout\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><button>Sign out</button></form>");
+        body.Append(CultureInfo.InvariantCulture, $"<form class=\"inline\" method=\"post\" action=\"{root}/logout\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><button>Sign out</button></form>");
         if (caller.Role == ApiKeyRole.Admin)
         {
-            body.Append(CultureInfo.InvariantCulture, $" · <a href=\"/dashboard\">Orleans dashboard</a></p><form method=\"get\" action=\"{Path}\">Tenant <input name=\"tenant\" value=\"{E(tenant)}\"> <button>Show</button></form>");
+            body.Append(CultureInfo.InvariantCulture, $" · <a href=\"/dashboard\">Orleans dashboard</a></p><form method=\"get\" action=\"{root}\">Tenant <input name=\"tenant\" value=\"{E(tenant)}\"> <button>Show</button></form>");
         }
         else
         {
@@ -158,13 +165,13 @@ internal static class JobsPage
                 foreach (var job in dead.Jobs)
                 {
                     body.Append(CultureInfo.InvariantCulture, $"<tr data-job-id=\"{job.Id}\"><td><code>{job.Id}</code></td><td>{E(job.JobType)}</td><td>{job.FinishedAt:u}</td><td class=\"n\">{job.Attempt}/{job.MaxAttempts}</td><td>{E(job.LastError)}</td>");
-                    body.Append(CultureInfo.InvariantCulture, $"<td><form method=\"post\" action=\"/jobs/replay\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><input type=\"hidden\" name=\"tenant\" value=\"{E(job.Tenant)}\"><input type=\"hidden\" name=\"id\" value=\"{job.Id}\"><button id=\"replay-{job.Id}\">Replay</button></form></td></tr>");
+                    body.Append(CultureInfo.InvariantCulture, $"<td><form method=\"post\" action=\"{root}/replay\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\"><input type=\"hidden\" name=\"tenant\" value=\"{E(job.Tenant)}\"><input type=\"hidden\" name=\"id\" value=\"{job.Id}\"><button id=\"replay-{job.Id}\">Replay</button></form></td></tr>");
                 }
 
                 body.Append("</table>");
                 if (dead.NextCursor is { } next)
                 {
-                    body.Append(CultureInfo.InvariantCulture, $"<p><a href=\"{Path}?tenant={Uri.EscapeDataString(tenant!)}&cursor={next}\">Older →</a></p>");
+                    body.Append(CultureInfo.InvariantCulture, $"<p><a href=\"{root}?tenant={Uri.EscapeDataString(tenant!)}&cursor={next}\">Older →</a></p>");
                 }
             }
         }
@@ -186,9 +193,9 @@ internal static class JobsPage
         }
 
         body.Append(CultureInfo.InvariantCulture, $"""
-            <form method="post" action="{LoginPath}">
+            <form method="post" action="{LoginPath(Root(context))}">
               <input type="hidden" name="{E(token.FormFieldName)}" value="{E(token.RequestToken)}">
-              <input type="hidden" name="returnUrl" value="{E(LocalOrDefault(returnUrl))}">
+              <input type="hidden" name="returnUrl" value="{E(LocalOrDefault(returnUrl, Root(context)))}">
               <label>API key <input type="password" name="key" id="key" size="60" autocomplete="off"></label>
               <button id="sign-in">Sign in</button>
             </form>
@@ -197,6 +204,6 @@ internal static class JobsPage
     }
 
     /// <summary>Only a path on this site may be a redirect target, never another host.</summary>
-    private static string LocalOrDefault(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : Path;
+    private static string LocalOrDefault(string? url, string root) =>
+        url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : root;
 }

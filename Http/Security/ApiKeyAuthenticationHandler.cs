@@ -10,7 +10,8 @@ using OrleansJobs.Security;
 namespace OrleansJobs.Http.Security;
 
 /// <summary>
-/// Signs browser users of the jobs page and the Orleans dashboard in with an API key kept in an
+/// The API's own authentication scheme, never the host's default: the pages' and dashboard's
+/// policies name it. Signs browser users of the jobs page and the Orleans dashboard in with an API key kept in an
 /// HttpOnly, SameSite=Strict cookie (set by the page's login form) or sent as a header. A browser
 /// that is not signed in is sent to the login form; anything else gets 401.
 /// </summary>
@@ -18,13 +19,13 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyAuthenticator keys)
+    ApiKeyAuthenticator keys,
+    IOptions<HttpApiOptions> api)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "OrleansJobsKey";
     public const string Cookie = "orleansjobs_key";
     public const string TenantClaim = "orleansjobs:tenant";
-    public const string AdminPolicy = "OrleansJobsAdmin";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -52,7 +53,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         if (Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
         {
-            Response.Redirect($"{JobsPage.LoginPath}?returnUrl={Uri.EscapeDataString(Request.PathBase + Request.Path + Request.QueryString)}");
+            Response.Redirect($"{Request.PathBase}{JobsPage.LoginPath(api.Value.PagesPath)}?returnUrl={Uri.EscapeDataString(Request.PathBase + Request.Path + Request.QueryString)}");
         }
         else
         {
@@ -61,10 +62,4 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         return Task.CompletedTask;
     }
-
-    /// <summary>The signed-in caller, or null.</summary>
-    public static ApiCaller? Caller(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true && Enum.TryParse<ApiKeyRole>(user.FindFirstValue(ClaimTypes.Role), out var role)
-            ? new ApiCaller(user.FindFirstValue(ClaimTypes.NameIdentifier)!, user.FindFirstValue(TenantClaim), role)
-            : null;
 }

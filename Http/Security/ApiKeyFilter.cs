@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace OrleansJobs.Http.Security;
 
-/// <summary>Lets a request through only with a valid key, and records who made it.</summary>
+/// <summary>Lets a request through only with a valid key (or a host user the API maps), and records who made it.</summary>
 internal sealed class ApiKeyFilter : IEndpointFilter
 {
     private const string CallerItem = "OrleansJobs.Caller";
@@ -13,10 +13,7 @@ internal sealed class ApiKeyFilter : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var presented = http.Request.Headers.Authorization.ToString() is { } auth && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            ? auth["Bearer ".Length..].Trim()
-            : http.Request.Headers["X-Api-Key"].ToString();
-        var caller = await http.RequestServices.GetRequiredService<ApiKeyAuthenticator>().AuthenticateAsync(presented, http.RequestAborted);
+        var caller = await http.RequestServices.GetRequiredService<CallerResolver>().FromRequestAsync(http);
         if (caller is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
