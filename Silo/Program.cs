@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.DataProtection;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansJobs.Hosting;
@@ -53,6 +54,8 @@ builder.UseOrleans(silo =>
 var drain = jobOptions.GetValue<TimeSpan?>(nameof(OrleansJobsOptions.ShutdownDrainTimeout)) ?? new OrleansJobsOptions().ShutdownDrainTimeout;
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(15));
 
+// Every silo signs the jobs page's cookies and antiforgery tokens with one key ring, kept in the job store.
+builder.Services.AddDataProtection().SetApplicationName("OrleansJobs").PersistKeysToOrleansJobsStore();
 builder.Services.AddHealthChecks().AddCheck<GridHealthCheck>("grid", tags: ["ready"]);
 var adminKey = AdminKey.Resolve(
     builder.Configuration["OrleansJobs:Http:AdminKey"],

@@ -90,6 +90,32 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
         Assert.True(jobs.Values.Count(j => j.State == JobState.Succeeded) >= 8, "the running jobs should have finished");
         Assert.Equal(acknowledged.Count, jobs.Count);
         Assert.DoesNotContain(jobs.Values, j => j.Attempt > 1);
+        Assert.DoesNotMatch(@"(?m)^(fail|crit):", silo.Output);
+    }
+
+    [Fact]
+    public async Task A_stop_that_outlasts_the_drain_timeout_warns_once_and_logs_no_failure_for_the_queue()
+    {
+        var (siloPort, gatewayPort) = (SiloProcess.FreePort(), SiloProcess.FreePort());
+        var store = new StoreProbe(DataPath);
+        await using var silo = await SiloProcess.StartAsync(
+        [
+            $"--OrleansJobs:DataPath={DataPath}",
+            $"--OrleansJobs:SiloPort={siloPort}",
+            $"--OrleansJobs:GatewayPort={gatewayPort}",
+            "--OrleansJobs:SampleConcurrency=4",
+        ]);
+
+        // Longer than the default drain (30 s), which is as long as Orleans' own default deactivation timeout.
+        await EnqueueSleepJobsAsync(gatewayPort, 4, milliseconds: 45_000);
+        await store.WaitForAsync(s => s.Count(_tenant, JobState.Active) == 4, "the jobs to start", TimeSpan.FromSeconds(30));
+
+        await silo.StopGracefullyAsync(TimeSpan.FromSeconds(90));
+
+        output.WriteLine(silo.Output);
+        Assert.Equal(0, silo.ExitCode);
+        Assert.Contains("deactivated with 4 job(s) still running; they run again on the next owner", silo.Output);
+        Assert.DoesNotContain("Error thrown from OnDeactivateAsync", silo.Output);
     }
 
     [Fact]

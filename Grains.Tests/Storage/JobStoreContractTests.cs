@@ -799,6 +799,19 @@ public abstract class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Data_protection_keys_are_kept_once_by_name_and_listed_oldest_first()
+    {
+        var keys = (OrleansJobs.Security.IDataProtectionKeyStore)Store;
+        var (first, second) = ("key-" + Guid.NewGuid().ToString("N"), "key-" + Guid.NewGuid().ToString("N"));
+        await keys.StoreDataProtectionKeyAsync(new(second, "<key id=\"2\"/>"), T0.AddMinutes(1), default);
+        await keys.StoreDataProtectionKeyAsync(new(first, "<key id=\"1\"/>"), T0, default);
+        await keys.StoreDataProtectionKeyAsync(new(first, "<key id=\"changed\"/>"), T0.AddMinutes(2), default);
+
+        var listed = (await keys.ListDataProtectionKeysAsync(default)).Where(k => k.Name == first || k.Name == second).ToList();
+        Assert.Equal([new(first, "<key id=\"1\"/>"), new(second, "<key id=\"2\"/>")], listed);
+    }
+
+    [Fact]
     public async Task Ping_answers_once_initialized() => await Store.PingAsync(default);
 
     [Fact]

@@ -37,6 +37,16 @@ public static class OrleansJobsSiloBuilderExtensions
             return true;
         });
         services.AddMetrics();
+        // A queue waits up to ShutdownDrainTimeout for its running jobs while it deactivates; Orleans must
+        // give it longer than that, or it cancels the wait itself and logs the orderly drain as a failure.
+        services.AddOptions<Orleans.Configuration.GrainCollectionOptions>().Configure<IOptions<OrleansJobsOptions>>((collection, jobs) =>
+        {
+            var needed = jobs.Value.ShutdownDrainTimeout + TimeSpan.FromSeconds(10);
+            if (collection.DeactivationTimeout < needed)
+            {
+                collection.DeactivationTimeout = needed;
+            }
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new OrleansJobs.JobIdGenerator(sp.GetRequiredService<TimeProvider>()));
         services.TryAddKeyedSingleton(OrleansJobs.Schedules.ScheduleGrain.ClockKey, static (sp, _) => sp.GetRequiredService<TimeProvider>());
@@ -53,6 +63,7 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
         // Both stores keep the HTTP API's keys too.
         services.TryAddSingleton(sp => (OrleansJobs.Security.IApiKeyStore)sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton(sp => (OrleansJobs.Security.IDataProtectionKeyStore)sp.GetRequiredService<IJobStore>());
         services.AddSingleton<PendingQueueWaker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobStoreLifecycle>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeadSiloRecovery>();

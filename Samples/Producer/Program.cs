@@ -5,12 +5,16 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OrleansJobs;
 
 var count = args.Length > 0 ? int.Parse(args[0]) : 20;
 var gatewayPort = args.Length > 1 ? int.Parse(args[1]) : 30000;
 
 var builder = Host.CreateApplicationBuilder();
+
+// The sample's own lines are the point; the Orleans client's start-up chatter would bury them.
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var postgres = builder.Configuration.GetConnectionString("OrleansJobs");
 builder.UseOrleansClient(client =>
 {
