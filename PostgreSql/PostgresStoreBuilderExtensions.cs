@@ -30,7 +30,10 @@ public static class PostgresStoreBuilderExtensions
     /// The production setup: jobs in PostgreSQL, plus Orleans clustering, reminders and grain storage
     /// (named <see cref="GrainStorageName"/>) on the same database through the ADO.NET providers. The
     /// schema for both is applied at silo start. Clients join with <c>UseAdoNetClustering</c> and the
-    /// same connection string, cluster id and service id.
+    /// same connection string, cluster id and service id. Where the configuration already names a
+    /// clustering or reminder provider (<c>Orleans:Clustering:ProviderType</c>,
+    /// <c>Orleans:Reminders:ProviderType</c>, as .NET Aspire's Orleans integration sets them), Orleans
+    /// configures that one from it and this leaves it alone.
     /// </summary>
     public static OrleansJobsBuilder UsePostgres(this OrleansJobsBuilder builder, Action<PostgresStoreOptions> configure)
     {
@@ -38,16 +41,24 @@ public static class PostgresStoreBuilderExtensions
         var options = new PostgresStoreOptions();
         configure(options);
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OrleansSchemaLifecycle>();
-        builder.Silo.UseAdoNetClustering(o =>
+        if (builder.Silo.Configuration["Orleans:Clustering:ProviderType"] is null)
         {
-            o.Invariant = PostgresInvariant;
-            o.ConnectionString = options.ConnectionString;
-        });
-        builder.Silo.UseAdoNetReminderService(o =>
+            builder.Silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = options.ConnectionString;
+            });
+        }
+
+        if (builder.Silo.Configuration["Orleans:Reminders:ProviderType"] is null)
         {
-            o.Invariant = PostgresInvariant;
-            o.ConnectionString = options.ConnectionString;
-        });
+            builder.Silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = options.ConnectionString;
+            });
+        }
+
         builder.Silo.AddAdoNetGrainStorage(GrainStorageName, o =>
         {
             o.Invariant = PostgresInvariant;

@@ -8,7 +8,14 @@ using OrleansJobs.Silo;
 using OrleansJobs.Silo.Samples;
 
 var builder = WebApplication.CreateBuilder(args);
+if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null && builder.Configuration["https_ports"] is null)
+{
+    // The demo's address unless the host was given one (--Urls, ASPNETCORE_URLS, or the ports .NET Aspire hands each replica).
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
 var settings = builder.Configuration.GetSection("OrleansJobs").Get<SiloSettings>() ?? new SiloSettings();
+AspireSettings.NameProviderConnections(builder.Configuration);
 var jobOptions = builder.Configuration.GetSection("OrleansJobs:Options");
 
 builder.UseOrleans(silo =>
@@ -19,12 +26,18 @@ builder.UseOrleans(silo =>
     {
         var connectionString = builder.Configuration.GetConnectionString("OrleansJobs")
             ?? throw new InvalidOperationException("OrleansJobs:Storage is Postgres but ConnectionStrings:OrleansJobs is not set.");
+        // .NET Aspire (and any host that follows Orleans' conventions) names the cluster and the ports under Orleans:*.
+        var orleans = builder.Configuration.GetSection("Orleans");
         silo.Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = settings.ClusterId;
-            o.ServiceId = settings.ServiceId;
+            o.ClusterId = orleans["ClusterId"] ?? settings.ClusterId;
+            o.ServiceId = orleans["ServiceId"] ?? settings.ServiceId;
         });
-        silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+        silo.ConfigureEndpoints(
+            IPAddress.Parse(settings.AdvertisedAddress),
+            orleans.GetValue<int?>("Endpoints:SiloPort") ?? settings.SiloPort,
+            orleans.GetValue<int?>("Endpoints:GatewayPort") ?? settings.GatewayPort,
+            listenOnAnyHostAddress: false);
         // How fast a crashed silo is declared dead (ProbeTimeout, NumMissedProbesLimit, ...), e.g. --Orleans:Membership:ProbeTimeout=00:00:02.
         silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         jobs.UsePostgres(o => o.ConnectionString = connectionString);

@@ -1,7 +1,7 @@
 // Enqueues sample jobs into a running grid through an external client.
 // Usage: dotnet run --project Samples/Producer [count] [gatewayPort]
 // With ConnectionStrings__OrleansJobs set it joins a PostgreSQL cluster (deploy/cluster.sh) instead
-// of the local silo.
+// of the local silo; started by Samples/AppHost it takes the cluster .NET Aspire describes.
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +18,12 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var postgres = builder.Configuration.GetConnectionString("OrleansJobs");
 builder.UseOrleansClient(client =>
 {
+    if (builder.Configuration["Orleans:Clustering:ProviderType"] is not null)
+    {
+        // .NET Aspire (Samples/AppHost) names the cluster and its clustering provider under Orleans:*; Orleans reads them itself.
+        return;
+    }
+
     if (postgres is null)
     {
         client.UseLocalhostClustering(gatewayPort);
