@@ -24,6 +24,11 @@ public static class OrleansJobsTelemetry
     /// <summary>Starts the span of one enqueue call, or returns null when nobody listens.</summary>
     internal static Activity? StartEnqueue(string tenant, string jobType, int count)
     {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
         var queue = $"{tenant}/{jobType}";
         var activity = Source.StartActivity($"send {queue}", ActivityKind.Producer);
         if (activity is null)

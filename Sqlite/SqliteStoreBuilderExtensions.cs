@@ -9,8 +9,9 @@ namespace OrleansJobs.Hosting;
 public static class SqliteStoreBuilderExtensions
 {
     /// <summary>
-    /// Keeps jobs in an embedded SQLite file: the single-silo default. Also registers in-memory
-    /// reminders, since a lone silo wakes its queues from the store after a restart.
+    /// Keeps jobs in an embedded SQLite file: the single-silo default. Also keeps the silo's reminders
+    /// in process memory (<see cref="LocalReminderTable"/>), since a lone silo wakes its queues from the
+    /// store after a restart.
     /// </summary>
     public static OrleansJobsBuilder UseSqliteStore(this OrleansJobsBuilder builder, Action<SqliteStoreOptions>? configure = null)
     {
@@ -22,7 +23,9 @@ public static class SqliteStoreBuilderExtensions
 
         builder.Services.RemoveAll<IJobStore>();
         builder.Services.AddSingleton<IJobStore, SqliteJobStore>();
-        builder.Silo.UseInMemoryReminderService();
+        builder.Silo.AddReminders();
+        builder.Services.RemoveAll<IReminderTable>();
+        builder.Services.AddSingleton<IReminderTable, LocalReminderTable>();
         return builder;
     }
 }

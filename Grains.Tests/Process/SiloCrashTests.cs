@@ -94,7 +94,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_stop_that_outlasts_the_drain_timeout_warns_once_and_logs_no_failure_for_the_queue()
+    public async Task A_stop_that_outlasts_the_drain_timeout_warns_once_and_logs_no_failure()
     {
         var (siloPort, gatewayPort) = (SiloProcess.FreePort(), SiloProcess.FreePort());
         var store = new StoreProbe(DataPath);
@@ -116,6 +116,10 @@ public sealed class SiloCrashTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, silo.ExitCode);
         Assert.Contains("deactivated with 4 job(s) still running; they run again on the next owner", silo.Output);
         Assert.DoesNotContain("Error thrown from OnDeactivateAsync", silo.Output);
+
+        // Orleans' in-memory reminder table lived in a grain deactivated with the others, and the reminder
+        // service's reads during the drain logged errors; the embedded silo's table is in-process now.
+        Assert.DoesNotMatch(@"(?m)^(\S+ )?(fail|crit):", silo.Output);
     }
 
     [Fact]

@@ -98,6 +98,11 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
     /// </summary>
     private Activity? StartRunActivity(LeasedJob job)
     {
+        if (!OrleansJobsTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
         var queue = $"{job.Queue.Tenant}/{job.Queue.JobType}";
         Activity? activity;
         if (!ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var enqueue))
