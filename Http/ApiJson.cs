@@ -6,7 +6,7 @@ namespace OrleansJobs.Http;
 
 /// <summary>
 /// The API's own JSON conventions (camelCase, enums as camelCase strings, no duplicate properties,
-/// bounded depth), for its requests and answers only: the host's <c>JsonOptions</c> are never read
+/// bounded depth, times only with a UTC offset), for its requests and answers only: the host's <c>JsonOptions</c> are never read
 /// or changed, so an app with other JSON settings keeps them.
 /// </summary>
 internal static class ApiJson
@@ -37,7 +37,7 @@ internal static class ApiJson
         {
             AllowDuplicateProperties = false,
             MaxDepth = MaxDepth,
-            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false), new StrictDateTimeOffsetConverter() },
         };
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

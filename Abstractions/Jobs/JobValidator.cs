@@ -200,6 +200,12 @@ public static class JobValidator
         ValidateName(schedule.Tenant, "tenant");
         ValidateName(schedule.Id, "id");
         ValidateName(schedule.JobType, "jobType");
+        if (string.IsNullOrWhiteSpace(schedule.TimeZone))
+        {
+            // An empty zone once read as UTC silently; a schedule's zone is stated, never guessed.
+            throw new JobValidationException("timeZone", "required", "a time zone is required: an IANA id such as Europe/Paris, or UTC.");
+        }
+
         var cron = CronSchedule.Parse(schedule.Cron, schedule.TimeZone, now);
         ValidatePayload(schedule.Payload ?? [], limits);
         try

@@ -56,6 +56,8 @@ public sealed class ScheduleClusterTests(ClusterFixture fixture)
         Assert.Equal("cron", badCron.Field);
         var badZone = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { TimeZone = "Nowhere/Special" }));
         Assert.Equal("timeZone", badZone.Field);
+        var emptyZone = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { TimeZone = "" }));
+        Assert.Equal(("timeZone", "required"), (emptyZone.Field, emptyZone.Code));
         var badPayload = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { Payload = "{oops"u8.ToArray() }));
         Assert.Equal("payload", badPayload.Field);
         var badName = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("Bad Name!")));

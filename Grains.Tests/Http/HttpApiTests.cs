@@ -187,7 +187,34 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{{{string.Concat(Enumerable.Repeat("""{"a":""", 100))}}}1{{{new string('}', 100)}}}}""", "payload", "malformed_json" },
         { $"/v1/tenants/{TenantA}/jobs/batch", """{"jobs":{}}""", "jobs", "invalid_value" },
         { $"/v1/tenants/{TenantA}/dead-letters/replay", """{"limit":"all"}""", "limit", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"runAt":"2030-12-06T10:00:00"}}""", "options.runAt", "missing_offset" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"runAt":"next tuesday"}}""", "options.runAt", "invalid_value" },
+        { $"/v1/tenants/{TenantA}/dead-letters/replay", """{"filter":{"from":"2026-01-01T00:00:00"}}""", "filter.from", "missing_offset" },
     };
+
+    [Fact]
+    public async Task Times_need_a_utc_offset_and_schedules_a_named_time_zone()
+    {
+        var at = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds());
+        var inParis = at.ToOffset(TimeSpan.FromHours(1)).ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+        var later = await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { }, options = new { runAt = inParis } });
+        var id = (await OkAsync<EnqueueResponse>(later, HttpStatusCode.Accepted)).Id;
+        Assert.Equal(at, (await fixture.Jobs.GetStatusAsync(TenantA, id))!.RunAt);
+
+        var noOffset = await ProblemAsync(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?from=2026-01-01T00:00:00"), HttpStatusCode.BadRequest);
+        Assert.Equal(("from", "missing_offset"), (noOffset.GetProperty("field").GetString(), noOffset.GetProperty("code").GetString()));
+        var garbage = await ProblemAsync(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?to=soon"), HttpStatusCode.BadRequest);
+        Assert.Equal(("to", "invalid_time"), (garbage.GetProperty("field").GetString(), garbage.GetProperty("code").GetString()));
+        await OkAsync<DeadLetterPage>(await Operator().GetAsync($"/v1/tenants/{TenantA}/dead-letters?from=2026-01-01T00:00:00Z"));
+
+        foreach (var (zone, code) in new[] { ("", "required"), ("  ", "required"), ("Mars/Olympus_Mons", "invalid_time_zone") })
+        {
+            var problem = await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/zoned", new { jobType = Noop, cron = "0 3 * * *", timeZone = zone, payload = new { } }), HttpStatusCode.BadRequest);
+            Assert.Equal(("timeZone", code), (problem.GetProperty("field").GetString(), problem.GetProperty("code").GetString()));
+        }
+
+        await ProblemAsync(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/zoned"), HttpStatusCode.NotFound);
+    }
 
     [Theory]
     [MemberData(nameof(UnreadableBodies))]

@@ -51,6 +51,11 @@ internal sealed class JsonBody<T> : IJsonBody, IEndpointParameterMetadataProvide
     private static JobValidationException Describe(JsonException ex)
     {
         var field = ex.Path is null or "$" ? "body" : ex.Path.StartsWith("$.", StringComparison.Ordinal) ? ex.Path[2..] : ex.Path.TrimStart('$');
+        if (ex is MissingOffsetException)
+        {
+            return new JobValidationException(field, "missing_offset", ex.Message);
+        }
+
         if (ex.GetType().Name == "JsonReaderException" || ex.InnerException?.GetType().Name == "JsonReaderException")
         {
             return new JobValidationException(field, "malformed_json", $"the body is not valid JSON: {ex.Message}");
