@@ -63,6 +63,18 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The console output of every silo started so far, in start order.</summary>
+    public IReadOnlyList<string> SiloOutputs
+    {
+        get
+        {
+            lock (_everStarted)
+            {
+                return [.. _everStarted.Select(s => s.Silo.Output)];
+            }
+        }
+    }
+
     /// <summary>kill -9 of one silo.</summary>
     public void Crash(int index)
     {

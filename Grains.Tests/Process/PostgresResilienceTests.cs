@@ -60,7 +60,8 @@ public sealed class PostgresResilienceTests(ITestOutputHelper output)
     public async Task Enqueues_during_a_PostgreSQL_restart_fail_clearly_and_every_acknowledged_job_completes()
     {
         await using var server = await ThrowawayPostgres.StartAsync();
-        await using var cluster = await PostgresCluster.StartAsync(size: 2, sampleConcurrency: 8, server.ConnectionString);
+        await using var cluster = await PostgresCluster.StartAsync(size: 2, sampleConcurrency: 8, server.ConnectionString,
+            ["--Logging:LogLevel:OrleansJobs.Diagnostics.StoreOutageLog=Information"]);
         var producers = new Producers(await cluster.ClientAsync(), _tenants, loops: 4);
         producers.Start();
         await WaitUntilAsync(() => producers.Acknowledged.Count >= 500, "500 acknowledged enqueues", TimeSpan.FromSeconds(60));
@@ -83,6 +84,25 @@ public sealed class PostgresResilienceTests(ITestOutputHelper output)
             $"every acknowledged job succeeded; {jobs.Count - acknowledged.Count} stored but unacknowledged.");
         Assert.All(producers.Errors, e => Assert.IsType<JobStoreUnavailableException>(e));
         Assert.All(acknowledged, id => Assert.Equal(JobState.Succeeded, jobs[id].State));
+
+        // The outage reads as a few lines per silo (gone, maybe still gone, back), not a stack trace per refused call.
+        var logs = string.Join('\n', cluster.SiloOutputs);
+        var unavailable = System.Text.RegularExpressions.Regex.Count(logs, "Job store unavailable");
+        output.WriteLine($"{unavailable} 'unavailable' line(s), {System.Text.RegularExpressions.Regex.Count(logs, "Job store is back")} 'back' line(s) for {producers.Errors.Count} refused enqueues");
+        try
+        {
+            Assert.InRange(unavailable, 1, 2 * cluster.SiloOutputs.Count);
+            Assert.Contains("Job store is back", logs);
+            // Orleans' own membership warnings carry their stack traces; the grid's entries do not.
+            var gridEntries = System.Text.RegularExpressions.Regex.Split(logs, @"(?m)^(?=\S+ (?:info|warn|fail|crit|dbug): )")
+                .Where(entry => System.Text.RegularExpressions.Regex.IsMatch(entry, @"^\S+ \w+: OrleansJobs\."));
+            Assert.All(gridEntries, entry => Assert.DoesNotContain("   at ", entry));
+        }
+        catch
+        {
+            cluster.WriteSiloLogs(output);
+            throw;
+        }
     }
 
     [Fact]

@@ -43,4 +43,8 @@ internal enum LogEvents
     AttemptCancelForwardFailed = 1603,
     RetentionSwept = 1700,
     RetentionFailed = 1701,
+    StoreUnavailable = 1800,
+    StoreStillUnavailable = 1801,
+    StoreBack = 1802,
+    StoreFailureDetail = 1803,
 }

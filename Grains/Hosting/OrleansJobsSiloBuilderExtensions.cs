@@ -60,6 +60,7 @@ public static class OrleansJobsSiloBuilderExtensions
         builder.AddGrainService<JobRunnerService>();
         services.TryAddSingleton<QueueGauges>();
         services.TryAddSingleton<JobsMetrics>();
+        services.TryAddSingleton<StoreOutageLog>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
         // Both stores keep the HTTP API's keys too.
         services.TryAddSingleton(sp => (OrleansJobs.Security.IApiKeyStore)sp.GetRequiredService<IJobStore>());

@@ -38,8 +38,9 @@ internal sealed partial class QueueGrain
     [LoggerMessage(EventId = (int)LogEvents.NoHandler, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} has no handler on this silo; its jobs wait until one is registered")]
     private partial void LogNoHandler(string tenant, string jobType);
 
-    [LoggerMessage(EventId = (int)LogEvents.StoreError, Level = LogLevel.Error, Message = "Queue {Tenant}/{JobType}: store failed to {Operation}; will retry")]
-    private partial void LogStoreError(Exception exception, string tenant, string jobType, string operation);
+    /// <summary>Through the silo's outage log: one line per outage, not a stack trace per failed call.</summary>
+    private void LogStoreError(Exception exception, string tenant, string jobType, string operation) =>
+        _storeOutage.Report(exception, $"Queue {tenant}/{jobType}", operation);
 
     [LoggerMessage(EventId = (int)LogEvents.ReminderError, Level = LogLevel.Error, Message = "Queue {Tenant}/{JobType}: could not update its reminder")]
     private partial void LogReminderError(Exception exception, string tenant, string jobType);

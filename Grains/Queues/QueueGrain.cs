@@ -41,6 +41,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private readonly JobsMetrics _metrics;
     private readonly QueueGauges _gauges;
     private readonly ILogger<QueueGrain> _logger;
+    private readonly StoreOutageLog _storeOutage;
     private readonly string _owner;
     private readonly ReadyWindow _window;
     private readonly Random _random = new();
@@ -103,8 +104,10 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         JobsMetrics metrics,
         QueueGauges gauges,
         ILocalSiloDetails silo,
+        StoreOutageLog storeOutage,
         ILogger<QueueGrain> logger)
     {
+        _storeOutage = storeOutage;
         _store = store;
         _writes = writes;
         _registry = registry;

@@ -145,7 +145,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         await _dispatcher;
     }
 
-    [LoggerMessage(EventId = (int)Diagnostics.LogEvents.GroupCommitFailed, Level = LogLevel.Error, Message = "Group commit of {Rows} rows failed; every caller in it gets the error")]
+    // Debug: every caller gets the error and reports it through the silo's outage log, once per outage.
+    [LoggerMessage(EventId = (int)Diagnostics.LogEvents.GroupCommitFailed, Level = LogLevel.Debug, Message = "Group commit of {Rows} rows failed; every caller in it gets the error")]
     private partial void LogFlushFailed(Exception exception, int rows);
 
     /// <summary>Where a caller's rows start in each list of the batch.</summary>
