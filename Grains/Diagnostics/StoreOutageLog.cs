@@ -29,30 +29,35 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
             return;
         }
 
-        OutageNews news;
-        long failed;
-        bool startProbe;
-        lock (_gate)
-        {
-            news = _outage.Fail(time.GetUtcNow());
-            failed = _outage.FailedSinceSummary;
-            if (news == OutageNews.StillDown)
-            {
-                _outage.Summarized(time.GetUtcNow());
-            }
-
-            startProbe = !_probing;
-            _probing = true;
-        }
-
-        Write(news, failed, error, source, operation);
+        // Counted and the probe claimed under one lock, so a probe that just found the store back cannot miss this failure.
+        var (news, failed, down, startProbe) = Observe(static (outage, now) => outage.Fail(now), claimProbe: true);
+        Write(news, failed, down, error, source, operation);
         if (startProbe)
         {
             _ = Task.Run(ProbeUntilBackAsync);
         }
     }
 
-    private void Write(OutageNews news, long failed, Exception? error, string? source, string? operation)
+    /// <summary>One step of the outage under the lock; a summary that is due counts as written.</summary>
+    private (OutageNews News, long FailedSinceSummary, TimeSpan Down, bool StartProbe) Observe(Func<StoreOutage, DateTimeOffset, OutageNews> step, bool claimProbe)
+    {
+        lock (_gate)
+        {
+            var startProbe = claimProbe && !_probing;
+            _probing |= claimProbe;
+            var now = time.GetUtcNow();
+            var news = step(_outage, now);
+            var failed = _outage.FailedSinceSummary;
+            if (news == OutageNews.StillDown)
+            {
+                _outage.Summarized(now);
+            }
+
+            return (news, failed, now - (_outage.Since ?? now), startProbe);
+        }
+    }
+
+    private void Write(OutageNews news, long failed, TimeSpan down, Exception? error, string? source, string? operation)
     {
         switch (news)
         {
@@ -60,7 +65,7 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
                 LogUnavailable(error!.GetType().Name, error.Message, source!, operation!);
                 break;
             case OutageNews.StillDown:
-                LogStillDown((long)(time.GetUtcNow() - (_outage.Since ?? time.GetUtcNow())).TotalSeconds, failed, (long)SummaryInterval.TotalSeconds);
+                LogStillDown((long)down.TotalSeconds, failed, (long)SummaryInterval.TotalSeconds);
                 break;
         }
     }
@@ -95,19 +100,8 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
             }
             catch (Exception)
             {
-                OutageNews news;
-                long failed;
-                lock (_gate)
-                {
-                    news = _outage.Tick(time.GetUtcNow());
-                    failed = _outage.FailedSinceSummary;
-                    if (news == OutageNews.StillDown)
-                    {
-                        _outage.Summarized(time.GetUtcNow());
-                    }
-                }
-
-                Write(news, failed, null, null, null);
+                var (news, failed, down, _) = Observe(static (outage, now) => outage.Tick(now), claimProbe: false);
+                Write(news, failed, down, null, null, null);
             }
         }
     }
