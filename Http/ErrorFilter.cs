@@ -2,19 +2,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace OrleansJobs.Http;
 
-/// <summary>Answers an unreadable body and the grid's typed errors with their HTTP meaning instead of a bare 400 or a 500.</summary>
+/// <summary>Answers the grid's typed errors with their HTTP meaning instead of a 500.</summary>
 internal sealed class ErrorFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        foreach (var argument in context.Arguments)
-        {
-            if (argument is Endpoints.IJsonBody { Error: { } unreadable })
-            {
-                return Problems.Validation(unreadable);
-            }
-        }
-
         try
         {
             return await next(context);

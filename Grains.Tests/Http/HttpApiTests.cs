@@ -193,6 +193,17 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     };
 
     [Fact]
+    public async Task A_caller_without_the_right_learns_nothing_from_a_bad_body()
+    {
+        var otherTenant = await Producer(TenantB).PostAsync($"/v1/tenants/{TenantA}/jobs", new StringContent("{oops", Encoding.UTF8, "application/json"));
+        await ProblemAsync(otherTenant, HttpStatusCode.Forbidden);
+        var producerOnAdminRoute = await Producer().PostAsync("/v1/keys", new StringContent("null", Encoding.UTF8, "application/json"));
+        await ProblemAsync(producerOnAdminRoute, HttpStatusCode.Forbidden);
+        using var anonymous = fixture.Client(null);
+        await ProblemAsync(await anonymous.PostAsync($"/v1/tenants/{TenantA}/jobs", new StringContent("{oops", Encoding.UTF8, "application/json")), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Times_need_a_utc_offset_and_schedules_a_named_time_zone()
     {
         var at = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds());

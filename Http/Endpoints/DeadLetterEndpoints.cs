@@ -11,7 +11,7 @@ internal static class DeadLetterEndpoints
 {
     public static void Map(RouteGroupBuilder tenant)
     {
-        var dead = tenant.MapGroup("/dead-letters").WithTags("Dead letters").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
+        var dead = tenant.MapGroup("/dead-letters").WithTags("Dead letters").RequireRole(ApiKeyRole.Operator);
 
         dead.MapGet("/", async (string tenant, string? jobType, string? from, string? to, string? errorContains, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
             {

@@ -12,7 +12,7 @@ internal static class JobEndpoints
 {
     public static void Map(RouteGroupBuilder tenant, JobLimits limits, string apiPath)
     {
-        var jobs = tenant.MapGroup("/jobs").WithTags("Jobs").AddEndpointFilter(new RoleFilter(ApiKeyRole.Producer));
+        var jobs = tenant.MapGroup("/jobs").WithTags("Jobs").RequireRole(ApiKeyRole.Producer);
 
         jobs.MapPost("/", async (HttpContext http, string tenant, JsonBody<EnqueueRequest> body, IJobClient client, CancellationToken ct) =>
             {

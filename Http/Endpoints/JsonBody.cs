@@ -15,7 +15,8 @@ internal interface IJsonBody
 /// <summary>
 /// A request body read with the API's own JSON options (<see cref="ApiJson"/>), not the host's. A body
 /// that is missing, malformed or of the wrong shape does not fail binding with a bare 400: it carries
-/// an error naming the field, which <see cref="ErrorFilter"/> answers as problem details.
+/// an error naming the field, which the route answers as problem details once the caller's role is checked
+/// (<see cref="Security.RoleFilterExtensions.RequireRole"/>).
 /// </summary>
 internal sealed class JsonBody<T> : IJsonBody, IEndpointParameterMetadataProvider
     where T : class

@@ -11,7 +11,7 @@ internal static class KeyEndpoints
 {
     public static void Map(RouteGroupBuilder api, string apiPath)
     {
-        var keys = api.MapGroup("/keys").WithTags("Keys").AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin));
+        var keys = api.MapGroup("/keys").WithTags("Keys").RequireRole(ApiKeyRole.Admin);
 
         keys.MapPost("/", async (HttpContext http, JsonBody<CreateKeyRequest> body, IApiKeyStore store, TimeProvider time, CancellationToken ct) =>
             {

@@ -18,7 +18,7 @@ internal static class QueueEndpoints
             .WithTags("Queues")
             .WithName("OrleansJobs.ListAllQueues")
             .Produces<IReadOnlyList<QueueStats>>()
-            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
+            .RequireRole(ApiKeyRole.Admin)
             .WithSummary("Every queue with waiting or running work, with its stats (admin).");
 
     public static void Map(RouteGroupBuilder tenant)
@@ -27,10 +27,10 @@ internal static class QueueEndpoints
             .WithTags("Queues")
             .WithName("OrleansJobs.ListQueues")
             .Produces<IReadOnlyList<QueueStats>>()
-            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
+            .RequireRole(ApiKeyRole.Operator)
             .WithSummary("The tenant's queues with waiting or running work, with their stats.");
 
-        var queues = tenant.MapGroup("/queues/{jobType}").WithTags("Queues").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
+        var queues = tenant.MapGroup("/queues/{jobType}").WithTags("Queues").RequireRole(ApiKeyRole.Operator);
         queues.MapGet("/stats", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetQueueStatsAsync(tenant, jobType, ct)))
             .WithName("OrleansJobs.GetQueueStats")
             .Produces<QueueStats>()
@@ -49,14 +49,14 @@ internal static class QueueEndpoints
         policy.MapGet("/", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetTenantPolicyAsync(tenant, ct)))
             .WithName("OrleansJobs.GetTenantPolicy")
             .Produces<TenantPolicy>()
-            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator))
+            .RequireRole(ApiKeyRole.Operator)
             .WithSummary("The tenant's effective policy (its in-flight cap).");
 
         // A tenant's cap protects the other tenants, so only an admin may change it.
         policy.MapPut("/", async (string tenant, JsonBody<TenantPolicy> body, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.SetTenantPolicyAsync(tenant, body.Value, ct)))
             .WithName("OrleansJobs.SetTenantPolicy")
             .Produces<TenantPolicy>()
-            .AddEndpointFilter(new RoleFilter(ApiKeyRole.Admin))
+            .RequireRole(ApiKeyRole.Admin)
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replace the tenant's policy override (admin).");
     }

@@ -12,7 +12,7 @@ internal static class ScheduleEndpoints
 {
     public static void Map(RouteGroupBuilder tenant, JobLimits limits)
     {
-        var schedules = tenant.MapGroup("/schedules").WithTags("Schedules").AddEndpointFilter(new RoleFilter(ApiKeyRole.Operator));
+        var schedules = tenant.MapGroup("/schedules").WithTags("Schedules").RequireRole(ApiKeyRole.Operator);
 
         schedules.MapGet("/", async (string tenant, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
             {
