@@ -8,19 +8,11 @@ internal sealed partial class SqliteJobStore : IDataProtectionKeyStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = "SELECT name, xml FROM data_protection_keys ORDER BY created_at, name;";
-        var keys = new List<DataProtectionKeyRecord>();
+        command.CommandText = DataProtectionKeySql.List;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            keys.Add(new DataProtectionKeyRecord(reader.GetString(0), reader.GetString(1)));
-        }
-
-        return keys;
+        return await DataProtectionKeySql.ReadAsync(reader, cancellationToken);
     }
 
     public Task StoreDataProtectionKeyAsync(DataProtectionKeyRecord key, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteOneAsync(
-            "INSERT INTO data_protection_keys (name, xml, created_at) VALUES (@name, @xml, @created) ON CONFLICT (name) DO NOTHING;",
-            cancellationToken, ("@name", key.Name), ("@xml", key.Xml), ("@created", Ms(now)));
+        WriteOneAsync(DataProtectionKeySql.Insert, cancellationToken, ("@name", key.Name), ("@xml", key.Xml), ("@created", Ms(now)));
 }

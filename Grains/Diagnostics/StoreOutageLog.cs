@@ -31,7 +31,15 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
 
         // Counted and the probe claimed under one lock, so a probe that just found the store back cannot miss this failure.
         var (news, failed, down, startProbe) = Observe(static (outage, now) => outage.Fail(now), claimProbe: true);
-        Write(news, failed, down, error, source, operation);
+        if (news == OutageNews.Began)
+        {
+            LogUnavailable(error.GetType().Name, error.Message, source, operation);
+        }
+        else
+        {
+            LogIfStillDown(news, failed, down);
+        }
+
         if (startProbe)
         {
             _ = Task.Run(ProbeUntilBackAsync);
@@ -57,16 +65,11 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
         }
     }
 
-    private void Write(OutageNews news, long failed, TimeSpan down, Exception? error, string? source, string? operation)
+    private void LogIfStillDown(OutageNews news, long failed, TimeSpan down)
     {
-        switch (news)
+        if (news == OutageNews.StillDown)
         {
-            case OutageNews.Began:
-                LogUnavailable(error!.GetType().Name, error.Message, source!, operation!);
-                break;
-            case OutageNews.StillDown:
-                LogStillDown((long)down.TotalSeconds, failed, (long)SummaryInterval.TotalSeconds);
-                break;
+            LogStillDown((long)down.TotalSeconds, failed, (long)SummaryInterval.TotalSeconds);
         }
     }
 
@@ -101,7 +104,7 @@ internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time,
             catch (Exception)
             {
                 var (news, failed, down, _) = Observe(static (outage, now) => outage.Tick(now), claimProbe: false);
-                Write(news, failed, down, null, null, null);
+                LogIfStillDown(news, failed, down);
             }
         }
     }

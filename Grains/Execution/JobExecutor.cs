@@ -103,30 +103,23 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
             return null;
         }
 
-        var queue = $"{job.Queue.Tenant}/{job.Queue.JobType}";
-        Activity? activity;
-        if (!ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var enqueue))
+        var queue = job.Queue.ToString();
+        var fromEnqueue = ActivityContext.TryParse(job.TraceParent, null, isRemote: true, out var enqueue);
+        var child = fromEnqueue && TraceRelation.IsChild(job.Attempt, time.GetUtcNow() - job.CreatedAt, _options.TraceAsChildWithin);
+        var linked = fromEnqueue && !child;
+
+        // A linked attempt is the root of its own trace: nothing ambient may become its parent.
+        var ambient = Activity.Current;
+        if (linked)
         {
-            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer);
-        }
-        else if (TraceRelation.IsChild(job.Attempt, time.GetUtcNow() - job.CreatedAt, _options.TraceAsChildWithin))
-        {
-            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer, enqueue);
-        }
-        else
-        {
-            // A root of its own: default(ActivityContext) with no ambient parent, linked to the enqueue.
-            var ambient = Activity.Current;
             Activity.Current = null;
-            activity = OrleansJobsTelemetry.Source.StartActivity($"process {queue}", ActivityKind.Consumer, default(ActivityContext), links: [new ActivityLink(enqueue)]);
-            if (activity is null)
-            {
-                Activity.Current = ambient;
-            }
         }
 
+        var activity = OrleansJobsTelemetry.Source.StartActivity(
+            $"process {queue}", ActivityKind.Consumer, child ? enqueue : default, links: linked ? [new ActivityLink(enqueue)] : null);
         if (activity is null)
         {
+            Activity.Current = ambient;
             return null;
         }
 

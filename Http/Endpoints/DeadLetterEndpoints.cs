@@ -15,11 +15,6 @@ internal static class DeadLetterEndpoints
 
         dead.MapGet("/", async (string tenant, string? jobType, string? from, string? to, string? errorContains, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
             {
-                if (!TryTime("from", from, out var since, out var problem) || !TryTime("to", to, out var until, out problem))
-                {
-                    return problem;
-                }
-
                 JobId? after = null;
                 if (cursor is not null)
                 {
@@ -31,7 +26,13 @@ internal static class DeadLetterEndpoints
                     after = parsed;
                 }
 
-                var filter = new DeadLetterFilter { JobType = jobType, From = since, To = until, ErrorContains = errorContains };
+                var filter = new DeadLetterFilter
+                {
+                    JobType = jobType,
+                    From = StrictTime.ParseOptional(from, "from"),
+                    To = StrictTime.ParseOptional(to, "to"),
+                    ErrorContains = errorContains,
+                };
                 return ApiJson.Ok(await client.ListDeadLettersAsync(tenant, filter, pageSize ?? 100, after, ct));
             })
             .WithName("OrleansJobs.ListDeadLetters")
@@ -62,26 +63,5 @@ internal static class DeadLetterEndpoints
             .Produces<ReplayResponse>()
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replay the dead-lettered jobs that match a filter, at most 'limit'.");
-    }
-
-    /// <summary>A time filter from the query: absent, or an ISO 8601 time with a UTC offset (<see cref="StrictTime"/>).</summary>
-    private static bool TryTime(string field, string? text, out DateTimeOffset? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out IResult? problem)
-    {
-        (value, problem) = (null, null);
-        if (text is null)
-        {
-            return true;
-        }
-
-        if (StrictTime.TryParse(text, out var time))
-        {
-            value = time;
-            return true;
-        }
-
-        problem = DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _)
-            ? Problems.Field(field, "missing_offset", $"'{text}' has no UTC offset; send one, e.g. {StrictTime.Example}.")
-            : Problems.Field(field, "invalid_time", $"must be an ISO 8601 time with a UTC offset, e.g. {StrictTime.Example}.");
-        return false;
     }
 }

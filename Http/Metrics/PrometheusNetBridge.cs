@@ -55,16 +55,21 @@ internal sealed class PrometheusNetBridge : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var labelNames = new string[tags.Length];
         var labelValues = new string[tags.Length];
         for (var i = 0; i < tags.Length; i++)
         {
-            labelNames[i] = tags[i].Key;
             labelValues[i] = tags[i].Value?.ToString() ?? "";
         }
 
         if (!_byInstrument.TryGetValue(instrument, out var series))
         {
+            // Label names are declared once, from the instrument's first measurement.
+            var labelNames = new string[tags.Length];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                labelNames[i] = tags[i].Key;
+            }
+
             series = _byInstrument.GetOrAdd(instrument, _byName.GetOrAdd(PrometheusNames.Of(instrument), _ => Series.Create(instrument, _factory, labelNames)));
         }
 
