@@ -9,7 +9,8 @@ namespace OrleansJobs.Queues;
 /// </summary>
 internal sealed class ReadyWindow(int capacity)
 {
-    private static readonly Comparer<ReadyJob> RunOrder = Comparer<ReadyJob>.Create(static (a, b) =>
+    /// <summary>Run order: priority, then run-at, then id.</summary>
+    public static readonly Comparer<ReadyJob> RunOrder = Comparer<ReadyJob>.Create(static (a, b) =>
     {
         var c = a.Priority.CompareTo(b.Priority);
         if (c == 0)
@@ -28,6 +29,9 @@ internal sealed class ReadyWindow(int capacity)
     public int Count => _byId.Count;
 
     public bool Contains(JobId id) => _byId.ContainsKey(id);
+
+    /// <summary>The jobs here in run order.</summary>
+    public IEnumerable<ReadyJob> InRunOrder => _ordered;
 
     /// <summary>The job that runs last of those here; null when the window is empty.</summary>
     public ReadyJob? Last => _ordered.Count == 0 ? null : _ordered.Max;

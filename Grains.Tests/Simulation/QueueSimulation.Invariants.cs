@@ -1,0 +1,78 @@
+using OrleansJobs.Queues;
+using OrleansJobs.Queues.Core;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Simulation;
+
+/// <summary>What must hold after every event, and what must hold whenever no store operation is in flight.</summary>
+internal sealed partial class QueueSimulation
+{
+    private void CheckInvariants()
+    {
+        var attempts = _core.Attempts;
+        if (attempts.InBudget > _policy.MaxConcurrency)
+        {
+            Fail($"{attempts.InBudget} attempts in flight, over the queue's budget of {_policy.MaxConcurrency}");
+        }
+
+        if (_tenantCap is { } cap && attempts.InBudget > cap)
+        {
+            Fail($"{attempts.InBudget} attempts in flight, over the tenant's cap of {cap}");
+        }
+
+        var window = _core.Window;
+        if (window.Count > window.Capacity)
+        {
+            Fail($"the window holds {window.Count} jobs, over its capacity of {window.Capacity}");
+        }
+
+        if (window.InRunOrder.FirstOrDefault(j => attempts.Holds(j.Id)) is { Id: var both } && attempts.Holds(both))
+        {
+            Fail($"job {Short(both)} is both in the window and held by an attempt");
+        }
+
+        if (_pending.All(p => p.Commit is null))
+        {
+            CheckAgainstStore();
+        }
+    }
+
+    /// <summary>With no store operation in flight the core's view must agree with the store.</summary>
+    private void CheckAgainstStore()
+    {
+        var window = _core.Window;
+        var inWindow = window.InRunOrder.Select(j => j.Id).ToHashSet();
+        var enqueued = _store.Rows.Where(r => r.State == JobState.Enqueued && !_core.Attempts.Holds(r.Id)).ToList();
+        // A page read before a cancel or an attempt's end may be answered after it, leaving a job in the
+        // window that is no longer due: harmless, its lease is refused. So only the other direction is checked.
+        var missing = enqueued.Where(r => !inWindow.Contains(r.Id)).ToList();
+        if (window.View == StoreView.Mirrored && missing.Count > 0)
+        {
+            Fail($"the window says it mirrors the store, but {missing.Count} due job(s) are missing from it, e.g. {Short(missing[0].Id)}");
+        }
+
+        if (window.View == StoreView.MoreAfterWindow && window.Last is { } last && missing.FirstOrDefault(r => RunsBefore(r.Ready, last)) is { } ahead)
+        {
+            Fail($"job {Short(ahead.Id)} runs before the window's last but is not in it: the window is not the head of the queue");
+        }
+
+        // The due timer fires by the earliest scheduled job's time, or soon after now when that has
+        // passed or a promotion just failed: never later, or a delayed job or retry would wait.
+        if (_store.NextDue() is { } due && !_core.Draining)
+        {
+            if (_dueTimer is not { } timer)
+            {
+                Fail($"a job is scheduled at {(due - T0).TotalMilliseconds} ms but the due timer is not armed");
+                return;
+            }
+
+            var latest = (due > _now ? due : _now) + _settings.StoreRetryDelay + _settings.MinDueCheckInterval;
+            if (timer > latest)
+            {
+                Fail($"a job is scheduled at {(due - T0).TotalMilliseconds} ms but the due timer fires at {(timer - T0).TotalMilliseconds} ms");
+            }
+        }
+    }
+
+    private static bool RunsBefore(ReadyJob a, ReadyJob b) => ReadyWindow.RunOrder.Compare(a, b) < 0;
+}

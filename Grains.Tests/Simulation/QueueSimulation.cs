@@ -1,0 +1,316 @@
+using OrleansJobs.Execution;
+using OrleansJobs.Grains;
+using OrleansJobs.Policies;
+using OrleansJobs.Queues.Core;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Simulation;
+
+/// <summary>
+/// Drives one queue core against the <see cref="ModelStore"/> on a simulated clock, in the spirit of
+/// FoundationDB's simulator and TigerBeetle's VOPR. Every command becomes an operation that commits
+/// in the store and is answered later, each step chosen by the seed: so commits and answers land in
+/// every order, and faults (store errors, refused leases, a lost activation rebuilt from the store, a
+/// graceful hand-over) strike anywhere. Invariants are checked after every event; at the end the
+/// inputs stop and every job the store holds must finish. One seed, one run: a failure replays exactly.
+/// </summary>
+internal sealed partial class QueueSimulation
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(5);
+
+    private readonly int _seed;
+    private readonly Random _random;
+    private readonly SweepRule _sweep;
+    private readonly bool _faults;
+    private readonly ModelStore _store = new();
+    private readonly List<Operation> _pending = [];
+    private readonly Queue<string> _trace = new();
+    private readonly QueueCoreSettings _settings;
+    private readonly EffectiveQueuePolicy _policy;
+    private readonly int? _tenantCap;
+
+    /// <summary>Jobs whose handler runs in the live activation, with whether a cancel asked it to stop.</summary>
+    private readonly Dictionary<JobId, bool> _running = [];
+
+    /// <summary>How many handler runs of each job succeeded.</summary>
+    private readonly Dictionary<JobId, int> _successes = [];
+
+    /// <summary>Jobs that may run twice: an activation holding them was lost, or their outcome could not be written.</summary>
+    private readonly HashSet<JobId> _mayRunTwice = [];
+    private readonly HashSet<JobId> _acknowledged = [];
+    private long _nextId;
+    private DateTimeOffset _now = T0;
+    private QueueCore _core = null!;
+    private int _activation;
+    private DateTimeOffset? _dueTimer;
+    private DateTimeOffset? _pumpTimer;
+    private DateTimeOffset _nextHousekeeping;
+    private bool _drained;
+
+    public QueueSimulation(int seed, SweepRule sweep = SweepRule.AsCommanded, bool faults = true)
+    {
+        _seed = seed;
+        _random = new Random(seed);
+        _sweep = sweep;
+        _faults = faults;
+        var retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(5) };
+        _settings = new QueueCoreSettings("silo-1", WindowSize: _random.Next(2, 9), LeaseMargin: TimeSpan.FromSeconds(2), MinDueCheckInterval: TimeSpan.FromMilliseconds(100),
+            PermitFreshFor: TimeSpan.FromSeconds(30), StoreRetryDelay: TimeSpan.FromSeconds(1), retry, static e => e is not InvalidOperationException);
+        double? rate = _random.Next(4) == 0 ? _random.Next(2, 20) : null;
+        _policy = new EffectiveQueuePolicy(_random.Next(1, 7), rate, _random.Next(1, 4), null, _random.Next(1, 4), TimeSpan.FromSeconds(_random.Next(1, 4)), OverflowPolicy.Reject);
+        _tenantCap = _random.Next(3) == 0 ? _random.Next(1, 4) : null;
+    }
+
+    /// <summary>Runs <paramref name="steps"/> random steps, then stops the inputs and lets everything finish; throws <see cref="SimulationFailure"/> on the first broken promise.</summary>
+    public void Run(int steps)
+    {
+        Activate();
+        for (var step = 0; step < steps; step++)
+        {
+            Step(inputs: true);
+        }
+
+        Settle();
+    }
+
+    private void Step(bool inputs)
+    {
+        var roll = _random.NextDouble();
+        if (_pending.Count > 0 && roll < 0.55)
+        {
+            Advance(_pending[_random.Next(_pending.Count)]);
+        }
+        else if (inputs && roll < 0.70)
+        {
+            Enqueue();
+        }
+        else if (inputs && roll < 0.72)
+        {
+            Cancel();
+        }
+        else if (inputs && roll < 0.725)
+        {
+            Event("wake", () => _core.Wake(_now));
+        }
+        else if (inputs && _faults && roll < 0.728)
+        {
+            Crash();
+        }
+        else if (inputs && roll < 0.730)
+        {
+            HandOver();
+        }
+        else
+        {
+            Tick();
+        }
+    }
+
+    /// <summary>No more inputs or faults: deliver everything and let time pass until every stored job has finished.</summary>
+    private void Settle()
+    {
+        for (var i = 0; i < 200_000 && !AllFinished(); i++)
+        {
+            if (_pending.Count > 0)
+            {
+                Advance(_pending[_random.Next(_pending.Count)], faults: false);
+            }
+            else
+            {
+                Tick();
+            }
+        }
+
+        foreach (var row in _store.Rows.Where(r => !ModelStore.IsFinished(r.State)))
+        {
+            Fail($"job {row.Id} never finished: {row.State}, attempt {row.Attempt}/{row.MaxAttempts}{(_acknowledged.Contains(row.Id) ? " (acknowledged)" : "")}");
+        }
+
+        foreach (var (id, runs) in _successes.Where(s => s.Value > 1 && !_mayRunTwice.Contains(s.Key)))
+        {
+            Fail($"job {id} succeeded {runs} times without a lost activation");
+        }
+    }
+
+    private bool AllFinished() => _pending.Count == 0 && _store.Rows.All(r => ModelStore.IsFinished(r.State));
+
+    /// <summary>A new activation: what a crashed or departed owner left active runs again, then the core loads.</summary>
+    private void Activate()
+    {
+        _activation++;
+        _store.Requeue(_store.Stale(null, []));
+        _core = new QueueCore(_settings, _policy, null, new Random(_random.Next()));
+        _dueTimer = _pumpTimer = null;
+        _drained = false;
+        _nextHousekeeping = _now + HousekeepingInterval;
+        Event($"activate #{_activation}", () => _core.Activate(_now, _store.NextDue()));
+    }
+
+    /// <summary>The silo dies: whatever was in flight is lost, each write having committed or not, and handlers die with it.</summary>
+    private void Crash()
+    {
+        foreach (var operation in _pending.ToList())
+        {
+            if (!operation.Committed && operation.Commit is { } commit && _random.Next(2) == 0)
+            {
+                commit();
+            }
+        }
+
+        foreach (var id in _running.Keys.Concat(_core.Attempts.HeldIds()))
+        {
+            _mayRunTwice.Add(id);
+        }
+
+        Note($"crash: {_pending.Count} operation(s) and {_running.Count} handler(s) lost");
+        _pending.Clear();
+        _running.Clear();
+        Activate();
+    }
+
+    /// <summary>A graceful hand-over: the activation drains its attempts, then a successor loads the queue.</summary>
+    private void HandOver()
+    {
+        Event("deactivate", () => _core.Deactivate(_now));
+        for (var i = 0; i < 100_000 && !_drained; i++)
+        {
+            if (_pending.Count > 0)
+            {
+                Advance(_pending[_random.Next(_pending.Count)]);
+            }
+            else
+            {
+                Tick();
+            }
+        }
+
+        if (!_drained)
+        {
+            Fail("a draining activation never drained");
+        }
+
+        _pending.Clear();
+        Activate();
+    }
+
+    /// <summary>Time passes to the next timer, handler end or housekeeping tick (or a little), and what is due fires.</summary>
+    private void Tick()
+    {
+        var next = new[] { _dueTimer, _pumpTimer, _core.HasWork ? _nextHousekeeping : null }
+            .Concat(_pending.Select(p => (DateTimeOffset?)p.NotBefore).Where(t => t > _now))
+            .Where(t => t is not null).Min() ?? _now + TimeSpan.FromMilliseconds(_random.Next(1, 2000));
+        _now = next > _now ? next : _now + TimeSpan.FromMilliseconds(1);
+        if (_dueTimer <= _now)
+        {
+            _dueTimer = null;
+            Event("due timer", () => _core.DueTimerFired(_now));
+        }
+
+        if (_pumpTimer <= _now)
+        {
+            _pumpTimer = null;
+            Event("pump timer", () => _core.PumpTimerFired(_now));
+        }
+
+        if (_nextHousekeeping <= _now)
+        {
+            _nextHousekeeping = _now + HousekeepingInterval;
+            if (_core.HasWork)
+            {
+                Event("housekeeping", () => _core.Housekeep(_now));
+            }
+        }
+    }
+
+    private void Enqueue()
+    {
+        var count = _random.Next(1, 5);
+        var rows = new NewJob[count];
+        for (var i = 0; i < count; i++)
+        {
+            var delay = _random.Next(3) == 0 ? TimeSpan.FromMilliseconds(_random.Next(1, 5000)) : TimeSpan.Zero;
+            rows[i] = new NewJob(NewId(), new QueueKey("sim", "job"), [], (JobPriority)_random.Next(3), _now, _now + delay,
+                _policy.MaxAttempts, _policy.Timeout, null, null);
+        }
+
+        if (_core.ReserveBacklog(rows, shedDone: false) != BacklogDecision.Accepted)
+        {
+            Fail("a queue without a max backlog refused jobs");
+        }
+
+        NewJob[] planned = null!;
+        Event($"enqueue {count}", () => planned = _core.PlanStarts(_now, rows));
+        InsertOutcome[]? outcomes = null;
+        var failed = false;
+        Submit($"insert {count}", () =>
+        {
+            if (Faulted())
+            {
+                failed = true;
+                return;
+            }
+
+            outcomes = _store.Insert(planned);
+        }, () =>
+        {
+            if (failed)
+            {
+                Event("insert failed", () => _core.InsertFailed(_now, planned));
+                return;
+            }
+
+            foreach (var row in planned)
+            {
+                _acknowledged.Add(row.Id);
+            }
+
+            Event("insert committed", () => _core.InsertCommitted(_now, planned, outcomes!));
+        });
+    }
+
+    private void Cancel()
+    {
+        var waiting = _store.Rows.Where(r => !ModelStore.IsFinished(r.State)).ToList();
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        var id = waiting[_random.Next(waiting.Count)].Id;
+        var running = false;
+        Event($"cancel {Short(id)}", () => running = _core.CancelRequested(id));
+        if (!running)
+        {
+            var cancelled = false;
+            Submit($"cancel {Short(id)} in store", () => cancelled = _store.Cancel(id), () =>
+            {
+                if (cancelled)
+                {
+                    Event($"cancelled {Short(id)}", () => _core.CancelledInStore(id));
+                }
+            });
+        }
+    }
+
+    private JobId NewId()
+    {
+        var bytes = new byte[16];
+        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), ++_nextId);
+        bytes.AsSpan(0, 8).Reverse();
+        return JobId.FromBytes(bytes);
+    }
+
+    private static string Short(JobId id) => $"#{BitConverter.ToInt64([.. id.ToBytes().Take(8).Reverse()])}";
+
+    private void Note(string line)
+    {
+        _trace.Enqueue($"{(_now - T0).TotalMilliseconds,9:F0} ms  {line}");
+        if (_trace.Count > 60)
+        {
+            _trace.Dequeue();
+        }
+    }
+
+    private void Fail(string what) => throw new SimulationFailure(_seed, what, _trace);
+}

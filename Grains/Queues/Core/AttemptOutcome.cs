@@ -1,0 +1,18 @@
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues.Core;
+
+/// <summary>How an attempt ended, decided by the core with the pure retry policy: the lease-guarded write that records it.</summary>
+internal abstract record AttemptOutcome(TimeSpan Duration);
+
+/// <summary>The handler returned.</summary>
+internal sealed record Succeeded(Completion Write, TimeSpan Duration) : AttemptOutcome(Duration);
+
+/// <summary>The handler failed with attempts left and a retryable error: run again at the write's run-at.</summary>
+internal sealed record Retrying(Retry Write, Exception Error, TimeSpan Duration) : AttemptOutcome(Duration);
+
+/// <summary>The handler failed for the last time, or with an error that is not retried.</summary>
+internal sealed record DeadLettered(DeadLetter Write, Exception Error, bool Retryable, TimeSpan Duration) : AttemptOutcome(Duration);
+
+/// <summary>A person cancelled the job while it ran.</summary>
+internal sealed record CancelledWhileRunning(CancelledRun Write, TimeSpan Duration) : AttemptOutcome(Duration);

@@ -1,0 +1,186 @@
+using OrleansJobs.Execution;
+using OrleansJobs.Grains;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues.Core;
+
+/// <summary>The events that answer the core's commands: pages, leases, attempts, outcomes, promotions, permits, sweeps, timers.</summary>
+internal sealed partial class QueueCore
+{
+    public void StaleRequeued(DateTimeOffset now, int count)
+    {
+        At(now);
+        if (count > 0)
+        {
+            Backlog.Joined(count);
+            Window.MarkStoreHasMore();
+            Read(force: true);
+        }
+
+        Pump();
+    }
+
+    public void PageRead(DateTimeOffset now, ReadPage read, IReadOnlyList<ReadyJob> page)
+    {
+        At(now);
+        var recording = page.Where(j => Attempts.PhaseOf(j.Id) == AttemptPhase.Recording).ToList();
+        foreach (var job in recording)
+        {
+            _offeredWhileRecording[job.Id] = job;
+        }
+
+        Window.PageRead(read, page, Attempts.Holds);
+        Pump();
+    }
+
+    public void PageReadFailed(DateTimeOffset now)
+    {
+        At(now);
+        Window.PageReadFailed();
+        Pump();
+    }
+
+    /// <summary>The leases committed; null where the job was no longer enqueued (cancelled, or taken by another attempt).</summary>
+    public void LeasesCommitted(DateTimeOffset now, IReadOnlyList<LeaseRequest> requests, IReadOnlyList<LeasedJob?> leased)
+    {
+        At(now);
+        Window.LeaseSettled();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (leased[i] is not { } job)
+            {
+                EndAttempt(requests[i].Id);
+                continue;
+            }
+
+            Backlog.Left();
+            Attempts.Run(job.Id);
+            if (job.Attempt > job.MaxAttempts)
+            {
+                // Earlier attempts started but never reported: their silo died mid-run. A job that
+                // kills its silo every time must not loop forever.
+                AttemptEnded(now, job, new JobRunResult(new JobAttemptsLostException(job.Attempt - 1), TimeSpan.Zero));
+            }
+            else
+            {
+                Emit(new RunAttempt(job));
+            }
+        }
+
+        Pump();
+    }
+
+    /// <summary>The lease write failed: nothing was written, the jobs are still enqueued and are paged in again.</summary>
+    public void LeasesFailed(DateTimeOffset now, IReadOnlyList<LeaseRequest> requests)
+    {
+        At(now);
+        foreach (var request in requests)
+        {
+            EndAttempt(request.Id);
+        }
+
+        Window.MarkStoreHasMore();
+        Pump();
+    }
+
+    /// <summary>The handler ended: decide the outcome with the retry policy and have it written under the attempt's lease.</summary>
+    public void AttemptEnded(DateTimeOffset now, LeasedJob job, JobRunResult result)
+    {
+        At(now);
+        Attempts.Record(job.Id);
+        Emit(new WriteOutcome(job, AttemptOutcomes.Decide(job, result, now, _settings, _random)));
+        Pump();
+    }
+
+    /// <summary>
+    /// The outcome write committed, or was refused because the attempt's lease was taken from it
+    /// (swept as expired, or by another owner): then the job may be enqueued again and the window may
+    /// have skipped it while the attempt ran, so the next page is read from the top.
+    /// </summary>
+    public void OutcomeStored(DateTimeOffset now, LeasedJob job, AttemptOutcome outcome, bool stored)
+    {
+        At(now);
+        EndAttempt(job.Id);
+        if (!stored)
+        {
+            Window.MarkStoreHasMore();
+        }
+        else if (outcome is Retrying retry)
+        {
+            Backlog.Joined(1);
+            Emit(Due.Note(retry.Write.RunAt));
+        }
+
+        Pump();
+    }
+
+    /// <summary>The outcome could not be written in time: the lease expires and the job runs again after a sweep.</summary>
+    public void OutcomeAbandoned(DateTimeOffset now, LeasedJob job)
+    {
+        At(now);
+        EndAttempt(job.Id);
+        Pump();
+    }
+
+    public void DueTimerFired(DateTimeOffset now)
+    {
+        At(now);
+        Emit(Due.Check(now, Window.Capacity));
+    }
+
+    /// <summary>Due jobs moved to enqueued: offered straight to the window, so a due check costs no page read.</summary>
+    public void DuePromoted(DateTimeOffset now, DuePromotion promotion)
+    {
+        At(now);
+        foreach (var job in promotion.Promoted)
+        {
+            Offer(job);
+        }
+
+        Emit(Due.Checked(promotion.NextDue));
+        Pump();
+    }
+
+    public void PromotionFailed(DateTimeOffset now)
+    {
+        At(now);
+        Emit(Due.CheckFailed(now));
+        Pump();
+    }
+
+    public void PumpTimerFired(DateTimeOffset now)
+    {
+        At(now);
+        Pump();
+    }
+
+    public void PermitsGranted(DateTimeOffset now, PermitGrant grant)
+    {
+        At(now);
+        if (Permits.Granted(now, grant))
+        {
+            Emit(Permits.Sync(now, PermitsWanted, Attempts.InBudget));
+        }
+
+        Pump();
+    }
+
+    public void PermitSyncFailed(DateTimeOffset now)
+    {
+        At(now);
+        Permits.SyncFailed();
+        Emit(new ArmPumpTimer(_settings.StoreRetryDelay));
+        Pump();
+    }
+
+    /// <summary>The tenant says its permits changed: ask again.</summary>
+    public void PermitsChanged(DateTimeOffset now)
+    {
+        At(now);
+        Permits.Changed();
+        if (!Draining)
+        {
+            Emit(Permits.Sync(now, PermitsWanted, Attempts.InBudget));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues.Core;
+
+/// <summary>The events of jobs arriving and people cancelling them.</summary>
+internal sealed partial class QueueCore
+{
+    /// <summary>Holds room in the backlog for new jobs; a queue that sheds asks for its shed first, once.</summary>
+    public BacklogDecision ReserveBacklog(IReadOnlyList<NewJob> rows, bool shedDone) => Backlog.Reserve(Policy, rows, shedDone);
+
+    /// <summary>Jobs were shed (cancelled in the store) to make room.</summary>
+    public void Shed(IReadOnlyList<JobId> ids)
+    {
+        foreach (var id in ids)
+        {
+            Window.Remove(id);
+        }
+
+        Backlog.Left(ids.Count);
+    }
+
+    /// <summary>
+    /// The fast path of a queue with room: a due job that arrives while nothing due waits ahead of it
+    /// and a slot, a permit and a token are free is inserted with its first attempt already leased.
+    /// Returns the rows with those marked, best priority first.
+    /// </summary>
+    public NewJob[] PlanStarts(DateTimeOffset now, NewJob[] rows)
+    {
+        At(now);
+        var free = SlotsFree;
+        if (Draining || Window.Count > 0 || Window.StoreHasMore || free <= 0)
+        {
+            return rows;
+        }
+
+        // OrderBy is stable, so jobs of one priority start in the order they were submitted.
+        var due = Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued).OrderBy(i => rows[i].Priority).Take(free).ToList();
+        var starting = _bucket is { } bucket ? bucket.TakeUpTo(due.Count) : due.Count;
+        var planned = (NewJob[])rows.Clone();
+        foreach (var i in due.Take(starting))
+        {
+            planned[i] = rows[i] with { Start = new ImmediateStart(_settings.Owner, rows[i].CreatedAt, _settings.LeaseMargin) };
+            Attempts.Begin(rows[i].Id, AttemptPhase.Inserting);
+        }
+
+        return planned;
+    }
+
+    /// <summary>The insert did not commit: nothing was stored, the room and the slots held for it go back.</summary>
+    public void InsertFailed(DateTimeOffset now, IReadOnlyList<NewJob> rows)
+    {
+        At(now);
+        Backlog.Left(rows.Count);
+        foreach (var row in rows)
+        {
+            if (row.Start is not null)
+            {
+                EndAttempt(row.Id);
+            }
+        }
+
+        Pump();
+    }
+
+    /// <summary>The insert committed. A row whose idempotency key named an earlier job stored nothing.</summary>
+    public void InsertCommitted(DateTimeOffset now, IReadOnlyList<NewJob> rows, IReadOnlyList<InsertOutcome> outcomes)
+    {
+        At(now);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            if (!outcomes[i].Created)
+            {
+                Backlog.Left();
+                if (row.Start is not null)
+                {
+                    EndAttempt(row.Id);
+                }
+            }
+            else if (row.Start is not null)
+            {
+                Backlog.Left();
+                Attempts.Run(row.Id);
+                Emit(new RunAttempt(row.FirstAttempt()));
+            }
+            else if (row.State == JobState.Enqueued)
+            {
+                Offer(new ReadyJob(row.Id, row.Priority, row.RunAt));
+            }
+            else
+            {
+                Emit(Due.Note(row.RunAt));
+            }
+        }
+
+        Pump();
+    }
+
+    /// <summary>A person cancels a job. Returns whether it is running here (its handler is told to stop); else the shell cancels it in the store.</summary>
+    public bool CancelRequested(JobId id)
+    {
+        if (Attempts.PhaseOf(id) != AttemptPhase.Running)
+        {
+            return false;
+        }
+
+        Emit(new StopAttempt(id));
+        return true;
+    }
+
+    /// <summary>The store cancelled a waiting job.</summary>
+    public void CancelledInStore(JobId id)
+    {
+        Backlog.Left();
+        Window.Remove(id);
+    }
+}

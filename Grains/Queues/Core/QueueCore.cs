@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using OrleansJobs.Execution;
+using OrleansJobs.Policies;
+using OrleansJobs.Storage;
+using OrleansJobs.Grains;
+
+namespace OrleansJobs.Queues.Core;
+
+/// <summary>
+/// One queue's decisions, as a synchronous state machine: what to page in, lease and start, when to
+/// wake, what to requeue, what an attempt's end means. Events come in as method calls carrying the
+/// time; commands go out as data (<see cref="TakeCommands"/>) for the shell to carry out and answer
+/// with the matching event. No I/O, no awaits, no clock reads; chance only from the injected source.
+/// Not thread-safe: one activation's turns drive it one at a time.
+/// </summary>
+internal sealed partial class QueueCore
+{
+    private readonly QueueCoreSettings _settings;
+    private readonly Random _random;
+    private readonly EventClock _clock = new();
+    private readonly List<QueueCommand> _commands = [];
+
+    /// <summary>Jobs paged in or promoted while their previous attempt's outcome was still being written: offered once it is.</summary>
+    private readonly Dictionary<JobId, ReadyJob> _offeredWhileRecording = [];
+    private TokenBucket? _bucket;
+
+    public QueueCore(QueueCoreSettings settings, EffectiveQueuePolicy policy, long? waiting, Random random)
+    {
+        _settings = settings;
+        _random = random;
+        Window = new WindowFeed(settings.WindowSize);
+        Due = new DueClock(settings.MinDueCheckInterval, settings.StoreRetryDelay);
+        Permits = new PermitClient(settings.PermitFreshFor);
+        Policy = policy;
+        Backlog = new BacklogGuard(waiting);
+    }
+
+    public EffectiveQueuePolicy Policy { get; private set; }
+
+    public BacklogGuard Backlog { get; }
+
+    public AttemptTable Attempts { get; } = new();
+
+    public WindowFeed Window { get; }
+
+    public DueClock Due { get; }
+
+    public PermitClient Permits { get; }
+
+    /// <summary>The activation is stopping: it starts nothing more and waits for its attempts.</summary>
+    public bool Draining { get; private set; }
+
+    /// <summary>Whether the queue has anything to do: it keeps a reminder and housekeeping while it has.</summary>
+    public bool HasWork => Window.Count > 0 || Window.StoreHasMore || Attempts.Count > 0 || Due.NextDue is not null;
+
+    /// <summary>Attempts the queue may start now: its concurrency budget left, within its tenant's permits.</summary>
+    public int SlotsFree => Math.Min(Policy.MaxConcurrency - Attempts.InBudget, Permits.Free(_clock.Now, Attempts.InBudget));
+
+    /// <summary>Jobs the queue could run at once now, were the tenant's permits no object.</summary>
+    private int PermitsWanted => Math.Min(Policy.MaxConcurrency, Attempts.InBudget + Window.Count);
+
+    /// <summary>The commands decided since the last call, in order.</summary>
+    public QueueCommand[] TakeCommands()
+    {
+        CheckInvariants();
+        var commands = _commands.ToArray();
+        _commands.Clear();
+        return commands;
+    }
+
+    /// <summary>The activation loaded the queue: <paramref name="nextDue"/> is its earliest scheduled run-at.</summary>
+    public void Activate(DateTimeOffset now, DateTimeOffset? nextDue)
+    {
+        At(now);
+        _bucket = Policy.CreateBucket(_clock);
+        Window.MarkStoreHasMore();
+        Emit(Due.Start(nextDue));
+        Read(force: true);
+        Pump();
+    }
+
+    public void PolicyChanged(DateTimeOffset now, EffectiveQueuePolicy policy, long? waiting)
+    {
+        At(now);
+        Policy = policy;
+        _bucket = policy.CreateBucket(_clock);
+        Backlog.Counted(waiting);
+        Pump();
+    }
+
+    /// <summary>Someone changed the backlog behind the queue's back (a replay, a dead silo's hand-over): look again.</summary>
+    public void Wake(DateTimeOffset now)
+    {
+        At(now);
+        Window.MarkStoreHasMore();
+        Emit(Due.Check(now, Window.Capacity));
+        Read(force: true);
+        Pump();
+    }
+
+    /// <summary>The queue's reminder ticked on a live activation: only a nudge.</summary>
+    public void Nudge(DateTimeOffset now)
+    {
+        At(now);
+        Read(force: true);
+        Pump();
+    }
+
+    /// <summary>
+    /// The housekeeping tick: renew the tenant's grant so it does not lapse under long jobs, and requeue
+    /// attempts whose lease expired, except every attempt this activation holds, however long it has
+    /// waited for a worker slot or for its outcome to be written: a requeue would run it twice.
+    /// </summary>
+    public void Housekeep(DateTimeOffset now)
+    {
+        At(now);
+        if (!Draining)
+        {
+            Emit(Permits.Sync(now, PermitsWanted, Attempts.InBudget));
+        }
+
+        Emit(new RequeueStale(now, Attempts.HeldIds()));
+        Read(force: true);
+    }
+
+    /// <summary>The activation stops: start nothing more. Says <see cref="Drained"/> once every attempt has ended.</summary>
+    public void Deactivate(DateTimeOffset now)
+    {
+        At(now);
+        Draining = true;
+        if (Attempts.Count == 0)
+        {
+            Emit(new Drained());
+        }
+    }
+
+    /// <summary>Starts as many attempts as the budget allows, and pages in more jobs when the window runs low.</summary>
+    private void Pump()
+    {
+        if (Draining)
+        {
+            return;
+        }
+
+        var free = Math.Min(SlotsFree, Window.Count);
+        if (free > 0 && _bucket is { } bucket)
+        {
+            free = bucket.TakeUpTo(free);
+            if (free == 0)
+            {
+                Emit(new ArmPumpTimer(bucket.TimeUntilNextToken()));
+            }
+        }
+
+        if (free > 0)
+        {
+            var batch = new List<LeaseRequest>(free);
+            while (batch.Count < free && Window.TryTakeFirst(out var job))
+            {
+                Attempts.Begin(job.Id, AttemptPhase.Leasing);
+                batch.Add(new LeaseRequest(job.Id, _settings.Owner, _clock.Now, _settings.LeaseMargin));
+            }
+
+            Emit(new LeaseJobs(batch));
+        }
+
+        Read(force: false);
+        Emit(Permits.SyncIfNeeded(_clock.Now, PermitsWanted, Attempts.InBudget));
+    }
+
+    /// <summary>A due job was stored: into the window unless an attempt holds it (a recording one's is offered when it ends).</summary>
+    private void Offer(ReadyJob job)
+    {
+        switch (Attempts.PhaseOf(job.Id))
+        {
+            case null:
+                Window.Offer(job);
+                break;
+            case AttemptPhase.Recording:
+                _offeredWhileRecording[job.Id] = job;
+                break;
+        }
+    }
+
+    private void EndAttempt(JobId id)
+    {
+        if (!Attempts.End(id))
+        {
+            return;
+        }
+
+        if (_offeredWhileRecording.Remove(id, out var job))
+        {
+            Window.Offer(job);
+        }
+
+        if (Draining && Attempts.Count == 0)
+        {
+            Emit(new Drained());
+        }
+    }
+
+    /// <summary>Pages in more due jobs if that is worth it; a draining activation reads nothing more.</summary>
+    private void Read(bool force)
+    {
+        if (!Draining)
+        {
+            Emit(Window.StartRead(force, Attempts.Leasing));
+        }
+    }
+
+    /// <summary>What must hold after every event, checked in debug builds; the simulator checks these and more against its model store.</summary>
+    [Conditional("DEBUG")]
+    private void CheckInvariants()
+    {
+        var broken =
+            Window.Count > Window.Capacity ? $"the window holds {Window.Count}, over its capacity of {Window.Capacity}"
+            : Attempts.Leasing > Attempts.InBudget || Attempts.InBudget > Attempts.Count ? $"attempts miscounted: {Attempts.Leasing} leasing, {Attempts.InBudget} in budget, {Attempts.Count} held"
+            : _offeredWhileRecording.Keys.Any(id => Attempts.PhaseOf(id) != AttemptPhase.Recording) ? "a job waits for an attempt that is not recording"
+            : Due.NextDue is not null && Due.ArmedAt is null && Due.State != DueState.Checking ? "jobs are scheduled but the due timer is not armed"
+            : null;
+        if (broken is not null)
+        {
+            throw new InvalidOperationException($"Queue core invariant broken: {broken}.");
+        }
+    }
+
+    private void At(DateTimeOffset now) => _clock.Now = now;
+
+    private void Emit(QueueCommand? command)
+    {
+        if (command is not null)
+        {
+            _commands.Add(command);
+        }
+    }
+}

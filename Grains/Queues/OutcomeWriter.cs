@@ -1,0 +1,48 @@
+using OrleansJobs.Queues.Core;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues;
+
+/// <summary>
+/// Writes an attempt's outcome through the silo's group commit and owns retrying it. The write is
+/// guarded by the attempt's lease, so retrying is safe; while the store is down it is retried with
+/// backoff for up to <see cref="RetryFor"/> rather than left for the lease to expire.
+/// </summary>
+internal static class OutcomeWriter
+{
+    public static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>Whether the store took the outcome (false: the lease was stale); null when it could not be written in time.</summary>
+    public static async Task<bool?> WriteAsync(JobWriteBatcher writes, AttemptOutcome outcome, TimeProvider time, Action<Exception> onError)
+    {
+        var delay = FirstDelay;
+        var deadline = time.GetUtcNow() + RetryFor;
+        while (true)
+        {
+            try
+            {
+                return await (outcome switch
+                {
+                    Succeeded s => writes.CompleteAsync(s.Write),
+                    Retrying r => writes.RetryAsync(r.Write),
+                    DeadLettered d => writes.DeadLetterAsync(d.Write),
+                    CancelledWhileRunning c => writes.CancelRunningAsync(c.Write),
+                    _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),
+                });
+            }
+            catch (Exception ex)
+            {
+                onError(ex);
+                if (time.GetUtcNow() >= deadline)
+                {
+                    return null;
+                }
+
+                await Task.Delay(delay, time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+            }
+        }
+    }
+}
