@@ -3,8 +3,8 @@ using OrleansJobs.Policies;
 
 namespace OrleansJobs.Tests.Cluster;
 
-/// <summary>One in-process silo on a fresh SQLite file, with the test job types, shared by a test collection.</summary>
-public sealed class ClusterFixture() : SqliteSiloFixture("orleansjobs-cluster-")
+/// <summary>One in-process silo on a fresh store, with the test job types, shared by a test collection.</summary>
+public abstract class ClusterFixture(TestStore store) : SiloFixture("orleansjobs-cluster-", store)
 {
     public const string Noop = "test.noop";
     public const string Flaky = "test.flaky";
@@ -37,8 +37,20 @@ public sealed class ClusterFixture() : SqliteSiloFixture("orleansjobs-cluster-")
             .AddJobHandler<ProbePayload, StubbornHandler>(StubbornLong, t => t.Timeout = TimeSpan.FromMinutes(1));
 }
 
+/// <summary>The cluster tests' silo on SQLite, the embedded default.</summary>
+public sealed class SqliteClusterFixture() : ClusterFixture(TestStore.Sqlite);
+
+/// <summary>The cluster tests' silo on PostgreSQL, the production store.</summary>
+public sealed class PostgresClusterFixture() : ClusterFixture(TestStore.Postgres);
+
 [CollectionDefinition(Name)]
-public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+public sealed class ClusterCollection : ICollectionFixture<SqliteClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresClusterCollection : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "cluster on postgres";
 }

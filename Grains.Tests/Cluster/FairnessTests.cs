@@ -4,8 +4,7 @@ using Xunit.Abstractions;
 
 namespace OrleansJobs.Tests.Cluster;
 
-[Collection(ClusterCollection.Name)]
-public sealed class FairnessTests(ClusterFixture fixture, ITestOutputHelper output)
+public abstract class FairnessTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private JobProbe Probe => fixture.Probe;
     private IJobClient Jobs => fixture.Jobs;
@@ -39,3 +38,9 @@ public sealed class FairnessTests(ClusterFixture fixture, ITestOutputHelper outp
         await Probe.WaitForAsync(() => FloodDone() == flood.Count, "the flood to drain", TimeSpan.FromMinutes(3));
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class FairnessTestsOnSqlite(SqliteClusterFixture fixture, ITestOutputHelper output) : FairnessTests(fixture, output);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class FairnessTestsOnPostgres(PostgresClusterFixture fixture, ITestOutputHelper output) : FairnessTests(fixture, output);

@@ -3,8 +3,7 @@ using System.Text;
 
 namespace OrleansJobs.Tests.Cluster;
 
-[Collection(ClusterCollection.Name)]
-public sealed class QueueGrainTests(ClusterFixture fixture)
+public abstract class QueueGrainTests(ClusterFixture fixture)
 {
     private readonly string _tenant = "t" + Guid.NewGuid().ToString("N")[..12];
     private JobProbe Probe => fixture.Probe;
@@ -336,3 +335,9 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Enqueued);
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class QueueGrainTestsOnSqlite(SqliteClusterFixture fixture) : QueueGrainTests(fixture);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class QueueGrainTestsOnPostgres(PostgresClusterFixture fixture) : QueueGrainTests(fixture);

@@ -4,8 +4,7 @@ using Xunit.Abstractions;
 
 namespace OrleansJobs.Tests.Cluster;
 
-[Collection(ClusterCollection.Name)]
-public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputHelper output)
+public abstract class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private readonly string _tenant = "p" + Guid.NewGuid().ToString("N")[..12];
     private JobProbe Probe => fixture.Probe;
@@ -132,3 +131,9 @@ public sealed class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutputH
         Assert.All(urgent, id => Assert.True(Probe.Starts(id)[0].At <= low.Except(shed).Min(l => Probe.Starts(l)[0].At)));
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class QueuePolicyClusterTestsOnSqlite(SqliteClusterFixture fixture, ITestOutputHelper output) : QueuePolicyClusterTests(fixture, output);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class QueuePolicyClusterTestsOnPostgres(PostgresClusterFixture fixture, ITestOutputHelper output) : QueuePolicyClusterTests(fixture, output);

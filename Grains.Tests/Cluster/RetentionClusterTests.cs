@@ -5,7 +5,7 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Tests.Cluster;
 
 /// <summary>One silo on SQLite that keeps succeeded jobs for a moment only and dead letters for good.</summary>
-public sealed class ShortRetentionFixture() : SqliteSiloFixture("orleansjobs-retention-")
+public sealed class ShortRetentionFixture() : SiloFixture("orleansjobs-retention-")
 {
     protected override void AddJobs(Func<Action<OrleansJobsOptions>, OrleansJobsBuilder> configure) =>
         configure(o =>

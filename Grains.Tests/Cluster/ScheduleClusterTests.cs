@@ -1,7 +1,6 @@
 namespace OrleansJobs.Tests.Cluster;
 
-[Collection(ClusterCollection.Name)]
-public sealed class ScheduleClusterTests(ClusterFixture fixture)
+public abstract class ScheduleClusterTests(ClusterFixture fixture)
 {
     private readonly string _tenant = "s" + Guid.NewGuid().ToString("N")[..12];
     private JobProbe Probe => fixture.Probe;
@@ -82,3 +81,9 @@ public sealed class ScheduleClusterTests(ClusterFixture fixture)
         return ids;
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class ScheduleClusterTestsOnSqlite(SqliteClusterFixture fixture) : ScheduleClusterTests(fixture);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class ScheduleClusterTestsOnPostgres(PostgresClusterFixture fixture) : ScheduleClusterTests(fixture);

@@ -3,8 +3,7 @@ using Xunit.Abstractions;
 
 namespace OrleansJobs.Tests.Cluster;
 
-[Collection(ClusterCollection.Name)]
-public sealed class TenantCapClusterTests(ClusterFixture fixture, ITestOutputHelper output)
+public abstract class TenantCapClusterTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly string[] Types = [ClusterFixture.Noop, ClusterFixture.Slow, ClusterFixture.Flaky];
     private readonly string _tenant = "t" + Guid.NewGuid().ToString("N")[..12];
@@ -68,3 +67,9 @@ public sealed class TenantCapClusterTests(ClusterFixture fixture, ITestOutputHel
         Assert.Null(await fixture.Store.GetTenantPolicyAsync(_tenant, default));
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class TenantCapClusterTestsOnSqlite(SqliteClusterFixture fixture, ITestOutputHelper output) : TenantCapClusterTests(fixture, output);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class TenantCapClusterTestsOnPostgres(PostgresClusterFixture fixture, ITestOutputHelper output) : TenantCapClusterTests(fixture, output);

@@ -8,7 +8,7 @@ namespace OrleansJobs.Tests.Cluster;
 /// A silo with one worker slot, whose queues read a clock the test can move ahead while timers
 /// keep real time, so an attempt can outlive its lease while it waits in line for the slot.
 /// </summary>
-public sealed class OneSlotFixture() : SqliteSiloFixture("orleansjobs-one-slot-")
+public sealed class OneSlotFixture() : SiloFixture("orleansjobs-one-slot-")
 {
     public AdjustableClock QueueClock { get; } = new();
 

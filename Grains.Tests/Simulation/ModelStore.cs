@@ -11,7 +11,19 @@ internal sealed class ModelStore
 {
     private static readonly Comparer<Row> RunOrder = Comparer<Row>.Create(static (a, b) => ReadyWindow.RunOrder.Compare(a.Ready, b.Ready));
 
+    private static readonly Comparer<Row> DueOrder = Comparer<Row>.Create(static (a, b) =>
+    {
+        var c = a.RunAt.CompareTo(b.RunAt);
+        return c != 0 ? c : a.Id.CompareTo(b.Id);
+    });
+
     private readonly Dictionary<JobId, Row> _rows = [];
+
+    // Indexes by state, as the real stores keep them, so a step costs O(page), not O(every job ever stored).
+    private readonly SortedSet<Row> _enqueued = new(RunOrder);
+    private readonly SortedSet<Row> _scheduled = new(DueOrder);
+    private readonly HashSet<Row> _active = [];
+    private int _unfinished;
 
     public sealed class Row
     {
@@ -25,9 +37,9 @@ internal sealed class ModelStore
 
         public required TimeSpan Timeout { get; init; }
 
-        public DateTimeOffset RunAt { get; set; }
+        public DateTimeOffset RunAt { get; internal set; }
 
-        public JobState State { get; set; }
+        public JobState State { get; internal set; }
 
         public long Lease { get; set; }
 
@@ -40,6 +52,12 @@ internal sealed class ModelStore
 
     public IReadOnlyCollection<Row> Rows => _rows.Values;
 
+    /// <summary>The enqueued rows in run order.</summary>
+    public IReadOnlyCollection<Row> Enqueued => _enqueued;
+
+    /// <summary>Whether every stored job has finished.</summary>
+    public bool AllFinished => _unfinished == 0;
+
     public Row this[JobId id] => _rows[id];
 
     public static bool IsFinished(JobState state) => state is JobState.Succeeded or JobState.Dead or JobState.Cancelled;
@@ -48,14 +66,14 @@ internal sealed class ModelStore
 
     public IReadOnlyList<ReadyJob> ReadReady(ReadyJob? after, int limit)
     {
-        var ready = _rows.Values.Where(r => r.State == JobState.Enqueued).OrderBy(r => r, RunOrder).Select(r => r.Ready);
-        if (after is { } key)
+        IEnumerable<Row> ready = _enqueued;
+        if (after is { } key && _enqueued.Count > 0)
         {
-            var afterRow = new Row { Id = key.Id, Priority = key.Priority, CreatedAt = default, MaxAttempts = 0, Timeout = default, RunAt = key.RunAt };
-            ready = _rows.Values.Where(r => r.State == JobState.Enqueued && RunOrder.Compare(r, afterRow) > 0).OrderBy(r => r, RunOrder).Select(r => r.Ready);
+            var from = new Row { Id = key.Id, Priority = key.Priority, CreatedAt = default, MaxAttempts = 0, Timeout = default, RunAt = key.RunAt };
+            ready = RunOrder.Compare(from, _enqueued.Max) >= 0 ? [] : _enqueued.GetViewBetween(from, _enqueued.Max).Where(r => RunOrder.Compare(r, from) > 0);
         }
 
-        return [.. ready.Take(limit)];
+        return [.. ready.Take(limit).Select(r => r.Ready)];
     }
 
     public LeasedJob? Lease(LeaseRequest request)
@@ -65,7 +83,7 @@ internal sealed class ModelStore
             return null;
         }
 
-        row.State = JobState.Active;
+        Move(row, JobState.Active);
         row.Lease++;
         row.Attempt++;
         row.LeaseExpiresAt = request.StartedAt + row.Timeout + request.ExpiryMargin;
@@ -81,39 +99,33 @@ internal sealed class ModelStore
             return false;
         }
 
-        row.State = to;
-        if (runAt is { } at)
-        {
-            row.RunAt = at;
-        }
-
+        Move(row, to, runAt);
         return true;
     }
 
     public DuePromotion PromoteDue(DateTimeOffset now, int limit)
     {
-        var due = _rows.Values.Where(r => r.State == JobState.Scheduled && r.RunAt <= now).OrderBy(r => r.RunAt).ThenBy(r => r.Id).Take(limit).ToList();
+        var due = _scheduled.TakeWhile(r => r.RunAt <= now).Take(limit).ToList();
         foreach (var row in due)
         {
-            row.State = JobState.Enqueued;
+            Move(row, JobState.Enqueued);
         }
 
         return new DuePromotion([.. due.Select(r => r.Ready)], NextDue());
     }
 
-    public DateTimeOffset? NextDue() =>
-        _rows.Values.Where(r => r.State == JobState.Scheduled).Select(r => (DateTimeOffset?)r.RunAt).Min();
+    public DateTimeOffset? NextDue() => _scheduled.Count == 0 ? null : _scheduled.Min!.RunAt;
 
     /// <summary>The rows a sweep would requeue: active, lease expired before <paramref name="before"/> (all when null), not held.</summary>
     public List<Row> Stale(DateTimeOffset? before, IReadOnlyCollection<JobId> held) =>
-        [.. _rows.Values.Where(r => r.State == JobState.Active && (before is null || r.LeaseExpiresAt < before) && !held.Contains(r.Id))];
+        [.. _active.Where(r => (before is null || r.LeaseExpiresAt < before) && !held.Contains(r.Id))];
 
     public int Requeue(IEnumerable<Row> rows)
     {
         var count = 0;
         foreach (var row in rows)
         {
-            row.State = JobState.Enqueued;
+            Move(row, JobState.Enqueued);
             count++;
         }
 
@@ -127,11 +139,10 @@ internal sealed class ModelStore
             return false;
         }
 
-        row.State = JobState.Cancelled;
+        Move(row, JobState.Cancelled);
         return true;
     }
 
-    public long Waiting() => _rows.Values.LongCount(r => r.State is JobState.Scheduled or JobState.Enqueued);
 
     private InsertOutcome Insert(NewJob job)
     {
@@ -143,7 +154,6 @@ internal sealed class ModelStore
             MaxAttempts = job.MaxAttempts,
             Timeout = job.Timeout,
             RunAt = job.RunAt,
-            State = job.State,
         };
         if (job.Start is { } start)
         {
@@ -153,7 +163,43 @@ internal sealed class ModelStore
         }
 
         _rows.Add(job.Id, row);
+        _unfinished++;
+        Index(row, job.State);
         return new InsertOutcome(job.Id, Created: true);
+    }
+
+    private void Move(Row row, JobState to, DateTimeOffset? runAt = null)
+    {
+        _ = row.State switch
+        {
+            JobState.Enqueued => _enqueued.Remove(row),
+            JobState.Scheduled => _scheduled.Remove(row),
+            JobState.Active => _active.Remove(row),
+            _ => throw new InvalidOperationException($"A finished job ({row.State}) does not move."),
+        };
+        if (runAt is { } at)
+        {
+            row.RunAt = at;
+        }
+
+        if (IsFinished(to))
+        {
+            _unfinished--;
+        }
+
+        Index(row, to);
+    }
+
+    private void Index(Row row, JobState state)
+    {
+        row.State = state;
+        _ = state switch
+        {
+            JobState.Enqueued => _enqueued.Add(row),
+            JobState.Scheduled => _scheduled.Add(row),
+            JobState.Active => _active.Add(row),
+            _ => true,
+        };
     }
 
     private static LeasedJob Leased(Row row) =>

@@ -42,7 +42,7 @@ internal sealed partial class QueueSimulation
     {
         var window = _core.Window;
         var inWindow = window.InRunOrder.Select(j => j.Id).ToHashSet();
-        var enqueued = _store.Rows.Where(r => r.State == JobState.Enqueued && !_core.Attempts.Holds(r.Id)).ToList();
+        var enqueued = _store.Enqueued.Where(r => !_core.Attempts.Holds(r.Id)).ToList();
         // A page read before a cancel or an attempt's end may be answered after it, leaving a job in the
         // window that is no longer due: harmless, its lease is refused. So only the other direction is checked.
         var missing = enqueued.Where(r => !inWindow.Contains(r.Id)).ToList();

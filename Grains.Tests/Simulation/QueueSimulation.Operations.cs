@@ -40,7 +40,7 @@ internal sealed partial class QueueSimulation
                     return;
                 }
 
-                Note($"commit {operation.What}");
+                Note("commit ", operation.What);
                 operation.Committed = operation.Commit!();
                 return;
             }
@@ -92,7 +92,7 @@ internal sealed partial class QueueSimulation
 
     private void Carry(QueueCommand command)
     {
-        Note($"  -> {command}");
+        Note("  -> ", command);
         switch (command)
         {
             case ReadPage read:

@@ -25,7 +25,7 @@ internal sealed partial class QueueSimulation
     private readonly bool _faults;
     private readonly ModelStore _store = new();
     private readonly List<Operation> _pending = [];
-    private readonly Queue<string> _trace = new();
+    private readonly Queue<(DateTimeOffset At, string Line, object? Detail)> _trace = new();
     private readonly QueueCoreSettings _settings;
     private readonly EffectiveQueuePolicy _policy;
     private readonly int? _tenantCap;
@@ -133,7 +133,7 @@ internal sealed partial class QueueSimulation
         }
     }
 
-    private bool AllFinished() => _pending.Count == 0 && _store.Rows.All(r => ModelStore.IsFinished(r.State));
+    private bool AllFinished() => _pending.Count == 0 && _store.AllFinished;
 
     /// <summary>A new activation: what a crashed or departed owner left active runs again, then the core loads.</summary>
     private void Activate()
@@ -303,14 +303,15 @@ internal sealed partial class QueueSimulation
 
     private static string Short(JobId id) => $"#{BitConverter.ToInt64([.. id.ToBytes().Take(8).Reverse()])}";
 
-    private void Note(string line)
+    /// <summary>Keeps the last steps for a failure's report; formatted only if one is made.</summary>
+    private void Note(string line, object? detail = null)
     {
-        _trace.Enqueue($"{(_now - T0).TotalMilliseconds,9:F0} ms  {line}");
+        _trace.Enqueue((_now, line, detail));
         if (_trace.Count > 60)
         {
             _trace.Dequeue();
         }
     }
 
-    private void Fail(string what) => throw new SimulationFailure(_seed, what, _trace);
+    private void Fail(string what) => throw new SimulationFailure(_seed, what, _trace.Select(t => $"{(t.At - T0).TotalMilliseconds,9:F0} ms  {t.Line}{t.Detail}"));
 }

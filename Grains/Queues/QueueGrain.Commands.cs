@@ -8,6 +8,8 @@ namespace OrleansJobs.Queues;
 /// <summary>How the shell carries out each of the core's commands and reports back the matching event.</summary>
 internal sealed partial class QueueGrain
 {
+    private Action<Exception>? _outcomeWriteFailed;
+
     private void Carry(QueueCommand command)
     {
         switch (command)
@@ -118,7 +120,7 @@ internal sealed partial class QueueGrain
             _metrics.Failed(_queue, outcome.Duration);
         }
 
-        var stored = await OutcomeWriter.WriteAsync(_writes, outcome, _time, ex => LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome"));
+        var stored = await OutcomeWriter.WriteAsync(_writes, outcome, _time, _outcomeWriteFailed ??= ex => LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome"));
         if (stored is not { } written)
         {
             // Not stored: the lease expires and the job runs again.

@@ -188,9 +188,17 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         core.InsertCommitted(Now, rows, outcomes);
         Execute();
-        _metrics.Enqueued(_queue, outcomes.Count(o => o.Created));
+        var ids = new JobId[outcomes.Length];
+        var created = 0;
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            ids[i] = outcomes[i].Id;
+            created += outcomes[i].Created ? 1 : 0;
+        }
+
+        _metrics.Enqueued(_queue, created);
         await UpdateBusyAsync();
-        return [.. outcomes.Select(o => o.Id)];
+        return ids;
     }
 
     public async Task<bool> CancelAsync(JobId id)

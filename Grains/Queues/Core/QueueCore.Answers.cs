@@ -100,26 +100,34 @@ internal sealed partial class QueueCore
     public void OutcomeStored(DateTimeOffset now, LeasedJob job, AttemptOutcome outcome, bool stored)
     {
         At(now);
-        EndAttempt(job.Id);
-        if (!stored)
-        {
-            Window.MarkStoreHasMore();
-        }
-        else if (outcome is Retrying retry)
+        var offered = EndAttempt(job.Id);
+        if (outcome is Retrying retry && stored)
         {
             Backlog.Joined(1);
             Emit(Due.Note(retry.Write.RunAt));
         }
 
-        Pump();
+        // The slot came free when the handler ended; only a job the store may now hand out again is
+        // worth a pump, so a steady stream of outcomes does not split lease batches.
+        if (!stored)
+        {
+            Window.MarkStoreHasMore();
+        }
+
+        if (!stored || offered)
+        {
+            Pump();
+        }
     }
 
     /// <summary>The outcome could not be written in time: the lease expires and the job runs again after a sweep.</summary>
     public void OutcomeAbandoned(DateTimeOffset now, LeasedJob job)
     {
         At(now);
-        EndAttempt(job.Id);
-        Pump();
+        if (EndAttempt(job.Id))
+        {
+            Pump();
+        }
     }
 
     public void DueTimerFired(DateTimeOffset now)

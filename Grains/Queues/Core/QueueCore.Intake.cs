@@ -22,7 +22,7 @@ internal sealed partial class QueueCore
     /// <summary>
     /// The fast path of a queue with room: a due job that arrives while nothing due waits ahead of it
     /// and a slot, a permit and a token are free is inserted with its first attempt already leased.
-    /// Returns the rows with those marked, best priority first.
+    /// Marks those rows (best priority first) and returns them.
     /// </summary>
     public NewJob[] PlanStarts(DateTimeOffset now, NewJob[] rows)
     {
@@ -34,16 +34,18 @@ internal sealed partial class QueueCore
         }
 
         // OrderBy is stable, so jobs of one priority start in the order they were submitted.
-        var due = Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued).OrderBy(i => rows[i].Priority).Take(free).ToList();
+        IReadOnlyList<int> due = rows.Length == 1
+            ? rows[0].State == JobState.Enqueued ? [0] : []
+            : [.. Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued).OrderBy(i => rows[i].Priority).Take(free)];
         var starting = _bucket is { } bucket ? bucket.TakeUpTo(due.Count) : due.Count;
-        var planned = (NewJob[])rows.Clone();
-        foreach (var i in due.Take(starting))
+        for (var n = 0; n < starting; n++)
         {
-            planned[i] = rows[i] with { Start = new ImmediateStart(_settings.Owner, rows[i].CreatedAt, _settings.LeaseMargin) };
+            var i = due[n];
+            rows[i] = rows[i] with { Start = new ImmediateStart(_settings.Owner, rows[i].CreatedAt, _settings.LeaseMargin) };
             Attempts.Begin(rows[i].Id, AttemptPhase.Inserting);
         }
 
-        return planned;
+        return rows;
     }
 
     /// <summary>The insert did not commit: nothing was stored, the room and the slots held for it go back.</summary>

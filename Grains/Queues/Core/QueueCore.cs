@@ -182,22 +182,26 @@ internal sealed partial class QueueCore
         }
     }
 
-    private void EndAttempt(JobId id)
+    /// <summary>The attempt is over. Returns whether a job waiting for it joined the window.</summary>
+    private bool EndAttempt(JobId id)
     {
         if (!Attempts.End(id))
         {
-            return;
-        }
-
-        if (_offeredWhileRecording.Remove(id, out var job))
-        {
-            Window.Offer(job);
+            return false;
         }
 
         if (Draining && Attempts.Count == 0)
         {
             Emit(new Drained());
         }
+
+        if (!_offeredWhileRecording.Remove(id, out var job))
+        {
+            return false;
+        }
+
+        Window.Offer(job);
+        return true;
     }
 
     /// <summary>Pages in more due jobs if that is worth it; a draining activation reads nothing more.</summary>
