@@ -4,8 +4,8 @@ using OrleansJobs.Storage;
 
 namespace OrleansJobs.Tests.Cluster;
 
-/// <summary>One silo on SQLite that keeps succeeded jobs for a moment only and dead letters for good.</summary>
-public sealed class ShortRetentionFixture() : SiloFixture("orleansjobs-retention-")
+/// <summary>One silo that keeps succeeded jobs for a moment only and dead letters for good.</summary>
+public abstract class ShortRetentionFixture(TestStore store) : SiloFixture("orleansjobs-retention-", store)
 {
     protected override void AddJobs(Func<Action<OrleansJobsOptions>, OrleansJobsBuilder> configure) =>
         configure(o =>
@@ -16,7 +16,11 @@ public sealed class ShortRetentionFixture() : SiloFixture("orleansjobs-retention
             .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxAttempts = 1);
 }
 
-public sealed class RetentionClusterTests(ShortRetentionFixture fixture) : IClassFixture<ShortRetentionFixture>
+public sealed class SqliteShortRetentionFixture() : ShortRetentionFixture(TestStore.Sqlite);
+
+public sealed class PostgresShortRetentionFixture() : ShortRetentionFixture(TestStore.Postgres);
+
+public abstract class RetentionClusterTests(ShortRetentionFixture fixture)
 {
     private readonly string _tenant = "r" + Guid.NewGuid().ToString("N")[..12];
 
@@ -44,3 +48,7 @@ public sealed class RetentionClusterTests(ShortRetentionFixture fixture) : IClas
         Assert.Equal((0L, 1L), (counts.Succeeded, counts.Dead));
     }
 }
+
+public sealed class RetentionClusterTestsOnSqlite(SqliteShortRetentionFixture fixture) : RetentionClusterTests(fixture), IClassFixture<SqliteShortRetentionFixture>;
+
+public sealed class RetentionClusterTestsOnPostgres(PostgresShortRetentionFixture fixture) : RetentionClusterTests(fixture), IClassFixture<PostgresShortRetentionFixture>;

@@ -8,7 +8,7 @@ namespace OrleansJobs.Tests.Cluster;
 /// A silo with one worker slot, whose queues read a clock the test can move ahead while timers
 /// keep real time, so an attempt can outlive its lease while it waits in line for the slot.
 /// </summary>
-public sealed class OneSlotFixture() : SiloFixture("orleansjobs-one-slot-")
+public abstract class OneSlotFixture(TestStore store) : SiloFixture("orleansjobs-one-slot-", store)
 {
     public AdjustableClock QueueClock { get; } = new();
 
@@ -24,6 +24,10 @@ public sealed class OneSlotFixture() : SiloFixture("orleansjobs-one-slot-")
             .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.Timeout = TimeSpan.FromSeconds(30));
 }
 
+public sealed class SqliteOneSlotFixture() : OneSlotFixture(TestStore.Sqlite);
+
+public sealed class PostgresOneSlotFixture() : OneSlotFixture(TestStore.Postgres);
+
 /// <summary>The system clock, moved ahead by <see cref="Ahead"/>; timers and timestamps stay real.</summary>
 public sealed class AdjustableClock : TimeProvider
 {
@@ -32,7 +36,7 @@ public sealed class AdjustableClock : TimeProvider
     public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Ahead;
 }
 
-public sealed class WorkerLineTests(OneSlotFixture fixture) : IClassFixture<OneSlotFixture>
+public abstract class WorkerLineTests(OneSlotFixture fixture)
 {
     private readonly string _tenant = "w" + Guid.NewGuid().ToString("N")[..12];
 
@@ -80,3 +84,7 @@ public sealed class WorkerLineTests(OneSlotFixture fixture) : IClassFixture<OneS
         return (first, waiting);
     }
 }
+
+public sealed class WorkerLineTestsOnSqlite(SqliteOneSlotFixture fixture) : WorkerLineTests(fixture), IClassFixture<SqliteOneSlotFixture>;
+
+public sealed class WorkerLineTestsOnPostgres(PostgresOneSlotFixture fixture) : WorkerLineTests(fixture), IClassFixture<PostgresOneSlotFixture>;

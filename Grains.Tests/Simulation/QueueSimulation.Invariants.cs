@@ -37,6 +37,22 @@ internal sealed partial class QueueSimulation
         }
     }
 
+    /// <summary>Attempts started: never more than the queue's rate allows (a burst, then the rate).</summary>
+    private void TakeTokens(int started)
+    {
+        if (_policy.RatePerSecond is not { } rate || started == 0)
+        {
+            return;
+        }
+
+        _tokens = Math.Min(_policy.Burst, _tokens + ((_now - _tokensAt).TotalSeconds * rate)) - started;
+        _tokensAt = _now;
+        if (_tokens < -1e-6)
+        {
+            Fail($"{started} attempt(s) started beyond the rate of {rate}/s with a burst of {_policy.Burst}");
+        }
+    }
+
     /// <summary>With no store operation in flight the core's view must agree with the store.</summary>
     private void CheckAgainstStore()
     {

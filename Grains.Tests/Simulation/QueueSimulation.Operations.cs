@@ -101,6 +101,7 @@ internal sealed partial class QueueSimulation
                     Event("page read", () => { if (page is null) { _core.PageReadFailed(_now); } else { _core.PageRead(_now, read, page); } }));
                 break;
             case LeaseJobs lease:
+                TakeTokens(lease.Requests.Count);
                 LeasedJob?[]? leased = null;
                 Submit($"lease {lease.Requests.Count}", () =>
                 {

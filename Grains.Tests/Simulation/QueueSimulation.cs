@@ -48,6 +48,10 @@ internal sealed partial class QueueSimulation
     private DateTimeOffset _nextHousekeeping;
     private bool _drained;
 
+    /// <summary>A mirror of the queue's rate limit: what the attempts started so far have left of it.</summary>
+    private double _tokens;
+    private DateTimeOffset _tokensAt;
+
     public QueueSimulation(int seed, SweepRule sweep = SweepRule.AsCommanded, bool faults = true)
     {
         _seed = seed;
@@ -143,6 +147,8 @@ internal sealed partial class QueueSimulation
         _core = new QueueCore(_settings, _policy, null, new Random(_random.Next()));
         _dueTimer = _pumpTimer = null;
         _drained = false;
+        _tokens = _policy.Burst;
+        _tokensAt = _now;
         _nextHousekeeping = _now + HousekeepingInterval;
         Event($"activate #{_activation}", () => _core.Activate(_now, _store.NextDue()));
     }
@@ -241,6 +247,7 @@ internal sealed partial class QueueSimulation
 
         NewJob[] planned = null!;
         Event($"enqueue {count}", () => planned = _core.PlanStarts(_now, rows));
+        TakeTokens(planned.Count(r => r.Start is not null));
         InsertOutcome[]? outcomes = null;
         var failed = false;
         Submit($"insert {count}", () =>

@@ -15,10 +15,16 @@ internal sealed partial class QueueGrain
         switch (command)
         {
             case ReadPage read:
-                _ = ReadPageAsync(read);
+                _ = AnswerAsync(
+                    () => read.Limit > 0 ? _store.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : Task.FromResult<IReadOnlyList<ReadyJob>>([]),
+                    (core, page) => core.PageRead(Now, read, page),
+                    (core, ex) => Failed(ex, "read ready page", core.PageReadFailed));
                 break;
             case LeaseJobs lease:
-                _ = LeaseAsync(lease);
+                _ = AnswerAsync(
+                    () => _writes.LeaseAsync(lease.Requests),
+                    (core, leased) => core.LeasesCommitted(Now, lease.Requests, leased),
+                    (core, ex) => Failed(ex, "lease", now => core.LeasesFailed(now, lease.Requests)));
                 break;
             case RunAttempt run:
                 _ = RunAttemptAsync(run.Job);
@@ -27,7 +33,10 @@ internal sealed partial class QueueGrain
                 _ = WriteOutcomeAsync(write);
                 break;
             case PromoteDue promote:
-                _ = PromoteDueAsync(promote);
+                _ = AnswerAsync(
+                    () => _store.PromoteDueAsync(_queue, promote.Now, promote.Limit, CancellationToken.None),
+                    (core, promotion) => core.DuePromoted(Now, promotion),
+                    (core, ex) => Failed(ex, "promote due jobs", core.PromotionFailed));
                 break;
             case ArmDueTimer arm:
                 ArmTimer(ref _dueTimer, arm.At is { } at ? Max(at - Now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan, static core => core.DueTimerFired);
@@ -36,10 +45,28 @@ internal sealed partial class QueueGrain
                 ArmTimer(ref _pumpTimer, arm.Delay, static core => core.PumpTimerFired);
                 break;
             case SyncPermits sync:
-                _ = SyncPermitsAsync(sync);
+                _ = AnswerAsync(
+                    () => _tenant.SyncPermitsAsync(_queue.JobType, sync.Held, sync.Wanted),
+                    (core, grant) => core.PermitsGranted(Now, grant),
+                    (core, ex) =>
+                    {
+                        LogPermitSyncFailed(ex, _queue.Tenant, _queue.JobType);
+                        core.PermitSyncFailed(Now);
+                    });
                 break;
             case RequeueStale requeue:
-                _ = RequeueStaleAsync(requeue);
+                _ = AnswerAsync(
+                    () => _store.RequeueActiveAsync(_queue, requeue.Before, requeue.Except, CancellationToken.None),
+                    (core, requeued) =>
+                    {
+                        if (requeued > 0)
+                        {
+                            LogLeasesExpired(_queue.Tenant, _queue.JobType, requeued);
+                        }
+
+                        core.StaleRequeued(Now, requeued);
+                    },
+                    (_, ex) => LogStoreError(ex, _queue.Tenant, _queue.JobType, "requeue expired leases"));
                 break;
             case StopAttempt stop when _cancellers.TryGetValue(stop.Id, out var canceller):
                 _ = canceller.CancelAsync();
@@ -50,48 +77,34 @@ internal sealed partial class QueueGrain
         }
     }
 
-    private async Task ReadPageAsync(ReadPage read)
+    /// <summary>Makes a call the core asked for and hands it the answer, or the failure, as its next event.</summary>
+    private async Task AnswerAsync<T>(Func<Task<T>> call, Action<QueueCore, T> answered, Action<QueueCore, Exception> failed)
     {
-        IReadOnlyList<ReadyJob> page;
+        T result;
         try
         {
-            page = read.Limit > 0 ? await _store.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : [];
+            result = await call();
         }
         catch (Exception ex)
         {
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "read ready page");
-            Core.PageReadFailed(Now);
+            failed(Core, ex);
             Execute();
             return;
         }
 
-        Core.PageRead(Now, read, page);
+        answered(Core, result);
         Execute();
     }
 
-    private async Task LeaseAsync(LeaseJobs lease)
+    private void Failed(Exception error, string operation, Action<DateTimeOffset> tellCore)
     {
-        LeasedJob?[] leased;
-        try
-        {
-            leased = await _writes.LeaseAsync(lease.Requests);
-        }
-        catch (Exception ex)
-        {
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "lease");
-            Core.LeasesFailed(Now, lease.Requests);
-            Execute();
-            return;
-        }
-
-        Core.LeasesCommitted(Now, lease.Requests, leased);
-        Execute();
+        LogStoreError(error, _queue.Tenant, _queue.JobType, operation);
+        tellCore(Now);
     }
 
     private async Task RunAttemptAsync(LeasedJob job)
     {
-        _metrics.Started(_queue, Now - job.CreatedAt);
-        LogStarting(job.Id, _queue.Tenant, _queue.JobType, job.Attempt);
+        _report.Starting(job, Now);
         using var canceller = new CancellationTokenSource();
         _cancellers[job.Id] = canceller;
         JobRunResult result;
@@ -115,11 +128,7 @@ internal sealed partial class QueueGrain
     private async Task WriteOutcomeAsync(WriteOutcome write)
     {
         var (job, outcome) = (write.Job, write.Outcome);
-        if (outcome is Retrying or DeadLettered)
-        {
-            _metrics.Failed(_queue, outcome.Duration);
-        }
-
+        _report.Ended(outcome);
         var stored = await OutcomeWriter.WriteAsync(_writes, outcome, _time, _outcomeWriteFailed ??= ex => LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome"));
         if (stored is not { } written)
         {
@@ -130,101 +139,16 @@ internal sealed partial class QueueGrain
         {
             if (written)
             {
-                NoteOutcome(job, outcome);
+                _report.Recorded(job, outcome);
             }
             else
             {
-                LogStaleLease(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.Lease);
+                _report.Refused(job);
             }
 
             Core.OutcomeStored(Now, job, outcome, written);
         }
 
-        Execute();
-    }
-
-    private void NoteOutcome(LeasedJob job, AttemptOutcome outcome)
-    {
-        switch (outcome)
-        {
-            case Succeeded:
-                _finished.Record();
-                _metrics.Succeeded(_queue, outcome.Duration);
-                LogSucceeded(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, outcome.Duration.TotalMilliseconds);
-                break;
-            case Retrying retry:
-                _metrics.Retried(_queue);
-                LogRetrying(job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, retry.Write.RunAt, JobErrors.ShortTypeName(retry.Error), retry.Error.Message);
-                break;
-            case DeadLettered dead:
-                _finished.Record();
-                _metrics.DeadLettered(_queue);
-                LogDeadLettered(dead.Error, job.Id, _queue.Tenant, _queue.JobType, job.Attempt, job.MaxAttempts, dead.Retryable);
-                break;
-            case CancelledWhileRunning:
-                _finished.Record();
-                LogCancelled(job.Id, _queue.Tenant, _queue.JobType);
-                break;
-        }
-    }
-
-    private async Task PromoteDueAsync(PromoteDue promote)
-    {
-        DuePromotion promotion;
-        try
-        {
-            promotion = await _store.PromoteDueAsync(_queue, promote.Now, promote.Limit, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "promote due jobs");
-            Core.PromotionFailed(Now);
-            Execute();
-            return;
-        }
-
-        Core.DuePromoted(Now, promotion);
-        Execute();
-    }
-
-    private async Task SyncPermitsAsync(SyncPermits sync)
-    {
-        PermitGrant grant;
-        try
-        {
-            grant = await _tenant.SyncPermitsAsync(_queue.JobType, sync.Held, sync.Wanted);
-        }
-        catch (Exception ex)
-        {
-            LogPermitSyncFailed(ex, _queue.Tenant, _queue.JobType);
-            Core.PermitSyncFailed(Now);
-            Execute();
-            return;
-        }
-
-        Core.PermitsGranted(Now, grant);
-        Execute();
-    }
-
-    private async Task RequeueStaleAsync(RequeueStale requeue)
-    {
-        int requeued;
-        try
-        {
-            requeued = await _store.RequeueActiveAsync(_queue, requeue.Before, requeue.Except, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "requeue expired leases");
-            return;
-        }
-
-        if (requeued > 0)
-        {
-            LogLeasesExpired(_queue.Tenant, _queue.JobType, requeued);
-        }
-
-        Core.StaleRequeued(Now, requeued);
         Execute();
     }
 

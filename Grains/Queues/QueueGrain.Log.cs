@@ -5,30 +5,6 @@ namespace OrleansJobs.Queues;
 
 internal sealed partial class QueueGrain
 {
-    [LoggerMessage(EventId = (int)LogEvents.JobStarting, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} starting")]
-    private partial void LogStarting(JobId jobId, string tenant, string jobType, int attempt);
-
-    [LoggerMessage(EventId = (int)LogEvents.JobSucceeded, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) succeeded on attempt {Attempt} in {DurationMs:F1} ms")]
-    private partial void LogSucceeded(JobId jobId, string tenant, string jobType, int attempt, double durationMs);
-
-    [LoggerMessage(EventId = (int)LogEvents.JobRetrying, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}/{MaxAttempts} failed with {ErrorType}: {ErrorMessage}; retrying at {RetryAt:O}")]
-    private partial void LogRetrying(JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, DateTimeOffset retryAt, string errorType, string errorMessage);
-
-    [LoggerMessage(EventId = (int)LogEvents.JobDeadLettered, Level = LogLevel.Error, Message = "Job {JobId} ({Tenant}/{JobType}) dead-lettered after attempt {Attempt}/{MaxAttempts} (retryable: {Retryable})")]
-    private partial void LogDeadLettered(Exception error, JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, bool retryable);
-
-    [LoggerMessage(EventId = (int)LogEvents.JobCancelled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) cancelled")]
-    private partial void LogCancelled(JobId jobId, string tenant, string jobType);
-
-    [LoggerMessage(EventId = (int)LogEvents.CancelRequested, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) is running; cancelling it")]
-    private partial void LogCancelRequested(JobId jobId, string tenant, string jobType);
-
-    [LoggerMessage(EventId = (int)LogEvents.JobShed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) shed: the queue is full and higher-priority work arrived")]
-    private partial void LogShed(JobId jobId, string tenant, string jobType);
-
-    [LoggerMessage(EventId = (int)LogEvents.StaleLease, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}: lease {Lease} is stale, its outcome was discarded (another attempt owns the job)")]
-    private partial void LogStaleLease(JobId jobId, string tenant, string jobType, int attempt, long lease);
-
     [LoggerMessage(EventId = (int)LogEvents.QueueRecovered, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType}: {Count} attempt(s) of a previous owner requeued to run again")]
     private partial void LogRecovered(string tenant, string jobType, int count);
 

@@ -51,6 +51,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private QueueKey _queue;
     private JobTypeRegistration? _type;
     private QueueCore? _core;
+    private AttemptReport _report = null!;
     private ITenantGrain _tenant = null!;
     private QueueCounts? _counts;
     private bool _executing;
@@ -99,6 +100,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _type = type;
+        _report = new AttemptReport(_queue, _metrics, _finished, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
         var policy = EffectiveQueuePolicy.Resolve(type, await _store.GetQueuePolicyAsync(_queue, cancellationToken));
 
@@ -206,7 +208,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (Core.CancelRequested(id))
         {
             // The handler's token fires; the job ends cancelled once it stops or is abandoned.
-            LogCancelRequested(id, _queue.Tenant, _queue.JobType);
+            _report.CancelRequested(id);
             Execute();
             return true;
         }
@@ -215,7 +217,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (cancelled)
         {
             Core.CancelledInStore(id);
-            LogCancelled(id, _queue.Tenant, _queue.JobType);
+            _report.Cancelled(id);
             await RefreshLevelsAsync();
         }
 
@@ -279,7 +281,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             var ids = await _store.ShedAsync(_queue, shed.Above, shed.Count, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", Now, CancellationToken.None);
             foreach (var id in ids)
             {
-                LogShed(id, _queue.Tenant, _queue.JobType);
+                _report.Shed(id);
             }
 
             core.Shed(ids);

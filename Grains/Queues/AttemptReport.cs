@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Execution;
+using OrleansJobs.Policies;
+using OrleansJobs.Queues.Core;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues;
+
+/// <summary>
+/// What a queue tells operators about its jobs' attempts: the log lines (under the queue grain's
+/// category) and the metrics, as each attempt starts, ends and is recorded.
+/// </summary>
+internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics, ThroughputMeter finished, ILogger logger)
+{
+    private readonly ILogger _logger = logger;
+
+    public void Starting(LeasedJob job, DateTimeOffset now)
+    {
+        metrics.Started(queue, now - job.CreatedAt);
+        LogStarting(job.Id, queue.Tenant, queue.JobType, job.Attempt);
+    }
+
+    /// <summary>The attempt ended with this outcome; it is about to be written.</summary>
+    public void Ended(AttemptOutcome outcome)
+    {
+        if (outcome is Retrying or DeadLettered)
+        {
+            metrics.Failed(queue, outcome.Duration);
+        }
+    }
+
+    /// <summary>The store took the outcome.</summary>
+    public void Recorded(LeasedJob job, AttemptOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case Succeeded:
+                finished.Record();
+                metrics.Succeeded(queue, outcome.Duration);
+                LogSucceeded(job.Id, queue.Tenant, queue.JobType, job.Attempt, outcome.Duration.TotalMilliseconds);
+                break;
+            case Retrying retry:
+                metrics.Retried(queue);
+                LogRetrying(job.Id, queue.Tenant, queue.JobType, job.Attempt, job.MaxAttempts, retry.Write.RunAt, JobErrors.ShortTypeName(retry.Error), retry.Error.Message);
+                break;
+            case DeadLettered dead:
+                finished.Record();
+                metrics.DeadLettered(queue);
+                LogDeadLettered(dead.Error, job.Id, queue.Tenant, queue.JobType, job.Attempt, job.MaxAttempts, dead.Retryable);
+                break;
+            case CancelledWhileRunning:
+                finished.Record();
+                Cancelled(job.Id);
+                break;
+        }
+    }
+
+    /// <summary>The store refused the outcome: another attempt owns the job now.</summary>
+    public void Refused(LeasedJob job) => LogStaleLease(job.Id, queue.Tenant, queue.JobType, job.Attempt, job.Lease);
+
+    public void CancelRequested(JobId id) => LogCancelRequested(id, queue.Tenant, queue.JobType);
+
+    public void Cancelled(JobId id) => LogCancelled(id, queue.Tenant, queue.JobType);
+
+    public void Shed(JobId id) => LogShed(id, queue.Tenant, queue.JobType);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobStarting, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} starting")]
+    private partial void LogStarting(JobId jobId, string tenant, string jobType, int attempt);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobSucceeded, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) succeeded on attempt {Attempt} in {DurationMs:F1} ms")]
+    private partial void LogSucceeded(JobId jobId, string tenant, string jobType, int attempt, double durationMs);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobRetrying, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}/{MaxAttempts} failed with {ErrorType}: {ErrorMessage}; retrying at {RetryAt:O}")]
+    private partial void LogRetrying(JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, DateTimeOffset retryAt, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobDeadLettered, Level = LogLevel.Error, Message = "Job {JobId} ({Tenant}/{JobType}) dead-lettered after attempt {Attempt}/{MaxAttempts} (retryable: {Retryable})")]
+    private partial void LogDeadLettered(Exception error, JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, bool retryable);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobCancelled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) cancelled")]
+    private partial void LogCancelled(JobId jobId, string tenant, string jobType);
+
+    [LoggerMessage(EventId = (int)LogEvents.CancelRequested, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) is running; cancelling it")]
+    private partial void LogCancelRequested(JobId jobId, string tenant, string jobType);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobShed, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) shed: the queue is full and higher-priority work arrived")]
+    private partial void LogShed(JobId jobId, string tenant, string jobType);
+
+    [LoggerMessage(EventId = (int)LogEvents.StaleLease, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}: lease {Lease} is stale, its outcome was discarded (another attempt owns the job)")]
+    private partial void LogStaleLease(JobId jobId, string tenant, string jobType, int attempt, long lease);
+}
