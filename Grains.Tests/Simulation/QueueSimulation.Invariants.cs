@@ -69,7 +69,7 @@ internal sealed partial class QueueSimulation
 
         if (window.View == StoreView.MoreAfterWindow && window.Last is { } last && missing.FirstOrDefault(r => RunsBefore(r.Ready, last)) is { } ahead)
         {
-            Fail($"job {Short(ahead.Id)} runs before the window's last but is not in it: the window is not the head of the queue");
+            Fail($"job {Short(ahead.Id)} runs before the window's last but is not in it: the window is not the head of the queue (window {string.Join(", ", window.InRunOrder.Select(j => $"{Short(j.Id)}/{j.Priority}/{(j.RunAt - T0).TotalMilliseconds}"))}; job {ahead.Priority}/{(ahead.RunAt - T0).TotalMilliseconds}; {window.Reading})");
         }
 
         // The due timer fires by the earliest scheduled job's time, or soon after now when that has

@@ -98,7 +98,7 @@ internal sealed partial class QueueSimulation
             case ReadPage read:
                 IReadOnlyList<ReadyJob>? page = null;
                 Submit("read page", () => page = Faulted() ? null : _store.ReadReady(read.After, read.Limit), () =>
-                    Event("page read", () => { if (page is null) { _core.PageReadFailed(_now); } else { _core.PageRead(_now, read, page); } }));
+                    Event(page is null ? "page read failed" : $"page read: {string.Join(" ", page.Select(j => Short(j.Id)))}", () => { if (page is null) { _core.PageReadFailed(_now); } else { _core.PageRead(_now, read, page); } }));
                 break;
             case LeaseJobs lease:
                 TakeTokens(lease.Requests.Count);
@@ -128,7 +128,7 @@ internal sealed partial class QueueSimulation
             case PromoteDue promote:
                 DuePromotion? promotion = null;
                 Submit("promote due", () => promotion = Faulted() ? null : _store.PromoteDue(promote.Now, promote.Limit), () =>
-                    Event("promotion answered", () => { if (promotion is null) { _core.PromotionFailed(_now); } else { _core.DuePromoted(_now, promotion); } }));
+                    Event(promotion is null ? "promotion failed" : $"promoted: {string.Join(" ", promotion.Promoted.Select(j => Short(j.Id)))}", () => { if (promotion is null) { _core.PromotionFailed(_now); } else { _core.DuePromoted(_now, promotion); } }));
                 break;
             case ArmDueTimer arm:
                 _dueTimer = arm.At;

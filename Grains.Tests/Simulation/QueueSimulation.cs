@@ -272,7 +272,7 @@ internal sealed partial class QueueSimulation
                 _acknowledged.Add(row.Id);
             }
 
-            Event("insert committed", () => _core.InsertCommitted(_now, planned, outcomes!));
+            Event($"insert committed: {string.Join(" ", planned.Select(r => $"{Short(r.Id)}{(r.Start is not null ? "+" : r.State == JobState.Scheduled ? "@" : "")}"))}", () => _core.InsertCommitted(_now, planned, outcomes!));
         });
     }
 

@@ -35,6 +35,8 @@ public sealed class QueueSimulationTests
     [InlineData(86)]
     [InlineData(221)]
     [InlineData(318)]
+    [InlineData(48491)]
+    [InlineData(59304)]
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 
     /// <summary>

@@ -66,6 +66,19 @@ internal sealed class ReadyWindow(int capacity)
         return true;
     }
 
+    /// <summary>Removes every job that runs after <paramref name="last"/> (they stay in the store); returns how many.</summary>
+    public int RemoveAfter(ReadyJob last)
+    {
+        var removed = 0;
+        while (_ordered.Count > 0 && RunOrder.Compare(_ordered.Max, last) > 0)
+        {
+            Remove(_ordered.Max.Id);
+            removed++;
+        }
+
+        return removed;
+    }
+
     public bool TryTakeFirst(out ReadyJob job)
     {
         if (_ordered.Count == 0)

@@ -8,7 +8,7 @@ public sealed class WindowFeedTests
     private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
     private readonly JobIdGenerator _ids = new(TimeProvider.System);
 
-    private ReadyJob Job(int seconds) => new(_ids.Next(), JobPriority.Normal, T0.AddSeconds(seconds));
+    private ReadyJob Job(int seconds, JobPriority priority = JobPriority.Normal) => new(_ids.Next(), priority, T0.AddSeconds(seconds));
 
     [Fact]
     public void A_short_page_read_from_the_top_mirrors_the_store()
@@ -72,6 +72,35 @@ public sealed class WindowFeedTests
 
         Assert.Equal(StoreView.MoreAnywhere, feed.View);
         Assert.Null(feed.StartRead(force: true, leasing: 0)!.After);
+    }
+
+    /// <summary>
+    /// Found by the long simulation run (seed 59304): a full page covers the store only up to its last
+    /// job; a job offered while it was read that runs after that one left a gap the next read skipped.
+    /// </summary>
+    [Fact]
+    public void After_a_full_page_the_window_ends_with_the_pages_last_so_the_next_read_misses_nothing()
+    {
+        var feed = new WindowFeed(4);
+        feed.MarkStoreHasMore();
+        var (h1, h2, h3, h4, h9, n1) = (Job(1, JobPriority.High), Job(2, JobPriority.High), Job(3, JobPriority.High), Job(4, JobPriority.High), Job(9, JobPriority.High), Job(1));
+        feed.PageRead(feed.StartRead(force: true, leasing: 0)!, [h1, h2, n1], _ => false);
+        Assert.Equal(StoreView.Mirrored, feed.View);
+
+        feed.MarkStoreHasMore();
+        var read = feed.StartRead(force: true, leasing: 0)!;
+        feed.Offer(h9);
+        Assert.True(feed.Contains(h9.Id));
+        feed.TryTakeFirst(out _);
+        feed.TryTakeFirst(out _);
+
+        // Read before h1 and h2 were leased: they fill half the page, and h5 to h8 lie past its end.
+        feed.PageRead(read, [h1, h2, h3, h4], id => id == h1.Id || id == h2.Id);
+
+        Assert.Equal(h4, feed.Last);
+        Assert.False(feed.Contains(h9.Id));
+        Assert.Equal(StoreView.MoreAfterWindow, feed.View);
+        Assert.Equal(h4, feed.StartRead(force: true, leasing: 0)!.After);
     }
 
     [Fact]

@@ -137,6 +137,15 @@ internal sealed class WindowFeed(int capacity)
         }
 
         var full = page.Count == read.Limit;
+
+        // A full page covers the store only up to its last job. Jobs offered while it was read may run
+        // after that one, with store jobs the page did not reach between them: those go back to the
+        // store's side, so the window stays the head of the queue and the next read continues from it.
+        if (full && page.Count > 0 && _window.RemoveAfter(page[^1]) > 0)
+        {
+            spilled = true;
+        }
+
         // A job that stayed in the store while the page was read may run before the page's last, which
         // the window now ends with: then the next read must start from the top, or it would skip the job.
         var moreAnywhere = View == StoreView.MoreAnywhere
