@@ -55,6 +55,9 @@ internal sealed class ModelStore
     /// <summary>The enqueued rows in run order.</summary>
     public IReadOnlyCollection<Row> Enqueued => _enqueued;
 
+    /// <summary>Jobs waiting: scheduled or enqueued.</summary>
+    public long Waiting => _enqueued.Count + _scheduled.Count;
+
     /// <summary>Whether every stored job has finished.</summary>
     public bool AllFinished => _unfinished == 0;
 

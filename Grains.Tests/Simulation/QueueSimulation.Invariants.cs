@@ -62,6 +62,11 @@ internal sealed partial class QueueSimulation
         // A page read before a cancel or an attempt's end may be answered after it, leaving a job in the
         // window that is no longer due: harmless, its lease is refused. So only the other direction is checked.
         var missing = enqueued.Where(r => !inWindow.Contains(r.Id)).ToList();
+        if (_core.Backlog.Waiting is { } waiting && waiting != _store.Waiting + _reserved && !_core.Draining)
+        {
+            Fail($"the backlog count says {waiting} jobs wait, the store holds {_store.Waiting} (and {_reserved} are being enqueued)");
+        }
+
         if (window.View == StoreView.Mirrored && missing.Count > 0)
         {
             Fail($"the window says it mirrors the store, but {missing.Count} due job(s) are missing from it, e.g. {Short(missing[0].Id)}");

@@ -112,8 +112,13 @@ internal sealed partial class QueueSimulation
 
                     if (_faultsOn && _random.Next(10) == 0)
                     {
-                        // A person cancels one of them first: its lease is refused.
-                        _store.Cancel(lease.Requests[_random.Next(lease.Requests.Count)].Id);
+                        // A person cancels one of them first: its lease is refused, and the queue hears of
+                        // the cancel later, as the cancel's own call returns.
+                        var cancelled = lease.Requests[_random.Next(lease.Requests.Count)].Id;
+                        if (_store.Cancel(cancelled))
+                        {
+                            _pending.Add(new Operation($"cancel {Short(cancelled)} returns", static () => true, () => Event($"cancelled {Short(cancelled)}", () => _core.CancelledInStore(cancelled)), _now));
+                        }
                     }
 
                     leased = [.. lease.Requests.Select(_store.Lease)];

@@ -31,6 +31,7 @@ public sealed class QueueSimulationTests
     /// <summary>Replays one seed, e.g. one a long run or a CI failure printed.</summary>
     [Theory]
     [InlineData(0)]
+    [InlineData(308)]
     [InlineData(72)]
     [InlineData(86)]
     [InlineData(221)]
