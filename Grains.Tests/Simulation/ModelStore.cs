@@ -135,6 +135,23 @@ internal sealed class ModelStore
         return count;
     }
 
+    /// <summary>Cancels exactly <paramref name="count"/> enqueued jobs of lower priority than <paramref name="above"/>, lowest and latest first, or none.</summary>
+    public IReadOnlyList<JobId> Shed(JobPriority above, int count)
+    {
+        var shed = _enqueued.Where(r => r.Priority > above).OrderByDescending(r => r.Priority).ThenByDescending(r => r.RunAt).ThenByDescending(r => r.Id).Take(count).ToList();
+        if (shed.Count < count)
+        {
+            return [];
+        }
+
+        foreach (var row in shed)
+        {
+            Move(row, JobState.Cancelled);
+        }
+
+        return [.. shed.Select(r => r.Id)];
+    }
+
     public bool Cancel(JobId id)
     {
         if (!_rows.TryGetValue(id, out var row) || row.State is not (JobState.Scheduled or JobState.Enqueued))

@@ -71,6 +71,11 @@ internal sealed partial class QueueSimulation
         {
             _policy = _policy with { MaxBacklog = 1_000_000 };
         }
+        else if (new Random(seed ^ 0x2545F491) is var tight && tight.Next(3) == 0)
+        {
+            // A backlog small enough to fill: enqueues are refused, or shed lower-priority work.
+            _policy = _policy with { MaxBacklog = tight.Next(5, 40), Overflow = tight.Next(2) == 0 ? OverflowPolicy.Reject : OverflowPolicy.ShedLowestPriority };
+        }
     }
 
     /// <summary>Runs <paramref name="steps"/> random steps, then stops the inputs and lets everything finish; throws <see cref="SimulationFailure"/> on the first broken promise.</summary>
@@ -247,9 +252,28 @@ internal sealed partial class QueueSimulation
                 _policy.MaxAttempts, _policy.Timeout, null, null);
         }
 
-        if (_core.ReserveBacklog(rows, shedDone: false) != BacklogDecision.Accepted)
+        var decision = _core.ReserveBacklog(rows, shedDone: false);
+        if (decision is ShedFirst shed)
         {
-            Fail("a queue without a max backlog refused jobs");
+            var ids = _store.Shed(shed.Above, shed.Count);
+            Event($"shed {ids.Count} of {shed.Count}", () => _core.Shed(ids));
+            decision = _core.ReserveBacklog(rows, shedDone: true);
+        }
+
+        if (decision is BacklogFull)
+        {
+            if (_core.Backlog.Waiting + rows.Length <= _policy.MaxBacklog)
+            {
+                Fail($"enqueue of {rows.Length} refused with {_core.Backlog.Waiting} of {_policy.MaxBacklog} waiting");
+            }
+
+            Note($"enqueue {count} refused: backlog full");
+            return;
+        }
+
+        if (_policy.MaxBacklog is { } max && _core.Backlog.Waiting > max)
+        {
+            Fail($"{_core.Backlog.Waiting} jobs accepted into a backlog of at most {max}");
         }
 
         // Until its insert is submitted, the room held for these rows is not in the store yet.
