@@ -95,7 +95,7 @@ internal sealed partial class QueueGrain
         var core = Core;
         core.Housekeep(Now);
         Execute();
-        await RefreshLevelsAsync();
+        await RefreshCountsAsync();
         if (!core.HasWork)
         {
             _housekeeping?.Dispose();
@@ -105,29 +105,23 @@ internal sealed partial class QueueGrain
         await UpdateBusyAsync();
     }
 
-    /// <summary>Counts the queue once for both uses: the levels, and the backlog the max-backlog check keeps.</summary>
-    private async Task CountQueueAsync()
+    /// <summary>
+    /// Reads the queue's counters for the levels; with <paramref name="resetBacklog"/>, the backlog the
+    /// max-backlog check keeps starts again from them too (after a wake, when someone else changed it).
+    /// </summary>
+    private async Task RefreshCountsAsync(bool resetBacklog = false)
     {
         try
         {
             _counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
-            Core.Backlog.Counted(Backlog(Core.Policy, _counts));
+            if (resetBacklog)
+            {
+                Core.Backlog.Counted(Backlog(Core.Policy, _counts));
+            }
         }
         catch (Exception ex)
         {
             LogStoreError(ex, _queue.Tenant, _queue.JobType, "count jobs");
-        }
-    }
-
-    private async Task RefreshLevelsAsync()
-    {
-        try
-        {
-            _counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "count jobs for metrics");
         }
     }
 

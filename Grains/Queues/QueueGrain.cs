@@ -218,7 +218,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         {
             Core.CancelledInStore(id);
             _report.Cancelled(id);
-            await RefreshLevelsAsync();
+            await RefreshCountsAsync();
         }
 
         return cancelled;
@@ -234,7 +234,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         // A replay or a dead silo's hand-over may have changed the backlog behind our back.
         core.Wake(Now);
         Execute();
-        await CountQueueAsync();
+        await RefreshCountsAsync(resetBacklog: true);
         await UpdateBusyAsync();
     }
 

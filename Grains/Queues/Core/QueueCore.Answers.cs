@@ -23,10 +23,9 @@ internal sealed partial class QueueCore
     public void PageRead(DateTimeOffset now, ReadPage read, IReadOnlyList<ReadyJob> page)
     {
         At(now);
-        var recording = page.Where(j => Attempts.PhaseOf(j.Id) == AttemptPhase.Recording).ToList();
-        foreach (var job in recording)
+        foreach (var job in page)
         {
-            _offeredWhileRecording[job.Id] = job;
+            KeepUntilRecorded(job);
         }
 
         Window.PageRead(read, page, Attempts.Holds);

@@ -171,14 +171,22 @@ internal sealed partial class QueueCore
     /// <summary>A due job was stored: into the window unless an attempt holds it (a recording one's is offered when it ends).</summary>
     private void Offer(ReadyJob job)
     {
-        switch (Attempts.PhaseOf(job.Id))
+        if (!Attempts.Holds(job.Id))
         {
-            case null:
-                Window.Offer(job);
-                break;
-            case AttemptPhase.Recording:
-                _offeredWhileRecording[job.Id] = job;
-                break;
+            Window.Offer(job);
+        }
+        else
+        {
+            KeepUntilRecorded(job);
+        }
+    }
+
+    /// <summary>A due job whose last attempt's outcome is still being written joins the window when that attempt ends.</summary>
+    private void KeepUntilRecorded(ReadyJob job)
+    {
+        if (Attempts.PhaseOf(job.Id) == AttemptPhase.Recording)
+        {
+            _offeredWhileRecording[job.Id] = job;
         }
     }
 
