@@ -9,7 +9,7 @@ namespace OrleansJobs.Bench;
 /// Runs the plan: each system started once on its own database (or Redis), its scenarios one
 /// after the other, then stopped so its workers hand over the handler starts the figures need.
 /// </summary>
-internal sealed class BenchRun(BenchPlan plan, string? output)
+internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBase = null)
 {
     private const int Concurrency = 64;
     private static readonly string[] Queues = [.. Enumerable.Range(0, 12).Select(q => $"bench-{q}")];
@@ -18,8 +18,8 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
     private readonly List<string> _failures = [];
     private int _nextTag;
 
-    /// <summary>OrleansJobs' end-to-end rate on one silo with one job per call, its sustained maximum for the steady loads (run at 50 % and 90 % of it).</summary>
-    private double? _maxRate;
+    /// <summary>OrleansJobs' end-to-end rate on one silo with one job per call, its sustained maximum for the steady loads (run at 50 % and 90 % of it), unless the run was given one.</summary>
+    private double? _maxRate = steadyBase;
 
     public async Task<int> RunAsync()
     {
@@ -169,7 +169,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output)
                 // A backlog the system needs about the trickle's duration to work off.
                 var flood = (int)Math.Min(drainJobs, (double.IsFinite(capacity) ? capacity : 1000) * plan.FairnessDuration.TotalSeconds);
                 Console.WriteLine($"    fairness: {flood} flood jobs, 20/s trickle");
-                pending.Add(await SharedScenarios.FairnessAsync(system, flood, 20, plan.FairnessDuration, producers, _nextTag++, _nextTag++));
+                pending.Add(await SharedScenarios.FairnessAsync(system, flood, 20, plan.FairnessDuration, producers, _nextTag++, _nextTag++, _nextTag++));
             }
 
             starts = await system.StopAsync();

@@ -17,15 +17,19 @@ var scenarios = new Option<string[]>("--scenarios")
     DefaultValueFactory = _ => [.. BenchPlan.AllScenarios],
     AllowMultipleArgumentsPerToken = true,
 };
+var steadyBase = new Option<double?>("--steady-base")
+{
+    Description = "The rate (jobs/s) the steady loads are 50 % and 90 % of; by default OrleansJobs' own one-job-per-call drain rate measured in the run. Set it to compare two builds at the same offered rates.",
+};
 var output = new Option<string?>("--out") { Description = "Where to write the JSON report (default Bench/results/<mode>.json)." };
 var root = new RootCommand("Benchmarks OrleansJobs against Hangfire, BullMQ and the PostgreSQL ceiling, side by side on this machine.")
 {
-    quick, jobs, systems, scenarios, output,
+    quick, jobs, systems, scenarios, steadyBase, output,
 };
 root.SetAction(r =>
 {
     var plan = BenchPlan.Create(r.GetValue(quick), r.GetValue(jobs), r.GetValue(systems)!, r.GetValue(scenarios)!);
-    return new BenchRun(plan, r.GetValue(output)).RunAsync();
+    return new BenchRun(plan, r.GetValue(output), r.GetValue(steadyBase)).RunAsync();
 });
 
 // The worker roles the benchmark starts this program in, one process each.

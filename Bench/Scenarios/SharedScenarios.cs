@@ -82,27 +82,35 @@ internal static class SharedScenarios
     }
 
     /// <summary>
-    /// One tenant floods its queue with a bulk backlog while another sends a trickle of single jobs:
-    /// the trickling tenant's start latency shows whether the flood starves it.
+    /// The trickle alone first (tenant 'trickle' sending single jobs), then the same trickle while tenant
+    /// 'flood' works off a bulk backlog: how much the flood adds to the trickle's start latency shows
+    /// whether it starves a quiet tenant.
     /// </summary>
-    public static async Task<PendingFigure> FairnessAsync(IJobSystem system, int flood, double trickleRate, TimeSpan duration, int producers, int floodTag, int trickleTag)
+    public static async Task<PendingFigure> FairnessAsync(IJobSystem system, int flood, double trickleRate, TimeSpan duration, int producers, int floodTag, int trickleTag, int aloneTag)
     {
         var trickle = (int)(trickleRate * duration.TotalSeconds);
         var before = await system.ProgressAsync();
+        await system.ProduceAsync(new Load(trickle, 1, trickleRate, 1, ["trickle"], new LoadShape(aloneTag)));
+        await Completion.WaitAsync(system, before.Finished + trickle, Timeout);
+
+        before = await system.ProgressAsync();
         var floodLoad = system.ProduceAsync(new Load(flood, system.MaxBatch, null, producers, ["flood"], new LoadShape(floodTag)));
         var trickleLoad = system.ProduceAsync(new Load(trickle, 1, trickleRate, 1, ["trickle"], new LoadShape(trickleTag)));
         await Task.WhenAll(floodLoad, trickleLoad);
         var (done, _, _) = await Completion.WaitAsync(system, before.Finished + flood + trickle, Timeout);
         return starts =>
         {
+            var alone = starts.StartLatenciesMs(aloneTag);
             var latencies = starts.StartLatenciesMs(trickleTag);
             return new Figure("fairness", system.Name, system.Setup, flood + trickle,
             [
                 new("flood processed/s", Rate(flood + trickle, starts.FirstStart(floodTag), done)),
+                new("alone p50 ms", Percentile.Of(alone, 50)),
+                new("alone p99 ms", Percentile.Of(alone, 99)),
                 new("trickle start p50 ms", Percentile.Of(latencies, 50)),
                 new("trickle start p99 ms", Percentile.Of(latencies, 99)),
                 new("trickle start max ms", Percentile.Of(latencies, 100)),
-            ], $"flood: {flood} jobs in bulk on tenant 'flood'; trickle: {trickleRate:0}/s for {duration.TotalSeconds:0} s on tenant 'trickle'");
+            ], $"flood: {flood} jobs in bulk on tenant 'flood'; trickle: {trickleRate:0}/s for {duration.TotalSeconds:0} s on tenant 'trickle', alone first ('alone'), then with the flood");
         };
     }
 

@@ -1,5 +1,5 @@
 using OrleansJobs.Hosting;
-using OrleansJobs.Retention;
+using OrleansJobs.Maintenance;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Tests.Cluster;

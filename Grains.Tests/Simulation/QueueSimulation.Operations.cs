@@ -124,6 +124,9 @@ internal sealed partial class QueueSimulation
                     leased = [.. lease.Requests.Select(_store.Lease)];
                 }, () => Event("leases answered", () => { if (leased is null) { _core.LeasesFailed(_now, lease.Requests); } else { _core.LeasesCommitted(_now, lease.Requests, leased); } }));
                 break;
+            case WaitForRoom wait:
+                _room.Wait(wait.Wanted);
+                break;
             case RunAttempt run:
                 StartHandler(run.Job);
                 break;
@@ -143,8 +146,8 @@ internal sealed partial class QueueSimulation
                 break;
             case SyncPermits sync:
                 PermitGrant? grant = null;
-                Submit("sync permits", () => grant = Faulted() ? null : _tenantCap is { } cap ? new PermitGrant(Math.Max(sync.Held, Math.Min(sync.Wanted, cap)), null) : new PermitGrant(null, null), () =>
-                    Event("permits answered", () => { if (grant is null) { _core.PermitSyncFailed(_now); } else { _core.PermitsGranted(_now, grant); } }));
+                Submit("sync permits", () => grant = Faulted() ? null : _permits.Sync(QueueName, sync.Held, sync.Wanted).Grant, () =>
+                    Event($"permits answered: {grant}", () => { if (grant is null) { _core.PermitSyncFailed(_now); } else { _core.PermitsGranted(_now, grant); } }));
                 break;
             case RequeueStale requeue:
                 Sweep(requeue);

@@ -3,6 +3,7 @@ using OrleansJobs.Grains;
 using OrleansJobs.Policies;
 using OrleansJobs.Queues.Core;
 using OrleansJobs.Storage;
+using OrleansJobs.Tenants;
 
 namespace OrleansJobs.Tests.Simulation;
 
@@ -19,6 +20,9 @@ internal sealed partial class QueueSimulation
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>As the tenant grain sets it: three housekeeping intervals; a queue trusts its grant for half that.</summary>
+    private static readonly TimeSpan PermitHoldingLifetime = HousekeepingInterval * 3;
+
     private readonly int _seed;
     private readonly Random _random;
     private readonly SweepRule _sweep;
@@ -29,6 +33,17 @@ internal sealed partial class QueueSimulation
     private readonly QueueCoreSettings _settings;
     private readonly EffectiveQueuePolicy _policy;
     private readonly int? _tenantCap;
+
+    /// <summary>The tenant's real permit pool, shared by the simulated queue ("job") and a stand-in for a sibling queue ("other").</summary>
+    private readonly TenantPermitPool _permits;
+    private const string QueueName = "job";
+    private const string SiblingName = "other";
+    private int _otherRunning;
+    private DateTimeOffset _otherSyncedAt;
+    private bool _siblingStopped;
+
+    /// <summary>The queue's holding expired in the pool (a renewal took longer than its lifetime) while attempts ran: until they end, the cap may be exceeded.</summary>
+    private bool _permitsLapsed;
 
     /// <summary>Jobs whose handler runs in the live activation, with whether a cancel asked it to stop.</summary>
     private readonly Dictionary<JobId, bool> _running = [];
@@ -49,6 +64,13 @@ internal sealed partial class QueueSimulation
     private bool _drained;
     private int _reserved;
 
+    /// <summary>The silo's room, and the simulated queue's share of it in the live activation.</summary>
+    private readonly ModelRoom _rooms;
+    private ModelRoom.Activation _room = null!;
+
+    /// <summary>Units a served wait holds that the core has not heard of yet.</summary>
+    private int _grantsInFlight;
+
     /// <summary>A mirror of the queue's rate limit: what the attempts started so far have left of it.</summary>
     private double _tokens;
     private DateTimeOffset _tokensAt;
@@ -61,10 +83,12 @@ internal sealed partial class QueueSimulation
         _faults = faults;
         var retry = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(5) };
         _settings = new QueueCoreSettings("silo-1", WindowSize: _random.Next(2, 9), LeaseMargin: TimeSpan.FromSeconds(2), MinDueCheckInterval: TimeSpan.FromMilliseconds(100),
-            PermitFreshFor: TimeSpan.FromSeconds(30), StoreRetryDelay: TimeSpan.FromSeconds(1), retry, static e => e is not InvalidOperationException);
+            PermitFreshFor: PermitHoldingLifetime / 2, StoreRetryDelay: TimeSpan.FromSeconds(1), retry, static e => e is not InvalidOperationException);
         double? rate = _random.Next(4) == 0 ? _random.Next(2, 20) : null;
         _policy = new EffectiveQueuePolicy(_random.Next(1, 7), rate, _random.Next(1, 4), null, _random.Next(1, 4), TimeSpan.FromSeconds(_random.Next(1, 4)), OverflowPolicy.Reject);
         _tenantCap = _random.Next(3) == 0 ? _random.Next(1, 4) : null;
+        _permits = new TenantPermitPool(new SimulatedTime(() => _now), PermitHoldingLifetime);
+        _permits.SetCap(_tenantCap);
 
         // Drawn apart from the main stream, so the seeds found before the backlog was simulated still replay alike.
         if (new Random(~seed).Next(2) == 0)
@@ -76,6 +100,9 @@ internal sealed partial class QueueSimulation
             // A backlog small enough to fill: enqueues are refused, or shed lower-priority work.
             _policy = _policy with { MaxBacklog = tight.Next(5, 40), Overflow = tight.Next(2) == 0 ? OverflowPolicy.Reject : OverflowPolicy.ShedLowestPriority };
         }
+
+        // Half the seeds share a small silo room with other queues, so leases wait their turn.
+        _rooms = new Random(seed ^ 0x5BD1E995) is var room && room.Next(2) == 0 ? new ModelRoom(room.Next(1, 8)) : new ModelRoom(1_000_000);
     }
 
     /// <summary>Runs <paramref name="steps"/> random steps, then stops the inputs and lets everything finish; throws <see cref="SimulationFailure"/> on the first broken promise.</summary>
@@ -117,6 +144,14 @@ internal sealed partial class QueueSimulation
         {
             HandOver();
         }
+        else if (inputs && _rooms.Capacity < 100 && roll < 0.76)
+        {
+            OtherQueues();
+        }
+        else if (inputs && _tenantCap is not null && roll < 0.78)
+        {
+            Sibling();
+        }
         else
         {
             Tick();
@@ -126,6 +161,14 @@ internal sealed partial class QueueSimulation
     /// <summary>No more inputs or faults: deliver everything and let time pass until every stored job has finished.</summary>
     private void Settle()
     {
+        _rooms.OthersGive(int.MaxValue);
+        if (_tenantCap is not null)
+        {
+            // The sibling queue drains and stops, as a queue with nothing left to do releases its permits.
+            _siblingStopped = true;
+            _otherRunning = 0;
+            Notify(_permits.Release(SiblingName));
+        }
         for (var i = 0; i < 200_000 && !AllFinished(); i++)
         {
             if (_pending.Count > 0)
@@ -156,7 +199,19 @@ internal sealed partial class QueueSimulation
     {
         _activation++;
         _store.Requeue(_store.Stale(null, []));
-        _core = new QueueCore(_settings, _policy, _policy.MaxBacklog is null ? null : _store.Waiting, new Random(_random.Next()));
+        _room = _rooms.Open();
+        _grantsInFlight = 0;
+        var room = _room;
+        room.Granted = units =>
+        {
+            _grantsInFlight += units;
+            _pending.Add(new Operation($"room {units}", null, () =>
+            {
+                _grantsInFlight -= units;
+                Event($"room granted: {units}", () => _core.RoomGranted(_now, units));
+            }, _now));
+        };
+        _core = new QueueCore(_settings, _policy, _policy.MaxBacklog is null ? null : _store.Waiting, new Random(_random.Next()), room);
         _dueTimer = _pumpTimer = null;
         _drained = false;
         _tokens = _policy.Burst;
@@ -208,6 +263,9 @@ internal sealed partial class QueueSimulation
             Fail("a draining activation never drained");
         }
 
+        // As the shell does once drained: its permits go back to the tenant.
+        Notify(_permits.Release(QueueName));
+
         _pending.Clear();
         Activate();
     }
@@ -215,7 +273,7 @@ internal sealed partial class QueueSimulation
     /// <summary>Time passes to the next timer, handler end or housekeeping tick (or a little), and what is due fires.</summary>
     private void Tick()
     {
-        var next = new[] { _dueTimer, _pumpTimer, _core.HasWork ? _nextHousekeeping : null }
+        var next = new[] { _dueTimer, _pumpTimer, _core.HasWork ? _nextHousekeeping : null, SiblingRenewsAt }
             .Concat(_pending.Select(p => (DateTimeOffset?)p.NotBefore).Where(t => t > _now))
             .Where(t => t is not null).Min() ?? _now + TimeSpan.FromMilliseconds(_random.Next(1, 2000));
         _now = next > _now ? next : _now + TimeSpan.FromMilliseconds(1);
@@ -229,6 +287,11 @@ internal sealed partial class QueueSimulation
         {
             _pumpTimer = null;
             Event("pump timer", () => _core.PumpTimerFired(_now));
+        }
+
+        if (SiblingRenewsAt <= _now)
+        {
+            Sibling();
         }
 
         if (_nextHousekeeping <= _now)
@@ -308,6 +371,61 @@ internal sealed partial class QueueSimulation
 
             Event($"insert committed: {string.Join(" ", planned.Select(r => $"{Short(r.Id)}{(r.Start is not null ? "+" : r.State == JobState.Scheduled ? "@" : "")}"))}", () => _core.InsertCommitted(_now, planned, outcomes!));
         });
+    }
+
+    /// <summary>When the sibling queue renews its permits, as housekeeping does; null without a tenant cap or once it stopped.</summary>
+    private DateTimeOffset? SiblingRenewsAt => _tenantCap is null || _siblingStopped ? null : _otherSyncedAt + HousekeepingInterval;
+
+    /// <summary>
+    /// The tenant's sibling queue syncs with the real permit pool: some of its attempts finish, it asks
+    /// for a random number, and starts what its grant allows (never fewer than still run).
+    /// </summary>
+    private void Sibling()
+    {
+        if (_tenantCap is null || _siblingStopped)
+        {
+            return;
+        }
+
+        _otherRunning -= _random.Next(_otherRunning + 1);
+        var wanted = _random.Next(0, _tenantCap.Value + 3);
+        var (grant, notify) = _permits.Sync(SiblingName, _otherRunning, wanted);
+        var usable = Math.Min(grant.Allowance ?? int.MaxValue, grant.Share ?? int.MaxValue);
+        _otherRunning = Math.Max(_otherRunning, Math.Min(usable, wanted));
+        _otherSyncedAt = _now;
+        if (!_permits.Queues.Contains(QueueName) && _core.Attempts.InBudget > 0)
+        {
+            _permitsLapsed = true;
+        }
+
+        Note($"sibling queue: {_otherRunning} running, wants {wanted}, granted {grant}{(_permitsLapsed ? " (the queue's holding lapsed)" : "")}");
+        Notify(notify);
+    }
+
+    /// <summary>The tenant tells the queues it names that their permits changed; the simulated one hears it later.</summary>
+    private void Notify(IReadOnlyList<string> queues)
+    {
+        if (queues.Contains(QueueName))
+        {
+            _pending.Add(new Operation("permits changed", null, () => Event("permits changed", () => _core.PermitsChanged(_now)), _now));
+        }
+    }
+
+    /// <summary>The silo's other queues take or free room.</summary>
+    private void OtherQueues()
+    {
+        if (_random.Next(2) == 0)
+        {
+            var units = _random.Next(1, _rooms.Capacity + 1);
+            Note($"other queues take {units} room ({_rooms.Free} free)");
+            _rooms.OthersTake(units);
+        }
+        else
+        {
+            var units = _random.Next(1, _rooms.Capacity + 1);
+            Note($"other queues free {units} room ({_rooms.Others} held)");
+            _rooms.OthersGive(units);
+        }
     }
 
     private void Cancel()

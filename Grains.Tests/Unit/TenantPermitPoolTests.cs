@@ -71,6 +71,26 @@ public sealed class TenantPermitPoolTests
     }
 
     [Fact]
+    public void A_queue_over_the_cap_keeps_what_it_runs_but_may_start_nothing_beyond_what_fits()
+    {
+        var pool = Pool(10);
+        pool.Sync("a", 0, 10);
+        pool.SetCap(3);
+
+        var lowered = pool.Sync("a", held: 10, wanted: 10).Grant;
+        Assert.Equal((10, 3), (lowered.Allowance, lowered.Share));
+
+        // A queue whose renewal came after its holding lapsed and was given away: what it says it
+        // runs is honoured, but it starts nothing more.
+        var slow = Pool(2);
+        slow.Sync("slow", 1, 1);
+        _clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
+        Assert.Equal(2, slow.Sync("b", 0, 2).Grant.Allowance);
+        var back = slow.Sync("slow", held: 1, wanted: 2).Grant;
+        Assert.Equal((1, 0), (back.Allowance, back.Share));
+    }
+
+    [Fact]
     public void A_queue_not_heard_of_within_the_lifetime_is_gone_and_its_permits_go_to_those_waiting()
     {
         var pool = Pool(4);

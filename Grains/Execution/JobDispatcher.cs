@@ -183,6 +183,25 @@ internal sealed partial class JobDispatcher(
         }
     }
 
+    /// <summary>The worker slots other live silos have free, as far as this silo knows: room its queues may lease for.</summary>
+    public int RemoteFreeSlots()
+    {
+        var now = time.GetTimestamp();
+        var free = 0;
+        lock (_lock)
+        {
+            foreach (var member in membership.CurrentSnapshot.Members.Values)
+            {
+                if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(local.SiloAddress) && now >= CapacityOf(member.SiloAddress).AvoidUntil)
+                {
+                    free += Math.Max(0, FreeOn(member.SiloAddress, now));
+                }
+            }
+        }
+
+        return free;
+    }
+
     /// <summary>The live silo with more free slots than <paramref name="localFree"/>, the most of all; null when none has.</summary>
     private SiloAddress? PickRemote(int localFree)
     {
@@ -204,12 +223,7 @@ internal sealed partial class JobDispatcher(
                     continue;
                 }
 
-                // With attempts running there, a report is on its way; with none, nothing will come.
-                var known = capacity.ReportedAt != 0
-                    && (capacity.InFlight > 0 || time.GetElapsedTime(capacity.ReportedAt, now) < ReportFreshFor);
-                var free = known
-                    ? capacity.ReportedFree - capacity.SentSinceReport
-                    : _options.MaxConcurrentJobsPerSilo - capacity.InFlight;
+                var free = FreeOn(member.SiloAddress, now);
                 if (free > bestFree)
                 {
                     (best, bestFree) = (member.SiloAddress, free);
@@ -223,6 +237,19 @@ internal sealed partial class JobDispatcher(
         }
 
         return best;
+    }
+
+    /// <summary>The free slots of another silo: its last report less what was sent since, or a fresh silo's when the report is stale. Under the lock.</summary>
+    private int FreeOn(SiloAddress silo, long now)
+    {
+        var capacity = CapacityOf(silo);
+
+        // With attempts running there, a report is on its way; with none, nothing will come.
+        var known = capacity.ReportedAt != 0
+            && (capacity.InFlight > 0 || time.GetElapsedTime(capacity.ReportedAt, now) < ReportFreshFor);
+        return known
+            ? capacity.ReportedFree - capacity.SentSinceReport
+            : _options.MaxConcurrentJobsPerSilo - capacity.InFlight;
     }
 
     private Capacity CapacityOf(SiloAddress silo)

@@ -1,4 +1,5 @@
 using Orleans.Runtime;
+using OrleansJobs.Maintenance;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Hosting;

@@ -29,6 +29,15 @@ public sealed class OrleansJobsOptions
     public int MaxConcurrentJobsPerSilo { get; set; } = 256;
 
     /// <summary>
+    /// Attempts the silo's queues may lease beyond its free worker slots, so slots do not idle while
+    /// leases are written. A queue leases a job only when there is room for it (the silo's slots, this
+    /// many more, and the slots other silos have free); otherwise it waits its turn, fairly across
+    /// queues, instead of leasing jobs that would only wait for a slot.
+    /// <value>Defaults to 64.</value>
+    /// </summary>
+    public int LeaseAhead { get; set; } = 64;
+
+    /// <summary>
     /// Each tenant's share of the silo's handler slots when they are all busy: a tenant of weight 3 gets
     /// three turns for every one of a tenant of weight 1, per active queue. Weights are at least 1.
     /// <value>Defaults to 1 for every tenant.</value>
@@ -127,6 +136,11 @@ public sealed class OrleansJobsOptions
         if (TenantWeights.Any(w => !(w.Value >= 1) || double.IsInfinity(w.Value)))
         {
             throw new ArgumentException("OrleansJobsOptions.TenantWeights: every weight must be a finite number of at least 1.");
+        }
+
+        if (LeaseAhead < 0)
+        {
+            throw new ArgumentException("OrleansJobsOptions.LeaseAhead must be zero or more.");
         }
 
         if (DefaultTenantMaxInFlight is < 1)

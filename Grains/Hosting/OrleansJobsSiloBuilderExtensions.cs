@@ -5,6 +5,7 @@ using OrleansJobs.Diagnostics;
 using OrleansJobs.Execution;
 using OrleansJobs.Handlers;
 using OrleansJobs.Hosting;
+using OrleansJobs.Maintenance;
 using OrleansJobs.Storage;
 
 namespace Orleans.Hosting;
@@ -55,6 +56,7 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobWriteBatcher>();
         services.TryAddSingleton<JobExecutor>();
         services.TryAddSingleton<JobDispatcher>();
+        services.TryAddSingleton<WorkerRoom>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobDispatcher>());
         services.TryAddSingleton<IJobRunnerClient, JobRunnerClient>();
         builder.AddGrainService<JobRunnerService>();

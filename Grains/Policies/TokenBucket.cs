@@ -42,6 +42,13 @@ public sealed class TokenBucket
         return taken;
     }
 
+    /// <summary>How many whole tokens could be taken now, without taking them.</summary>
+    public int Available()
+    {
+        Refill();
+        return (int)Math.Min(int.MaxValue, Math.Floor(_tokens));
+    }
+
     /// <summary>How long until one whole token is available (zero if one is).</summary>
     public TimeSpan TimeUntilNextToken()
     {

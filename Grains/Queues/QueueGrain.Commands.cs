@@ -26,6 +26,9 @@ internal sealed partial class QueueGrain
                     (core, leased) => core.LeasesCommitted(Now, lease.Requests, leased),
                     (core, ex) => Failed(ex, "lease", now => core.LeasesFailed(now, lease.Requests)));
                 break;
+            case WaitForRoom wait:
+                _ = AnswerAsync(() => _room!.WaitAsync(wait.Wanted), (core, units) => core.RoomGranted(Now, units), static (_, _) => { });
+                break;
             case RunAttempt run:
                 _ = RunAttemptAsync(run.Job);
                 break;

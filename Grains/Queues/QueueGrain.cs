@@ -8,6 +8,7 @@ using OrleansJobs.Execution;
 using OrleansJobs.Grains;
 using OrleansJobs.Handlers;
 using OrleansJobs.Hosting;
+using OrleansJobs.Maintenance;
 using OrleansJobs.Policies;
 using OrleansJobs.Queues.Core;
 using OrleansJobs.Storage;
@@ -35,6 +36,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private readonly JobWriteBatcher _writes;
     private readonly JobTypeRegistry _registry;
     private readonly JobDispatcher _dispatcher;
+    private readonly WorkerRoom _workerRoom;
     private readonly JobIdGenerator _ids;
     private readonly OrleansJobsOptions _options;
     private readonly TimeProvider _time;
@@ -51,6 +53,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private QueueKey _queue;
     private JobTypeRegistration? _type;
     private QueueCore? _core;
+    private QueueRoom? _room;
     private AttemptReport _report = null!;
     private ITenantGrain _tenant = null!;
     private QueueCounts? _counts;
@@ -68,6 +71,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         JobWriteBatcher writes,
         JobTypeRegistry registry,
         JobDispatcher dispatcher,
+        WorkerRoom workerRoom,
         JobIdGenerator ids,
         IOptions<OrleansJobsOptions> options,
         [FromKeyedServices(ClockKey)] TimeProvider time,
@@ -78,7 +82,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         ILogger<QueueGrain> logger)
     {
         (_store, _writes, _registry, _dispatcher, _ids, _options, _time) = (store, writes, registry, dispatcher, ids, options.Value, time);
-        (_metrics, _gauges, _storeOutage, _logger) = (metrics, gauges, storeOutage, logger);
+        (_workerRoom, _metrics, _gauges, _storeOutage, _logger) = (workerRoom, metrics, gauges, storeOutage, logger);
         _owner = silo.SiloAddress.ToString();
         _finished = new ThroughputMeter(time);
     }
@@ -116,7 +120,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
         var settings = new QueueCoreSettings(_owner, _options.WindowSize, _options.AbandonGrace + ReminderPeriod, _options.MinDueCheckInterval,
             TenantGrain.HoldingLifetime(_options) / 2, TimeSpan.FromSeconds(1), type.Retry, type.IsRetryable);
-        _core = new QueueCore(settings, policy, Backlog(policy, _counts), new Random());
+        _room = _workerRoom.Open(_queue);
+        _core = new QueueCore(settings, policy, Backlog(policy, _counts), new Random(), _room);
         _core.Activate(Now, nextDue);
         Execute();
         _gauges.Publish(_queue, ReadLevels);
@@ -146,6 +151,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
                 LogDrainIncomplete(_queue.Tenant, _queue.JobType, core.Attempts.Count);
             }
         }
+
+        // Whatever the activation still holds goes back, even for handlers that outlived the drain.
+        _room?.Close();
 
         // A stopping silo takes the tenant grains down too; their successors rebuild the ledger.
         if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && core.Permits.HoldsGrant)

@@ -5,6 +5,7 @@ using Orleans.Runtime;
 using OrleansJobs.Grains;
 using OrleansJobs.Handlers;
 using OrleansJobs.Hosting;
+using OrleansJobs.Maintenance;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Schedules;

@@ -74,6 +74,13 @@ internal sealed class TenantPermitPool(TimeProvider time, TimeSpan holdingLifeti
 
         var after = new Holding(Math.Max(held, target), wanted, now);
         _holdings[jobType] = after;
+        if (others + after.Allowance > cap)
+        {
+            // Over the cap only because the permits the queue says it holds must be honoured: its
+            // holding lapsed and was given away meanwhile, or the cap was lowered. It keeps what runs,
+            // but may start only what fits, and gives the rest back at its next exchange.
+            share = Math.Min(share ?? int.MaxValue, target);
+        }
 
         List<string> notify = [];
         if (freed || after.Allowance < (before?.Allowance ?? 0))

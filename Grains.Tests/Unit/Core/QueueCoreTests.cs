@@ -17,7 +17,7 @@ public sealed class QueueCoreTests
         var settings = new QueueCoreSettings("silo", 8, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30),
             TimeSpan.FromSeconds(1), new RetryPolicy(), _ => true);
         var policy = new EffectiveQueuePolicy(maxConcurrency, rate, 1, null, 3, TimeSpan.FromSeconds(10), OverflowPolicy.Reject);
-        var core = new QueueCore(settings, policy, null, new Random(1));
+        var core = new QueueCore(settings, policy, null, new Random(1), new OrleansJobs.Tests.Simulation.ModelRoom(1_000_000).Open());
         core.Activate(T0, nextDue: null);
         var read = core.TakeCommands().OfType<ReadPage>().Single();
         core.PageRead(T0, read, []);

@@ -12,6 +12,9 @@ internal sealed class PermitClient(TimeSpan freshFor)
 {
     private PermitGrant? _grant;
     private DateTimeOffset _grantedAt = DateTimeOffset.MinValue;
+
+    /// <summary>When the exchange in flight was sent: the tenant renewed the holding no earlier.</summary>
+    private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
     private bool _syncAgain;
     private int _wantedSent;
 
@@ -81,14 +84,17 @@ internal sealed class PermitClient(TimeSpan freshFor)
         Syncing = true;
         _syncAgain = false;
         _wantedSent = wanted;
+        _sentAt = now;
         return new SyncPermits(held, wanted);
     }
 
     /// <summary>The tenant answered. Returns whether a request made meanwhile must be sent now.</summary>
     public bool Granted(DateTimeOffset now, PermitGrant grant)
     {
+        // Fresh from when the request left, not from when the answer came: the tenant's holding dates
+        // from its handling of the request, and a slow answer must not stretch the grant past it.
         _grant = grant;
-        _grantedAt = now;
+        _grantedAt = Syncing ? _sentAt : now;
         _denied = grant.Allowance is { } granted && granted < _wantedSent;
         Syncing = false;
         return _syncAgain;

@@ -14,6 +14,9 @@ internal sealed record ReadPage(ReadyJob? After, int Limit) : QueueCommand;
 /// <summary>Lease these due jobs for attempts. Answer: <see cref="QueueCore.LeasesCommitted"/> or <see cref="QueueCore.LeasesFailed"/>.</summary>
 internal sealed record LeaseJobs(IReadOnlyList<LeaseRequest> Requests) : QueueCommand;
 
+/// <summary>Wait in the silo's line for <paramref name="Wanted"/> units of room to lease jobs in. Answer: <see cref="QueueCore.RoomGranted"/>.</summary>
+internal sealed record WaitForRoom(int Wanted) : QueueCommand;
+
 /// <summary>Run the handler for this leased attempt. Answer: <see cref="QueueCore.AttemptEnded"/>.</summary>
 internal sealed record RunAttempt(LeasedJob Job) : QueueCommand;
 

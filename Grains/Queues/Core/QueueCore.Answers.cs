@@ -87,6 +87,7 @@ internal sealed partial class QueueCore
     {
         At(now);
         Attempts.Record(job.Id);
+        Room.Give(1);
         Emit(new WriteOutcome(job, AttemptOutcomes.Decide(job, result, now, _settings, _random)));
         Pump();
     }
@@ -159,6 +160,15 @@ internal sealed partial class QueueCore
     {
         At(now);
         Pump();
+    }
+
+    /// <summary>The queue's turn in the silo's line came: <paramref name="units"/> of room are held for it now.</summary>
+    public void RoomGranted(DateTimeOffset now, int units)
+    {
+        At(now);
+        Room.Granted(units);
+        Pump();
+        Room.ReturnUnused();
     }
 
     public void PermitsGranted(DateTimeOffset now, PermitGrant grant)

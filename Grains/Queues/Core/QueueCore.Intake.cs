@@ -21,7 +21,7 @@ internal sealed partial class QueueCore
 
     /// <summary>
     /// The fast path of a queue with room: a due job that arrives while nothing due waits ahead of it
-    /// and a slot, a permit and a token are free is inserted with its first attempt already leased.
+    /// and a slot, a permit, room on the silo and a token are free is inserted with its first attempt already leased.
     /// Marks those rows (best priority first) and returns them.
     /// </summary>
     public NewJob[] PlanStarts(DateTimeOffset now, NewJob[] rows)
@@ -37,7 +37,8 @@ internal sealed partial class QueueCore
         IReadOnlyList<int> due = rows.Length == 1
             ? rows[0].State == JobState.Enqueued ? [0] : []
             : [.. Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued).OrderBy(i => rows[i].Priority).Take(free)];
-        var starting = _bucket is { } bucket ? bucket.TakeUpTo(due.Count) : due.Count;
+        var starting = Room.Take(_bucket is { } bucket ? Math.Min(due.Count, bucket.Available()) : due.Count);
+        _bucket?.TakeUpTo(starting);
         for (var n = 0; n < starting; n++)
         {
             var i = due[n];

@@ -24,8 +24,9 @@ internal sealed partial class QueueCore
     private readonly Dictionary<JobId, ReadyJob> _offeredWhileRecording = [];
     private TokenBucket? _bucket;
 
-    public QueueCore(QueueCoreSettings settings, EffectiveQueuePolicy policy, long? waiting, Random random)
+    public QueueCore(QueueCoreSettings settings, EffectiveQueuePolicy policy, long? waiting, Random random, IAttemptRoom room)
     {
+        Room = new RoomClient(room);
         _settings = settings;
         _random = random;
         Window = new WindowFeed(settings.WindowSize);
@@ -46,6 +47,8 @@ internal sealed partial class QueueCore
     public DueClock Due { get; }
 
     public PermitClient Permits { get; }
+
+    public RoomClient Room { get; }
 
     /// <summary>The activation is stopping: it starts nothing more and waits for its attempts.</summary>
     public bool Draining { get; private set; }
@@ -142,16 +145,7 @@ internal sealed partial class QueueCore
             return;
         }
 
-        var free = Math.Min(SlotsFree, Window.Count);
-        if (free > 0 && _bucket is { } bucket)
-        {
-            free = bucket.TakeUpTo(free);
-            if (free == 0)
-            {
-                Emit(new ArmPumpTimer(bucket.TimeUntilNextToken()));
-            }
-        }
-
+        var free = StartsAllowed();
         if (free > 0)
         {
             var batch = new List<LeaseRequest>(free);
@@ -166,6 +160,36 @@ internal sealed partial class QueueCore
 
         Read(force: false);
         Emit(Permits.SyncIfNeeded(_clock.Now, PermitsWanted, Attempts.InBudget));
+    }
+
+    /// <summary>
+    /// How many jobs to lease now: within the budget and permits, the window, the rate and the silo's
+    /// room. When the room or the rate is what stops it, it makes sure it is pumped again: the room's
+    /// grant does that, or the pump timer at the next token.
+    /// </summary>
+    private int StartsAllowed()
+    {
+        var wanted = Math.Min(SlotsFree, Window.Count);
+        if (wanted <= 0)
+        {
+            return 0;
+        }
+
+        // The rate before the room: room taken for a job the rate then refuses would only go back,
+        // and a queue waiting for room would be handed it again at once, round and round.
+        var withinRate = Math.Min(wanted, _bucket?.Available() ?? int.MaxValue);
+        var allowed = Room.Take(withinRate);
+        _bucket?.TakeUpTo(allowed);
+        if (allowed < withinRate)
+        {
+            Emit(Room.WaitFor(withinRate - allowed));
+        }
+        else if (withinRate < wanted)
+        {
+            Emit(new ArmPumpTimer(_bucket!.TimeUntilNextToken()));
+        }
+
+        return allowed;
     }
 
     /// <summary>A due job was stored: into the window unless an attempt holds it (a recording one's is offered when it ends).</summary>
@@ -193,9 +217,15 @@ internal sealed partial class QueueCore
     /// <summary>The attempt is over. Returns whether a job waiting for it joined the window.</summary>
     private bool EndAttempt(JobId id)
     {
+        var holdsRoom = Attempts.PhaseOf(id) is { } phase && phase != AttemptPhase.Recording;
         if (!Attempts.End(id))
         {
             return false;
+        }
+
+        if (holdsRoom)
+        {
+            Room.Give(1);
         }
 
         if (Draining && Attempts.Count == 0)

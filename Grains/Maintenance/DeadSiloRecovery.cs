@@ -2,13 +2,15 @@ using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using OrleansJobs.Diagnostics;
 
-namespace OrleansJobs.Hosting;
+namespace OrleansJobs.Maintenance;
 
 /// <summary>
-/// Recovery driven by membership, not by timeouts: when Orleans declares a silo dead, one surviving
-/// silo (the lowest active address) wakes the queues with pending work. Those that lived on the dead
-/// silo activate elsewhere and re-run the attempts it left active, and its delayed jobs get timers
-/// again, without waiting for a lease to expire or a reminder to tick.
+/// Maintenance: the queues and schedules of a silo that died get a new owner now, not when a lease
+/// expires or a reminder ticks.
+/// <para><b>When.</b> Orleans declares a silo dead (membership, not a timeout). One survivor acts: the lowest active address.</para>
+/// <para><b>Work.</b> <see cref="PendingQueueWaker.WakeAllAsync"/>: the dead silo's queues activate elsewhere and re-run the
+/// attempts it left active; its delayed jobs and schedules get timers again.</para>
+/// <para><b>On failure.</b> The waker retries until it succeeds or this silo stops; reminders are the backstop.</para>
 /// </summary>
 internal sealed partial class DeadSiloRecovery(
     IClusterMembershipService membership,

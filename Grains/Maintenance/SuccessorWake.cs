@@ -1,15 +1,18 @@
 using Microsoft.Extensions.Logging;
 using OrleansJobs.Diagnostics;
 
-namespace OrleansJobs.Hosting;
+namespace OrleansJobs.Maintenance;
 
 /// <summary>
-/// Brings back at once a grain that Orleans deactivated while it still owed work on a silo that
-/// keeps running. Orleans does that when the silo holding the grain's directory entry dies (even
+/// Maintenance: a grain Orleans deactivated while it still owed work, on a silo that keeps running,
+/// comes back at once. Orleans does that when the silo holding the grain's directory entry dies (even
 /// after that silo's death already woke the grain), under memory pressure, or on a forced
 /// collection; the grain's timers die with it, and nothing else would activate it before its next
-/// reminder tick, up to a minute later. A silo shutting down is left to the survivors' dead-silo
-/// recovery, and a deactivation the grain asked for itself is meant.
+/// reminder tick, up to a minute later.
+/// <para><b>When.</b> A queue or schedule deactivates with work pending, for any reason but the silo
+/// shutting down (the survivors' <see cref="DeadSiloRecovery"/> covers that) or its own request.</para>
+/// <para><b>Work.</b> One wake call to itself, not awaited, which Orleans forwards to the new activation.</para>
+/// <para><b>On failure.</b> Logged; the grain's reminder brings it back within its period.</para>
 /// </summary>
 internal static partial class SuccessorWake
 {

@@ -1,16 +1,17 @@
 using Microsoft.Extensions.Logging;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Grains;
-using OrleansJobs.Retention;
 using OrleansJobs.Storage;
 
-namespace OrleansJobs.Hosting;
+namespace OrleansJobs.Maintenance;
 
 /// <summary>
-/// Wakes every queue that has scheduled, enqueued or active jobs in the store, every recurring
-/// job and the retention sweep, so one whose owner is gone gets a new one now (a queue re-runs the attempts the old owner
-/// left active; a schedule enqueues the occurrence it owed) rather than at its next reminder tick.
-/// Waking a live one is a cheap no-op.
+/// Maintenance: every queue with scheduled, enqueued or active jobs, every recurring job and the
+/// retention sweep is woken, so one whose owner is gone gets a new one now (a queue re-runs the
+/// attempts the old owner left active; a schedule enqueues the occurrence it owed).
+/// <para><b>When.</b> A silo starts (<see cref="Hosting.JobStoreLifecycle"/>) or one dies (<see cref="DeadSiloRecovery"/>).</para>
+/// <para><b>Work.</b> The keys come from the store; each grain gets one wake call, 16 at a time. Waking a live one is a cheap no-op.</para>
+/// <para><b>On failure.</b> Starts over with backoff (2 s more per attempt, at most 30 s) until it succeeds or the silo stops.</para>
 /// </summary>
 internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory grains, ILogger<PendingQueueWaker> logger)
 {

@@ -4,7 +4,7 @@ using OrleansJobs.Diagnostics;
 using OrleansJobs.Hosting;
 using OrleansJobs.Storage;
 
-namespace OrleansJobs.Retention;
+namespace OrleansJobs.Maintenance;
 
 /// <summary>The cluster's one retention sweep (key 0): deletes finished jobs and expired idempotency keys past their retention.</summary>
 [Alias("OrleansJobs.IRetentionGrain")]
@@ -20,11 +20,14 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Deletes what retention allows, page by page in id order, so each page costs O(page) and the
-/// finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
-/// A turn deletes at most <see cref="PagesPerTurn"/> pages and, when more remain, continues in
-/// the next turn from where it stopped, so other calls are not held up behind a long delete.
-/// A reminder starts a sweep every <see cref="OrleansJobsOptions.RetentionSweepInterval"/>.
+/// Maintenance: finished jobs and expired idempotency keys are deleted once their retention passed,
+/// so finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
+/// <para><b>When.</b> The cluster's one reminder, every <see cref="OrleansJobsOptions.RetentionSweepInterval"/>;
+/// every silo start makes sure it exists.</para>
+/// <para><b>Work.</b> Page by page in id order, so each page costs O(page); a turn deletes at most
+/// <see cref="PagesPerTurn"/> pages and, when more remain, continues in the next turn from where it
+/// stopped, so other calls are not held up behind a long delete.</para>
+/// <para><b>On failure.</b> Logged; the next tick starts over, and nothing is half-deleted (each page is one transaction).</para>
 /// </summary>
 internal sealed partial class RetentionGrain(
     IJobStore store,
