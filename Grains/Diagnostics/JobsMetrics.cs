@@ -51,6 +51,8 @@ internal sealed class JobsMetrics
         meter.CreateObservableGauge("orleansjobs.queue.dead_letters", () => gauges.Measure(l => l.DeadLettered), "{job}", "Jobs in the dead-letter queue.");
         meter.CreateObservableGauge("orleansjobs.queue.oldest_waiting_age", () => gauges.Measure(l => l.OldestWaitingSeconds), "s", "How long the oldest due job has waited.");
         meter.CreateObservableGauge("orleansjobs.cluster.active_silos", () => ActiveSilos(services), "{silo}", "Silos this silo sees as active cluster members.");
+        meter.CreateObservableGauge("orleansjobs.silo.room.in_use", () => Room(services, r => r.InUse), "{attempt}", "Attempts this silo's queues hold leased or running, against its room (worker slots, lease-ahead, other silos' free slots).");
+        meter.CreateObservableGauge("orleansjobs.silo.room.waiting_queues", () => Room(services, r => r.Waiting), "{queue}", "Queues on this silo waiting for room to lease their next jobs.");
         meter.CreateObservableGauge("orleansjobs.queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
     }
 
@@ -90,6 +92,15 @@ internal sealed class JobsMetrics
         if (services.GetService(typeof(IClusterMembershipService)) is IClusterMembershipService membership)
         {
             yield return new Measurement<int>(membership.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active));
+        }
+    }
+
+    /// <summary>Read at collection time, like <see cref="ActiveSilos"/>: the room exists only in a silo.</summary>
+    private static IEnumerable<Measurement<int>> Room(IServiceProvider services, Func<Execution.WorkerRoom, int> read)
+    {
+        if (services.GetService(typeof(Execution.WorkerRoom)) is Execution.WorkerRoom room)
+        {
+            yield return new Measurement<int>(read(room));
         }
     }
 

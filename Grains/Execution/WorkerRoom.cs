@@ -24,8 +24,11 @@ internal sealed class WorkerRoom
     private readonly IDictionary<string, double> _weights;
     private int _inUse;
 
-    public WorkerRoom(JobDispatcher dispatcher, IOptions<OrleansJobsOptions> options)
-        : this(() => options.Value.MaxConcurrentJobsPerSilo + options.Value.LeaseAhead + dispatcher.RemoteFreeSlots(), options.Value.TenantWeights)
+    /// <summary>How long a reading of other silos' free slots is used before it is taken again: room is asked for twice per job.</summary>
+    private static readonly TimeSpan RemoteReadingAge = TimeSpan.FromMilliseconds(5);
+
+    public WorkerRoom(JobDispatcher dispatcher, IOptions<OrleansJobsOptions> options, TimeProvider time)
+        : this(LocalAndRemote(options.Value, dispatcher, time), options.Value.TenantWeights)
     {
     }
 
@@ -34,6 +37,25 @@ internal sealed class WorkerRoom
     {
         _capacity = capacity;
         _weights = weights ?? new Dictionary<string, double>();
+    }
+
+    /// <summary>The silo's slots and lease-ahead, and the free slots of other silos as last read. Called under the lock.</summary>
+    private static Func<int> LocalAndRemote(OrleansJobsOptions options, JobDispatcher dispatcher, TimeProvider time)
+    {
+        var local = options.MaxConcurrentJobsPerSilo + options.LeaseAhead;
+        var remote = 0;
+        var readAt = long.MinValue;
+        return () =>
+        {
+            var now = time.GetTimestamp();
+            if (readAt == long.MinValue || time.GetElapsedTime(readAt, now) >= RemoteReadingAge)
+            {
+                remote = dispatcher.RemoteFreeSlots();
+                readAt = now;
+            }
+
+            return local + remote;
+        };
     }
 
     /// <summary>Units held by the silo's queues now.</summary>
@@ -147,8 +169,13 @@ internal sealed class WorkerRoom
     /// </summary>
     private List<(TaskCompletionSource<int>, int)>? Serve()
     {
+        if (_waiting.Count == 0)
+        {
+            return null;
+        }
+
         var free = _capacity() - _inUse;
-        if (free <= 0 || _waiting.Count == 0)
+        if (free <= 0)
         {
             return null;
         }
