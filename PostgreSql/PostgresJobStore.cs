@@ -55,7 +55,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader, 0), cancellationToken);
     }
 
-    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, IReadOnlyCollection<JobId> stillHeld, CancellationToken cancellationToken) =>
+    public async Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) =>
         await ExecuteAsync(
             """
             UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
@@ -63,10 +63,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
               AND (@before::timestamptz IS NULL OR lease_expires_at < @before) AND NOT (id = ANY(@held));
             """,
             cancellationToken,
-            ("tenant", queue.Tenant),
-            ("type", queue.JobType),
-            ("before", leaseExpiredBefore is { } before ? Utc(before) : DBNull.Value),
-            ("held", stillHeld.Select(id => id.Value).ToArray()));
+            ("tenant", requeue.Queue.Tenant),
+            ("type", requeue.Queue.JobType),
+            ("before", requeue.ExpiredBefore is { } before ? Utc(before) : DBNull.Value),
+            ("held", requeue.Kept.Select(id => id.Value).ToArray()));
 
     public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
@@ -115,8 +115,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             """,
             cancellationToken, ("tenant", tenant), ("policy", StoredJson.Write(policy)), ("now", Utc(now)));
 
-    public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken)
     {
+        var (tenant, id, filter, limit, now) = (replay.Tenant, replay.Id, replay.Filter, replay.Limit, replay.Now);
         await using var command = _db.CreateCommand();
         var where = DeadFilterSql(command, tenant, filter, id);
         command.CommandText = $"""

@@ -5,7 +5,7 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Silo;
 
 /// <summary>Ready when this silo is an active cluster member and the job store answers.</summary>
-internal sealed class GridHealthCheck(IClusterMembershipService membership, ILocalSiloDetails localSilo, IJobStore store) : IHealthCheck
+internal sealed class GridHealthCheck(IClusterMembershipService membership, ILocalSiloDetails localSilo, IMaintenanceStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

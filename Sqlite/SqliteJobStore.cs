@@ -258,17 +258,17 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
     }
 
-    public async Task<int> RequeueActiveAsync(QueueKey queue, DateTimeOffset? leaseExpiredBefore, IReadOnlyCollection<JobId> stillHeld, CancellationToken cancellationToken) =>
+    public async Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) =>
         await WriteOneAsync("""
             UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
             WHERE tenant = @tenant AND job_type = @type AND state = 2 AND (@before IS NULL OR lease_expires_at < @before)
               AND hex(id) NOT IN (SELECT value FROM json_each(@held));
             """,
             cancellationToken,
-            ("@tenant", queue.Tenant),
-            ("@type", queue.JobType),
-            ("@before", leaseExpiredBefore is { } b ? Ms(b) : null),
-            ("@held", JsonSerializer.Serialize(stillHeld.Select(id => Convert.ToHexString(id.ToBytes())))));
+            ("@tenant", requeue.Queue.Tenant),
+            ("@type", requeue.Queue.JobType),
+            ("@before", requeue.ExpiredBefore is { } b ? Ms(b) : null),
+            ("@held", JsonSerializer.Serialize(requeue.Kept.Select(id => Convert.ToHexString(id.ToBytes())))));
 
     public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
         await WriteOneAsync(
@@ -323,8 +323,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             ON CONFLICT (tenant) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
             """, cancellationToken, ("@tenant", tenant), ("@policy", StoredJson.Write(policy)), ("@now", Ms(now)));
 
-    public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken)
     {
+        var (tenant, id, filter, limit, now) = (replay.Tenant, replay.Id, replay.Filter, replay.Limit, replay.Now);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {

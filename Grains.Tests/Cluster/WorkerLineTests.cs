@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using OrleansJobs.Hosting;
 using OrleansJobs.Queues;
+using OrleansJobs.Storage;
 
 namespace OrleansJobs.Tests.Cluster;
 
@@ -62,7 +63,7 @@ public abstract class WorkerLineTests(OneSlotFixture fixture)
         var (running, waiting) = await EnqueueBehindAsync(TimeSpan.FromSeconds(1));
 
         // As a sweep of another owner would: the job is enqueued again while its first attempt waits.
-        Assert.Equal(1, await fixture.Store.RequeueActiveAsync(new QueueKey(_tenant, ClusterFixture.Noop), DateTimeOffset.MaxValue, [running], default));
+        Assert.Equal(1, await fixture.Store.RequeueActiveAsync(new RequeueExpired(new QueueKey(_tenant, ClusterFixture.Noop), DateTimeOffset.MaxValue, [running]), default));
         await fixture.Probe.WaitForAsync(
             async () => (await fixture.Jobs.GetStatusAsync(_tenant, waiting))?.State == JobState.Succeeded,
             "the waiting job to succeed");

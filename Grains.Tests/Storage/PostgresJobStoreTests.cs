@@ -34,5 +34,5 @@ public sealed class PostgresStoreFixture : IAsyncLifetime
 
 public sealed class PostgresJobStoreTests(PostgresStoreFixture fixture) : JobStoreContractTests, IClassFixture<PostgresStoreFixture>
 {
-    protected override IJobStore Store => fixture.Store;
+    private protected override IJobStore Store => fixture.Store;
 }

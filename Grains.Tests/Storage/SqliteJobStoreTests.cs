@@ -27,5 +27,5 @@ public sealed class SqliteStoreFixture : IAsyncLifetime
 
 public sealed class SqliteJobStoreTests(SqliteStoreFixture fixture) : JobStoreContractTests, IClassFixture<SqliteStoreFixture>
 {
-    protected override IJobStore Store => fixture.Store;
+    private protected override IJobStore Store => fixture.Store;
 }

@@ -92,7 +92,7 @@ public sealed class JobWriteBatcherTests
     }
 
     private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000) =>
-        new(store.Store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }), Metrics, NullLogger<JobWriteBatcher>.Instance);
+        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }), Metrics, NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)
     {
@@ -103,37 +103,37 @@ public sealed class JobWriteBatcherTests
     }
 
     /// <summary>A store whose every write waits until the test releases or fails it.</summary>
-    public class GatedStore : DispatchProxy
+    private sealed class GatedStore : IQueueWriteStore
     {
         private readonly Channel<PendingFlush> _calls = Channel.CreateUnbounded<PendingFlush>();
         private readonly ConcurrentQueue<int> _sizes = new();
         private int _inFlight;
         private int _mostInFlight;
-        private int _concurrentWrites;
+
+        private GatedStore(int concurrentWrites) => ConcurrentWrites = concurrentWrites;
+
+        public int ConcurrentWrites { get; }
 
         public IReadOnlyList<int> BatchSizes => [.. _sizes];
 
         public int MostInFlight => Volatile.Read(ref _mostInFlight);
 
-        public static GatedStore Create(int concurrentWrites)
-        {
-            var store = Create<IJobStore, GatedStore>();
-            var gated = (GatedStore)(object)store;
-            gated._concurrentWrites = concurrentWrites;
-            return gated;
-        }
-
-        public IJobStore Store => (IJobStore)(object)this;
+        public static GatedStore Create(int concurrentWrites) => new(concurrentWrites);
 
         /// <summary>The next write the batcher started, in the order they started.</summary>
         public Task<PendingFlush> NextCallAsync() => _calls.Reader.ReadAsync().AsTask().WaitAsync(Patience);
 
-        protected override object? Invoke(MethodInfo? method, object?[]? args) => method?.Name switch
-        {
-            "get_ConcurrentWrites" => _concurrentWrites,
-            nameof(IJobStore.WriteAsync) => WriteAsync((JobWriteBatch)args![0]!),
-            _ => throw new NotSupportedException(method?.Name),
-        };
+        public Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken) => WriteAsync(batch);
+
+        public Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         private async Task<JobWriteResult> WriteAsync(JobWriteBatch batch)
         {

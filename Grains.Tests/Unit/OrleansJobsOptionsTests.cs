@@ -31,4 +31,12 @@ public sealed class OrleansJobsOptionsTests
     {
         new OrleansJobsOptions { SucceededRetention = null, CancelledRetention = null, MinDueCheckInterval = TimeSpan.Zero }.Validate();
     }
+
+    [Fact]
+    public void A_negative_lease_ahead_is_refused_by_name_and_none_is_allowed()
+    {
+        var error = Assert.Throws<ArgumentException>(new OrleansJobsOptions { LeaseAhead = -1 }.Validate);
+        Assert.Contains(nameof(OrleansJobsOptions.LeaseAhead), error.Message);
+        new OrleansJobsOptions { LeaseAhead = 0 }.Validate();
+    }
 }

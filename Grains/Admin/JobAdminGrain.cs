@@ -8,7 +8,7 @@ namespace OrleansJobs.Admin;
 
 /// <summary>Status reads, cancellation and dead-letter actions; runs on whichever silo the caller reaches.</summary>
 [StatelessWorker]
-internal sealed partial class JobAdminGrain(IJobStore store, TimeProvider time, ILogger<JobAdminGrain> logger) : Grain, IJobAdminGrain
+internal sealed partial class JobAdminGrain(IAdminStore store, IScheduleStore schedules, TimeProvider time, ILogger<JobAdminGrain> logger) : Grain, IJobAdminGrain
 {
     public Task<JobInfo?> GetJobAsync(string tenant, JobId id) => store.GetJobAsync(tenant, id, CancellationToken.None);
 
@@ -24,18 +24,18 @@ internal sealed partial class JobAdminGrain(IJobStore store, TimeProvider time, 
         store.ListDeadAsync(tenant, filter, pageSize, cursor, CancellationToken.None);
 
     public Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor) =>
-        store.ListSchedulesAsync(tenant, pageSize, cursor, CancellationToken.None);
+        schedules.ListSchedulesAsync(tenant, pageSize, cursor, CancellationToken.None);
 
     public Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id) => store.GetDeadAsync(tenant, id, CancellationToken.None);
 
     public async Task<bool> ReplayAsync(string tenant, JobId id) =>
-        await ReplayAsync(tenant, id, new DeadLetterFilter(), 1) == 1;
+        await ReplayAsync(new ReplayOne(tenant, id, time.GetUtcNow())) == 1;
 
-    public Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit) => ReplayAsync(tenant, null, filter, limit);
+    public Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit) => ReplayAsync(new ReplayMatching(tenant, filter, limit, time.GetUtcNow()));
 
-    private async Task<int> ReplayAsync(string tenant, JobId? id, DeadLetterFilter filter, int limit)
+    private async Task<int> ReplayAsync(DeadLetterReplay replay)
     {
-        var replayed = await store.ReplayAsync(tenant, id, filter, limit, time.GetUtcNow(), CancellationToken.None);
+        var replayed = await store.ReplayAsync(replay, CancellationToken.None);
         foreach (var job in replayed)
         {
             LogReplayed(job.Id, job.Queue.Tenant, job.Queue.JobType);

@@ -9,7 +9,7 @@ namespace OrleansJobs.Diagnostics;
 /// one line when a probe finds it back; each failure's stack trace is at debug level. A failure that is
 /// not unavailability (a bad statement, a bug) is still an error with its stack trace.
 /// </summary>
-internal sealed partial class StoreOutageLog(IJobStore store, TimeProvider time, ILogger<StoreOutageLog> logger) : IDisposable
+internal sealed partial class StoreOutageLog(IMaintenanceStore store, TimeProvider time, ILogger<StoreOutageLog> logger) : IDisposable
 {
     public static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);

@@ -9,7 +9,7 @@ namespace OrleansJobs.Hosting;
 /// has pending work: reminders bring queues back in a cluster, but the embedded silo's in-memory
 /// reminders are gone after a restart, so the store is the source of truth.
 /// </summary>
-internal sealed class JobStoreLifecycle(IJobStore store, PendingQueueWaker waker) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed class JobStoreLifecycle(IMaintenanceStore store, PendingQueueWaker waker) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
 

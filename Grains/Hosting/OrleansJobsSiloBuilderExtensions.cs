@@ -65,6 +65,11 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<StoreOutageLog>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
         // Both stores keep the HTTP API's keys too.
+        services.TryAddSingleton<IQueueWriteStore>(sp => sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IQueueReadStore>(sp => sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IAdminStore>(sp => sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IMaintenanceStore>(sp => sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton(sp => (OrleansJobs.Security.IApiKeyStore)sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton(sp => (OrleansJobs.Security.IDataProtectionKeyStore)sp.GetRequiredService<IJobStore>());
         services.AddSingleton<PendingQueueWaker>();

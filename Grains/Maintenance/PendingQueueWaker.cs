@@ -13,7 +13,7 @@ namespace OrleansJobs.Maintenance;
 /// <para><b>Work.</b> The keys come from the store; each grain gets one wake call, 16 at a time. Waking a live one is a cheap no-op.</para>
 /// <para><b>On failure.</b> Starts over with backoff (2 s more per attempt, at most 30 s) until it succeeds or the silo stops.</para>
 /// </summary>
-internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory grains, ILogger<PendingQueueWaker> logger)
+internal sealed partial class PendingQueueWaker(IQueueReadStore queueStore, IScheduleStore scheduleStore, IGrainFactory grains, ILogger<PendingQueueWaker> logger)
 {
     /// <summary>Wakes them all, retrying with backoff until it succeeds or <paramref name="cancellationToken"/> fires.</summary>
     public async Task WakeAllAsync(string reason, CancellationToken cancellationToken)
@@ -22,7 +22,7 @@ internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory g
         {
             try
             {
-                var queues = await store.ListQueuesWithPendingWorkAsync(cancellationToken);
+                var queues = await queueStore.ListQueuesWithPendingWorkAsync(cancellationToken);
                 await Parallel.ForEachAsync(
                     queues,
                     new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
@@ -31,7 +31,7 @@ internal sealed partial class PendingQueueWaker(IJobStore store, IGrainFactory g
 
                 // Schedules whose owner is gone would otherwise wait for their reminder (or, with
                 // in-memory reminders after a restart, forever).
-                var schedules = await store.ListScheduleKeysAsync(cancellationToken);
+                var schedules = await scheduleStore.ListScheduleKeysAsync(cancellationToken);
                 await Parallel.ForEachAsync(
                     schedules,
                     new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },

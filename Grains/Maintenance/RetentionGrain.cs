@@ -30,7 +30,7 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
 /// <para><b>On failure.</b> Logged; the next tick starts over, and nothing is half-deleted (each page is one transaction).</para>
 /// </summary>
 internal sealed partial class RetentionGrain(
-    IJobStore store,
+    IMaintenanceStore store,
     IOptions<OrleansJobsOptions> options,
     TimeProvider time,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable

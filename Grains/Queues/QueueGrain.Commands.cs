@@ -16,7 +16,7 @@ internal sealed partial class QueueGrain
         {
             case ReadPage read:
                 _ = AnswerAsync(
-                    () => read.Limit > 0 ? _store.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : Task.FromResult<IReadOnlyList<ReadyJob>>([]),
+                    () => read.Limit > 0 ? _reads.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : Task.FromResult<IReadOnlyList<ReadyJob>>([]),
                     (core, page) => core.PageRead(Now, read, page),
                     (core, ex) => Failed(ex, "read ready page", core.PageReadFailed));
                 break;
@@ -59,7 +59,7 @@ internal sealed partial class QueueGrain
                 break;
             case RequeueStale requeue:
                 _ = AnswerAsync(
-                    () => _store.RequeueActiveAsync(_queue, requeue.Before, requeue.Except, CancellationToken.None),
+                    () => _store.RequeueActiveAsync(new RequeueExpired(_queue, requeue.Before, requeue.Except), CancellationToken.None),
                     (core, requeued) =>
                     {
                         if (requeued > 0)

@@ -14,7 +14,7 @@ internal sealed partial class QueueGrain
     public async Task<QueueStats> GetStatsAsync()
     {
         _ = Core;
-        var counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
+        var counts = await _reads.GetQueueCountsAsync(_queue, CancellationToken.None);
         var now = Now;
         var pace = _finished.PerSecond();
         return new QueueStats
@@ -113,7 +113,7 @@ internal sealed partial class QueueGrain
     {
         try
         {
-            _counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
+            _counts = await _reads.GetQueueCountsAsync(_queue, CancellationToken.None);
             if (resetBacklog)
             {
                 Core.Backlog.Counted(Backlog(Core.Policy, _counts));

@@ -32,7 +32,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private const string ReminderName = "pending-work";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
-    private readonly IJobStore _store;
+    private readonly IQueueWriteStore _store;
+    private readonly IQueueReadStore _reads;
     private readonly JobWriteBatcher _writes;
     private readonly JobTypeRegistry _registry;
     private readonly JobDispatcher _dispatcher;
@@ -67,7 +68,8 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     private TaskCompletionSource? _drained;
 
     public QueueGrain(
-        IJobStore store,
+        IQueueWriteStore store,
+        IQueueReadStore reads,
         JobWriteBatcher writes,
         JobTypeRegistry registry,
         JobDispatcher dispatcher,
@@ -81,7 +83,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         StoreOutageLog storeOutage,
         ILogger<QueueGrain> logger)
     {
-        (_store, _writes, _registry, _dispatcher, _ids, _options, _time) = (store, writes, registry, dispatcher, ids, options.Value, time);
+        (_store, _reads, _writes, _registry, _dispatcher, _ids, _options, _time) = (store, reads, writes, registry, dispatcher, ids, options.Value, time);
         (_workerRoom, _metrics, _gauges, _storeOutage, _logger) = (workerRoom, metrics, gauges, storeOutage, logger);
         _owner = silo.SiloAddress.ToString();
         _finished = new ThroughputMeter(time);
@@ -106,18 +108,18 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _type = type;
         _report = new AttemptReport(_queue, _metrics, _finished, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
-        var policy = EffectiveQueuePolicy.Resolve(type, await _store.GetQueuePolicyAsync(_queue, cancellationToken));
+        var policy = EffectiveQueuePolicy.Resolve(type, await _reads.GetQueuePolicyAsync(_queue, cancellationToken));
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
-        var recovered = await _store.RequeueActiveAsync(_queue, leaseExpiredBefore: null, stillHeld: [], cancellationToken);
+        var recovered = await _store.RequeueActiveAsync(new RequeueAllActive(_queue), cancellationToken);
         if (recovered > 0)
         {
             LogRecovered(_queue.Tenant, _queue.JobType, recovered);
         }
 
-        _counts = await _store.GetQueueCountsAsync(_queue, cancellationToken);
-        var nextDue = await _store.GetNextDueAsync(_queue, cancellationToken);
+        _counts = await _reads.GetQueueCountsAsync(_queue, cancellationToken);
+        var nextDue = await _reads.GetNextDueAsync(_queue, cancellationToken);
         var settings = new QueueCoreSettings(_owner, _options.WindowSize, _options.AbandonGrace + ReminderPeriod, _options.MinDueCheckInterval,
             TenantGrain.HoldingLifetime(_options) / 2, TimeSpan.FromSeconds(1), type.Retry, type.IsRetryable);
         _room = _workerRoom.Open(_queue);
@@ -269,7 +271,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         JobValidator.ValidatePolicy(policyOverride);
         await _store.SetQueuePolicyAsync(_queue, policyOverride, Now, CancellationToken.None);
         var policy = EffectiveQueuePolicy.Resolve(_type!, policyOverride);
-        _counts = await _store.GetQueueCountsAsync(_queue, CancellationToken.None);
+        _counts = await _reads.GetQueueCountsAsync(_queue, CancellationToken.None);
         core.PolicyChanged(Now, policy, Backlog(policy, _counts));
         LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(policy.ToQueuePolicy()));
         Execute();

@@ -17,7 +17,7 @@ namespace OrleansJobs.Schedules;
 /// key and the queue answers with the job it already has: never lost, never doubled.
 /// </summary>
 internal sealed partial class ScheduleGrain(
-    IJobStore store,
+    IScheduleStore store,
     JobTypeRegistry registry,
     IOptions<OrleansJobsOptions> options,
     [FromKeyedServices(ScheduleGrain.ClockKey)] TimeProvider clock,

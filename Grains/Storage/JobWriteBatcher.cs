@@ -11,7 +11,7 @@ namespace OrleansJobs.Storage;
 /// Group commit: every queue on the silo hands its writes here, and each flush applies whatever has
 /// gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
 /// There is no timer: while one flush commits, the next batch fills. A further flush runs beside
-/// the one in flight (up to the store's <see cref="IJobStore.ConcurrentWrites"/>) only when at least
+/// the one in flight (up to the store's <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least
 /// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait; fewer wait for the flush in
 /// flight, so moderate load forms batches instead of paying one transaction per write.
 /// Each caller's task completes only when its own write has committed, and fails when the flush
@@ -20,7 +20,7 @@ namespace OrleansJobs.Storage;
 /// </summary>
 internal sealed partial class JobWriteBatcher : IAsyncDisposable
 {
-    private readonly IJobStore _store;
+    private readonly IQueueWriteStore _store;
     private readonly JobsMetrics _metrics;
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
@@ -34,7 +34,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private long _pendingRows;
     private int _inFlight;
 
-    public JobWriteBatcher(IJobStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
+    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
         _metrics = metrics;

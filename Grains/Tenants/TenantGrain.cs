@@ -13,7 +13,8 @@ namespace OrleansJobs.Tenants;
 /// jobs the store says are active, so a permit in use is not handed out twice.
 /// </summary>
 internal sealed partial class TenantGrain(
-    IJobStore store,
+    IAdminStore store,
+    IQueueReadStore queues,
     IOptions<OrleansJobsOptions> options,
     TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
@@ -33,7 +34,7 @@ internal sealed partial class TenantGrain(
     {
         _override = await store.GetTenantPolicyAsync(Tenant, cancellationToken);
         _permits.SetCap(Effective.MaxInFlight);
-        _permits.Seed(await store.CountActiveByJobTypeAsync(Tenant, cancellationToken));
+        _permits.Seed(await queues.CountActiveByJobTypeAsync(Tenant, cancellationToken));
 
         // Queues that run jobs now learned their permits from an earlier activation: hear from them at once.
         Notify(_permits.Queues);

@@ -14,7 +14,7 @@ internal static class QueueEndpoints
     private const int MaxListed = 500;
 
     public static void MapClusterWide(RouteGroupBuilder api) =>
-        api.MapGet("/queues", async (IJobStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(null, store, client, ct)))
+        api.MapGet("/queues", async (IQueueReadStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(null, store, client, ct)))
             .WithTags("Queues")
             .WithName("OrleansJobs.ListAllQueues")
             .Produces<IReadOnlyList<QueueStats>>()
@@ -23,7 +23,7 @@ internal static class QueueEndpoints
 
     public static void Map(RouteGroupBuilder tenant)
     {
-        tenant.MapGet("/queues", async (string tenant, IJobStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(tenant, store, client, ct)))
+        tenant.MapGet("/queues", async (string tenant, IQueueReadStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(tenant, store, client, ct)))
             .WithTags("Queues")
             .WithName("OrleansJobs.ListQueues")
             .Produces<IReadOnlyList<QueueStats>>()
@@ -61,7 +61,7 @@ internal static class QueueEndpoints
             .WithSummary("Replace the tenant's policy override (admin).");
     }
 
-    private static async Task<IReadOnlyList<QueueStats>> ListAsync(string? tenant, IJobStore store, IJobClient client, CancellationToken ct)
+    private static async Task<IReadOnlyList<QueueStats>> ListAsync(string? tenant, IQueueReadStore store, IJobClient client, CancellationToken ct)
     {
         var queues = (await store.ListQueuesWithPendingWorkAsync(ct))
             .Where(q => tenant is null || q.Tenant == tenant)

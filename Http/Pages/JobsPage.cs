@@ -81,7 +81,7 @@ internal static class JobsPage
     }
 
     private static async Task<IResult> RenderAsync(
-        HttpContext context, IAntiforgery antiforgery, IJobClient client, IJobStore store, CallerResolver callers,
+        HttpContext context, IAntiforgery antiforgery, IJobClient client, IQueueReadStore store, CallerResolver callers,
         string? tenant, string? cursor, string? replayed, string? notReplayed, int? refresh)
     {
         var caller = callers.FromUser(context.User)!;

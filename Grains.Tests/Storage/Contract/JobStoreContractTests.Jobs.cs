@@ -1,0 +1,200 @@
+using System.Text;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Storage;
+
+/// <summary>One job's life: leases, starts at insert, outcomes, idempotency keys, cancels, tenant isolation.</summary>
+public abstract partial class JobStoreContractTests
+{
+    [Fact]
+    public async Task A_lease_starts_an_attempt_once_and_returns_the_payload()
+    {
+        var job = NewJob(payload: "{\"to\":\"a@example.com\"}");
+        await InsertAsync(job);
+
+        var leased = await LeaseAsync(job.Id);
+
+        Assert.NotNull(leased);
+        Assert.Equal(1, leased.Attempt);
+        Assert.Equal(3, leased.MaxAttempts);
+        Assert.Equal(Queue(), leased.Queue);
+        Assert.Equal(TimeSpan.FromSeconds(30), leased.Timeout);
+        Assert.Equal("{\"to\":\"a@example.com\"}", Encoding.UTF8.GetString(leased.Payload));
+        Assert.Null(await LeaseAsync(job.Id));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Active, 1, T0), (info!.State, info.Attempt, info.StartedAt!.Value));
+    }
+
+    [Fact]
+    public async Task A_job_inserted_to_start_at_once_is_active_under_its_first_lease()
+    {
+        var started = NewJob() with { Start = new ImmediateStart("silo-a", T0, Margin) };
+        var waiting = NewJob();
+        Assert.All(await InsertAsync(started, waiting), outcome => Assert.True(outcome.Created));
+
+        // It never waits in the ready index, and cannot be leased a second time.
+        Assert.Equal([waiting.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
+        Assert.Null(await LeaseAsync(started.Id));
+        var info = await Store.GetJobAsync(_tenant, started.Id, default);
+        Assert.Equal((JobState.Active, 1, T0, "silo-a"), (info!.State, info.Attempt, info.StartedAt!.Value, info.LastSilo));
+        Assert.True(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
+        Assert.Equal(JobState.Succeeded, (await Store.GetJobAsync(_tenant, started.Id, default))!.State);
+    }
+
+    [Fact]
+    public async Task A_job_started_at_insert_whose_lease_expires_runs_again_as_attempt_two()
+    {
+        var started = NewJob() with { Start = new ImmediateStart("silo-a", T0, Margin) };
+        await InsertAsync(started);
+
+        // The lease lasts the job's timeout (30 s) plus the margin (1 min), as a leased attempt's does.
+        Assert.Equal(0, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(89), []), default));
+        Assert.Equal(1, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(91), []), default));
+        var rerun = (await LeaseAsync(started.Id))!;
+        Assert.Equal((2, 2L), (rerun.Attempt, rerun.Lease));
+        Assert.False(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
+        Assert.True(await CompleteAsync(started.Id, rerun.Lease));
+    }
+
+    [Fact]
+    public async Task Completing_with_the_current_lease_succeeds_once()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var leased = (await LeaseAsync(job.Id))!;
+
+        Assert.False(await CompleteAsync(job.Id, leased.Lease + 1));
+        Assert.True(await CompleteAsync(job.Id, leased.Lease));
+        Assert.False(await CompleteAsync(job.Id, leased.Lease));
+
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal(JobState.Succeeded, info!.State);
+        Assert.Equal(T0.AddSeconds(1), info.FinishedAt);
+        Assert.Equal("silo-a", info.LastSilo);
+    }
+
+    [Fact]
+    public async Task A_retry_reschedules_and_fences_off_the_old_lease()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var first = (await LeaseAsync(job.Id))!;
+
+        Assert.True(await RetryAsync(first, T0.AddSeconds(5), "timeout talking to smtp"));
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Scheduled, T0.AddSeconds(5), "timeout talking to smtp"), (info!.State, info.RunAt, info.LastError));
+        Assert.Equal(T0.AddSeconds(5), await Store.GetNextDueAsync(Queue(), default));
+
+        await Store.PromoteDueAsync(Queue(), T0.AddSeconds(5), 10, default);
+        var second = (await LeaseAsync(job.Id))!;
+        Assert.Equal(2, second.Attempt);
+        Assert.True(second.Lease > first.Lease);
+
+        // The first attempt's owner reports late: refused, whatever it says.
+        Assert.False(await CompleteAsync(job.Id, first.Lease));
+        Assert.False(await RetryAsync(first, T0.AddSeconds(9)));
+        Assert.False(await DeadLetterAsync(first));
+        Assert.True(await CompleteAsync(job.Id, second.Lease));
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_returns_the_first_job_and_creates_nothing()
+    {
+        var first = NewJob(key: "order-42");
+        var again = NewJob(key: "order-42");
+        var otherKey = NewJob(key: "order-43");
+
+        var outcomes = await InsertAsync(first);
+        var repeat = await InsertAsync(again, otherKey);
+
+        Assert.Equal(new InsertOutcome(first.Id, true), outcomes[0]);
+        Assert.Equal(new InsertOutcome(first.Id, false), repeat[0]);
+        Assert.Equal(new InsertOutcome(otherKey.Id, true), repeat[1]);
+        Assert.Null(await Store.GetJobAsync(_tenant, again.Id, default));
+        Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), null, 10, default)).Count);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_twice_in_one_batch_creates_one_job()
+    {
+        var a = NewJob(key: "k1");
+        var b = NewJob(key: "k1");
+        var outcomes = await InsertAsync(a, b);
+        Assert.Equal([new InsertOutcome(a.Id, true), new InsertOutcome(a.Id, false)], outcomes);
+    }
+
+    [Fact]
+    public async Task Idempotency_keys_are_per_tenant_and_expire()
+    {
+        var mine = NewJob(key: "shared");
+        var theirs = NewJob(new QueueKey(_tenant + "x", "email.send"), key: "shared");
+        Assert.True((await InsertAsync(mine))[0].Created);
+        Assert.True((await InsertAsync(theirs))[0].Created);
+
+        var afterRetention = NewJob(key: "shared") with { CreatedAt = T0.AddHours(2), RunAt = T0.AddHours(2), IdempotencyExpiresAt = T0.AddHours(3) };
+        Assert.Equal(new InsertOutcome(afterRetention.Id, true), (await InsertAsync(afterRetention))[0]);
+    }
+
+    [Fact]
+    public async Task A_failed_batch_stores_nothing()
+    {
+        var good = NewJob();
+        var duplicateId = NewJob() with { Id = good.Id };
+        await Assert.ThrowsAnyAsync<Exception>(() => InsertAsync(good, duplicateId));
+
+        Assert.Null(await Store.GetJobAsync(_tenant, good.Id, default));
+        Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
+        Assert.True((await InsertAsync(NewJob()))[0].Created);
+    }
+
+    [Fact]
+    public async Task Only_waiting_jobs_of_the_tenant_can_be_cancelled()
+    {
+        var waiting = NewJob();
+        var scheduled = NewJob(runAt: T0.AddHours(1));
+        var running = NewJob();
+        await InsertAsync(waiting, scheduled, running);
+        await LeaseAsync(running.Id);
+
+        Assert.False(await Store.CancelAsync("someone-else", waiting.Id, T0, default));
+        Assert.True(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
+        Assert.True(await Store.CancelAsync(_tenant, scheduled.Id, T0, default));
+        Assert.False(await Store.CancelAsync(_tenant, running.Id, T0, default));
+        Assert.False(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
+
+        Assert.Equal(JobState.Cancelled, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
+        Assert.Null(await LeaseAsync(waiting.Id));
+        Assert.Null(await Store.GetNextDueAsync(Queue(), default));
+    }
+
+    [Fact]
+    public async Task A_running_job_cancelled_under_its_lease_ends_cancelled_with_the_reason_kept()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var leased = (await LeaseAsync(job.Id))!;
+        var reason = new AttemptError(1, T0.AddSeconds(3), "silo-a", "OrleansJobs.JobCancelledException", "Cancelled; the handler stopped.", null);
+
+        var stale = new JobWriteBatch();
+        stale.Cancellations.Add(new CancelledRun(job.Id, leased.Lease - 1, reason));
+        Assert.False((await Store.WriteAsync(stale, default)).Cancellations[0]);
+
+        var batch = new JobWriteBatch();
+        batch.Cancellations.Add(new CancelledRun(job.Id, leased.Lease, reason));
+        Assert.True((await Store.WriteAsync(batch, default)).Cancellations[0]);
+
+        var info = await Store.GetJobAsync(_tenant, job.Id, default);
+        Assert.Equal((JobState.Cancelled, T0.AddSeconds(3), "Cancelled; the handler stopped."), (info!.State, info.FinishedAt!.Value, info.LastError));
+        Assert.False(await CompleteAsync(job.Id, leased.Lease));
+    }
+
+    [Fact]
+    public async Task Jobs_are_invisible_to_other_tenants()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        Assert.NotNull(await Store.GetJobAsync(_tenant, job.Id, default));
+        Assert.Null(await Store.GetJobAsync("someone-else", job.Id, default));
+    }
+}

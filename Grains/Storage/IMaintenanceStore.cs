@@ -1,0 +1,21 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>What keeps the store itself whole: the schema, a readiness probe, and retention. A part of <see cref="IJobStore"/>.</summary>
+internal interface IMaintenanceStore
+{
+    /// <summary>Creates or upgrades the schema. Idempotent.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Completes when the store answers a trivial query; for readiness checks.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> jobs in the finished <paramref name="state"/> that finished before
+    /// <paramref name="finishedBefore"/>, with their error records, in id order after <paramref name="after"/>.
+    /// Only ids made before that time are read, so a page costs O(limit) plus the older rows it skips.
+    /// </summary>
+    Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> idempotency keys that expired before <paramref name="now"/>; returns how many.</summary>
+    Task<int> DeleteExpiredKeysAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}

@@ -1,0 +1,39 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>Which of a queue's active jobs (leased to an attempt) go back to enqueued, to run again.</summary>
+internal abstract record ActiveRequeue(QueueKey Queue)
+{
+    /// <summary>The lease cut-off, or null for every active job; for the stores' statements.</summary>
+    public DateTimeOffset? ExpiredBefore => this is RequeueExpired expired ? expired.Before : null;
+
+    /// <summary>The jobs to leave alone; for the stores' statements.</summary>
+    public IReadOnlyCollection<JobId> Kept => this is RequeueExpired expired ? expired.StillHeld : [];
+}
+
+/// <summary>Every active job of the queue: its previous owner is known to be gone (a new activation loads the queue).</summary>
+internal sealed record RequeueAllActive(QueueKey Queue) : ActiveRequeue(Queue);
+
+/// <summary>
+/// The active jobs whose lease expired before <paramref name="Before"/>, except <paramref name="StillHeld"/>:
+/// the attempts the live owner holds and will record however long they waited.
+/// </summary>
+internal sealed record RequeueExpired(QueueKey Queue, DateTimeOffset Before, IReadOnlyCollection<JobId> StillHeld) : ActiveRequeue(Queue);
+
+/// <summary>Dead-lettered jobs of a tenant moved back to enqueued with fresh attempts, at <paramref name="Now"/>.</summary>
+internal abstract record DeadLetterReplay(string Tenant, DateTimeOffset Now)
+{
+    /// <summary>The one job, or null; for the stores' statements.</summary>
+    public JobId? Id => this is ReplayOne one ? one.Job : null;
+
+    /// <summary>What the jobs must match (nothing for one job); for the stores' statements.</summary>
+    public DeadLetterFilter Filter => this is ReplayMatching matching ? matching.Matching : new DeadLetterFilter();
+
+    /// <summary>Most jobs replayed at once.</summary>
+    public int Limit => this is ReplayMatching matching ? matching.MaxJobs : 1;
+}
+
+/// <summary>The tenant's dead job <paramref name="Job"/>.</summary>
+internal sealed record ReplayOne(string Tenant, JobId Job, DateTimeOffset Now) : DeadLetterReplay(Tenant, Now);
+
+/// <summary>Up to <paramref name="MaxJobs"/> of the tenant's dead jobs matching <paramref name="Matching"/>, oldest id first.</summary>
+internal sealed record ReplayMatching(string Tenant, DeadLetterFilter Matching, int MaxJobs, DateTimeOffset Now) : DeadLetterReplay(Tenant, Now);
