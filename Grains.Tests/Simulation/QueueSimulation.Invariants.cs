@@ -10,10 +10,12 @@ internal sealed partial class QueueSimulation
     private void CheckInvariants()
     {
         var attempts = _core.Attempts;
-        if (attempts.InBudget > _policy.MaxConcurrency)
+        if (attempts.InBudget > _budgetCeiling)
         {
-            Fail($"{attempts.InBudget} attempts in flight, over the queue's budget of {_policy.MaxConcurrency}");
+            Fail($"{attempts.InBudget} attempts in flight, over the queue's budget of {_policy.MaxConcurrency} (at most {_budgetCeiling} while earlier ones run)");
         }
+
+        _budgetCeiling = Math.Max(_policy.MaxConcurrency, Math.Min(_budgetCeiling, attempts.InBudget));
 
         // A holding whose renewal took longer than its lifetime is given away; the attempts that ran
         // under it may then exceed the cap until they end (docs/architecture.md, known limits).

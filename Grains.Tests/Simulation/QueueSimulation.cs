@@ -31,7 +31,10 @@ internal sealed partial class QueueSimulation
     private readonly List<Operation> _pending = [];
     private readonly Queue<(DateTimeOffset At, string Line, object? Detail)> _trace = new();
     private readonly QueueCoreSettings _settings;
-    private readonly EffectiveQueuePolicy _policy;
+    private EffectiveQueuePolicy _policy;
+
+    /// <summary>Most attempts allowed in flight: the budget, or more while attempts started under a larger one before a change still run.</summary>
+    private int _budgetCeiling;
     private readonly int? _tenantCap;
 
     /// <summary>The tenant's real permit pool, shared by the simulated queue ("job") and a stand-in for a sibling queue ("other").</summary>
@@ -101,6 +104,8 @@ internal sealed partial class QueueSimulation
             _policy = _policy with { MaxBacklog = tight.Next(5, 40), Overflow = tight.Next(2) == 0 ? OverflowPolicy.Reject : OverflowPolicy.ShedLowestPriority };
         }
 
+        _budgetCeiling = _policy.MaxConcurrency;
+
         // Half the seeds share a small silo room with other queues, so leases wait their turn.
         _rooms = new Random(seed ^ 0x5BD1E995) is var room && room.Next(2) == 0 ? new ModelRoom(room.Next(1, 8)) : new ModelRoom(1_000_000);
     }
@@ -143,6 +148,10 @@ internal sealed partial class QueueSimulation
         else if (inputs && roll < 0.730)
         {
             HandOver();
+        }
+        else if (inputs && roll < 0.7325)
+        {
+            ChangePolicy();
         }
         else if (inputs && _rooms.Capacity < 100 && roll < 0.76)
         {
@@ -409,6 +418,22 @@ internal sealed partial class QueueSimulation
         {
             _pending.Add(new Operation("permits changed", null, () => Event("permits changed", () => _core.PermitsChanged(_now)), _now));
         }
+    }
+
+    /// <summary>
+    /// A person changes the queue's concurrency, rate, burst and attempts. Its max backlog stays: a newly
+    /// set one is counted from the store, which misses or doubles the rows of writes in flight.
+    /// </summary>
+    private void ChangePolicy()
+    {
+        double? rate = _random.Next(3) == 0 ? _random.Next(2, 20) : null;
+        _policy = _policy with { MaxConcurrency = _random.Next(1, 7), RatePerSecond = rate, Burst = _random.Next(1, 4), MaxAttempts = _random.Next(1, 4) };
+        _budgetCeiling = Math.Max(_policy.MaxConcurrency, _core.Attempts.InBudget);
+
+        // The core starts a full bucket under the new rate; so does the mirror.
+        _tokens = _policy.Burst;
+        _tokensAt = _now;
+        Event($"policy changed: {_policy.MaxConcurrency} at once, rate {rate?.ToString() ?? "none"}, burst {_policy.Burst}", () => _core.PolicyChanged(_now, _policy, _store.Waiting));
     }
 
     /// <summary>The silo's other queues take or free room.</summary>

@@ -272,7 +272,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         await _store.SetQueuePolicyAsync(_queue, policyOverride, Now, CancellationToken.None);
         var policy = EffectiveQueuePolicy.Resolve(_type!, policyOverride);
         _counts = await _reads.GetQueueCountsAsync(_queue, CancellationToken.None);
-        core.PolicyChanged(Now, policy, Backlog(policy, _counts));
+        core.PolicyChanged(Now, policy, _counts.Scheduled + _counts.Enqueued);
         LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(policy.ToQueuePolicy()));
         Execute();
         return policy.ToQueuePolicy();

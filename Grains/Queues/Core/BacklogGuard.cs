@@ -14,8 +14,16 @@ internal sealed class BacklogGuard(long? waiting)
     /// <summary>Jobs waiting in the store; null while the queue has no max backlog.</summary>
     public long? Waiting { get; private set; } = waiting;
 
-    /// <summary>The store counted the queue (or the policy changed): start again from its count.</summary>
+    /// <summary>The store counted the queue after someone changed its backlog behind its back: start again from that count.</summary>
     public void Counted(long? waiting) => Waiting = waiting;
+
+    /// <summary>
+    /// The policy changed. A queue that already keeps the count goes on with its own: a count read from
+    /// the store while the queue's own writes are in flight would miss or double those rows. One that
+    /// starts keeping it (a max backlog newly set) takes <paramref name="storeWaiting"/>.
+    /// </summary>
+    public void PolicyChanged(EffectiveQueuePolicy policy, long storeWaiting) =>
+        Waiting = policy.MaxBacklog is null ? null : Waiting ?? storeWaiting;
 
     /// <summary>Whether new jobs fit; a queue that sheds asks for its shed first, once.</summary>
     public BacklogDecision Reserve(EffectiveQueuePolicy policy, IReadOnlyList<NewJob> rows, bool shedDone)

@@ -82,12 +82,13 @@ internal sealed partial class QueueCore
         Pump();
     }
 
-    public void PolicyChanged(DateTimeOffset now, EffectiveQueuePolicy policy, long? waiting)
+    /// <summary>A person changed the queue's policy; <paramref name="storeWaiting"/> is the store's count of its waiting jobs.</summary>
+    public void PolicyChanged(DateTimeOffset now, EffectiveQueuePolicy policy, long storeWaiting)
     {
         At(now);
         Policy = policy;
         _bucket = policy.CreateBucket(_clock);
-        Backlog.Counted(waiting);
+        Backlog.PolicyChanged(policy, storeWaiting);
         Pump();
     }
 
