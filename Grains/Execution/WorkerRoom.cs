@@ -11,21 +11,22 @@ namespace OrleansJobs.Execution;
 /// more (so slots do not idle while leases are written), and the free slots other silos last reported.
 /// <para>
 /// When it is full, queues wait in line: freed units go round the waiting queues from the one that
-/// waited longest, a tenant of weight w taking up to w units a round (<see cref="OrleansJobsOptions.TenantWeights"/>,
-/// rounded), and a queue served that wants more takes its place at the back again. A queue with a million jobs gets the
-/// same turns as a queue with one. Thread-safe; grants complete their waits outside the lock.
+/// waited longest, a tenant of weight w taking up to w units a round
+/// (<see cref="OrleansJobsOptions.TenantWeights"/>, rounded), and a queue served that wants more
+/// takes its place at the back again. A queue with a million jobs gets the same turns as a queue
+/// with one. Thread-safe; grants complete their waits outside the lock.
 /// </para>
 /// </summary>
 internal sealed class WorkerRoom
 {
+    /// <summary>How long a reading of other silos' free slots is used before it is taken again: room is asked for twice per job.</summary>
+    private static readonly TimeSpan RemoteReadingAge = TimeSpan.FromMilliseconds(5);
+
     private readonly Lock _lock = new();
     private readonly LinkedList<QueueRoom> _waiting = [];
     private readonly Func<int> _capacity;
     private readonly IDictionary<string, double> _weights;
     private int _inUse;
-
-    /// <summary>How long a reading of other silos' free slots is used before it is taken again: room is asked for twice per job.</summary>
-    private static readonly TimeSpan RemoteReadingAge = TimeSpan.FromMilliseconds(5);
 
     public WorkerRoom(JobDispatcher dispatcher, IOptions<OrleansJobsOptions> options, TimeProvider time)
         : this(LocalAndRemote(options.Value, dispatcher, time), options.Value.TenantWeights)
