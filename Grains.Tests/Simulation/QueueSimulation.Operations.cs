@@ -101,6 +101,7 @@ internal sealed partial class QueueSimulation
                     Event(page is null ? "page read failed" : $"page read: {string.Join(" ", page.Select(j => Short(j.Id)))}", () => { if (page is null) { _core.PageReadFailed(_now); } else { _core.PageRead(_now, read, page); } }));
                 break;
             case LeaseJobs lease:
+                Note("     leasing ", string.Join(" ", lease.Requests.Select(r => Short(r.Id))));
                 TakeTokens(lease.Requests.Count);
                 LeasedJob?[]? leased = null;
                 Submit($"lease {lease.Requests.Count}", () =>
@@ -122,7 +123,7 @@ internal sealed partial class QueueSimulation
                     }
 
                     leased = [.. lease.Requests.Select(_store.Lease)];
-                }, () => Event("leases answered", () => { if (leased is null) { _core.LeasesFailed(_now, lease.Requests); } else { _core.LeasesCommitted(_now, lease.Requests, leased); } }));
+                }, () => Event($"leases answered: {(leased is null ? "failed" : string.Join(" ", lease.Requests.Select((r, i) => $"{Short(r.Id)}{(leased[i] is null ? "x" : "")}")))}", () => { if (leased is null) { _core.LeasesFailed(_now, lease.Requests); } else { _core.LeasesCommitted(_now, lease.Requests, leased); } }));
                 break;
             case WaitForRoom wait:
                 _room.Wait(wait.Wanted);

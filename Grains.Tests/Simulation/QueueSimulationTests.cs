@@ -38,6 +38,7 @@ public sealed class QueueSimulationTests
     [InlineData(318)]
     [InlineData(48491)]
     [InlineData(59304)]
+    [InlineData(17343)]
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 
     /// <summary>

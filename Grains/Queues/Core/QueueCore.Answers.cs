@@ -25,7 +25,7 @@ internal sealed partial class QueueCore
         At(now);
         foreach (var job in page)
         {
-            KeepUntilRecorded(job);
+            KeepUntilReleased(job);
         }
 
         Window.PageRead(read, page, Attempts.Holds);
@@ -53,7 +53,7 @@ internal sealed partial class QueueCore
             }
 
             Backlog.Left();
-            Attempts.Run(job.Id);
+            Started(job.Id);
             if (job.Attempt > job.MaxAttempts)
             {
                 // Earlier attempts started but never reported: their silo died mid-run. A job that

@@ -83,7 +83,7 @@ internal sealed partial class QueueCore
             else if (row.Start is not null)
             {
                 Backlog.Left();
-                Attempts.Run(row.Id);
+                Started(row.Id);
                 Emit(new RunAttempt(row.FirstAttempt()));
             }
             else if (row.State == JobState.Enqueued)

@@ -20,8 +20,12 @@ internal sealed partial class QueueCore
     private readonly EventClock _clock = new();
     private readonly List<QueueCommand> _commands = [];
 
-    /// <summary>Jobs paged in or promoted while their previous attempt's outcome was still being written: offered once it is.</summary>
-    private readonly Dictionary<JobId, ReadyJob> _offeredWhileRecording = [];
+    /// <summary>
+    /// Jobs paged in or promoted while an attempt of this activation held them: offered once that
+    /// attempt ends without running (a refused lease) or once its outcome is written; dropped when
+    /// its lease or insert commits, since the attempt then owns the job.
+    /// </summary>
+    private readonly Dictionary<JobId, ReadyJob> _offeredWhileHeld = [];
     private TokenBucket? _bucket;
 
     public QueueCore(QueueCoreSettings settings, EffectiveQueuePolicy policy, long? waiting, Random random, IAttemptRoom room)
@@ -193,7 +197,7 @@ internal sealed partial class QueueCore
         return allowed;
     }
 
-    /// <summary>A due job was stored: into the window unless an attempt holds it (a recording one's is offered when it ends).</summary>
+    /// <summary>A due job was stored: into the window unless an attempt holds it (then it is offered when that attempt lets go of it).</summary>
     private void Offer(ReadyJob job)
     {
         if (!Attempts.Holds(job.Id))
@@ -202,17 +206,28 @@ internal sealed partial class QueueCore
         }
         else
         {
-            KeepUntilRecorded(job);
+            KeepUntilReleased(job);
         }
     }
 
-    /// <summary>A due job whose last attempt's outcome is still being written joins the window when that attempt ends.</summary>
-    private void KeepUntilRecorded(ReadyJob job)
+    /// <summary>
+    /// A due job an attempt of this activation holds joins the window when that attempt lets go of it.
+    /// Whatever the phase: a lease in flight may yet be refused (the offer that led to it was stale, a
+    /// page read before an earlier lease), and the job, promoted meanwhile, must not be lost then.
+    /// </summary>
+    private void KeepUntilReleased(ReadyJob job)
     {
-        if (Attempts.PhaseOf(job.Id) == AttemptPhase.Recording)
+        if (Attempts.Holds(job.Id))
         {
-            _offeredWhileRecording[job.Id] = job;
+            _offeredWhileHeld[job.Id] = job;
         }
+    }
+
+    /// <summary>The attempt's lease or insert committed: it owns the job now, and an offer kept for it is stale.</summary>
+    private void Started(JobId id)
+    {
+        Attempts.Run(id);
+        _offeredWhileHeld.Remove(id);
     }
 
     /// <summary>The attempt is over. Returns whether a job waiting for it joined the window.</summary>
@@ -234,7 +249,7 @@ internal sealed partial class QueueCore
             Emit(new Drained());
         }
 
-        if (!_offeredWhileRecording.Remove(id, out var job))
+        if (!_offeredWhileHeld.Remove(id, out var job))
         {
             return false;
         }
@@ -259,7 +274,7 @@ internal sealed partial class QueueCore
         var broken =
             Window.Count > Window.Capacity ? $"the window holds {Window.Count}, over its capacity of {Window.Capacity}"
             : Attempts.Leasing > Attempts.InBudget || Attempts.InBudget > Attempts.Count ? $"attempts miscounted: {Attempts.Leasing} leasing, {Attempts.InBudget} in budget, {Attempts.Count} held"
-            : _offeredWhileRecording.Keys.Any(id => Attempts.PhaseOf(id) != AttemptPhase.Recording) ? "a job waits for an attempt that is not recording"
+            : _offeredWhileHeld.Keys.Any(id => !Attempts.Holds(id)) ? "a job waits for an attempt that is not held"
             : Due.NextDue is not null && Due.ArmedAt is null && Due.State != DueState.Checking ? "jobs are scheduled but the due timer is not armed"
             : null;
         if (broken is not null)
