@@ -186,20 +186,10 @@ internal sealed partial class JobDispatcher(
     /// <summary>The worker slots other live silos have free, as far as this silo knows: room its queues may lease for.</summary>
     public int RemoteFreeSlots()
     {
-        var now = time.GetTimestamp();
-        var free = 0;
         lock (_lock)
         {
-            foreach (var member in membership.CurrentSnapshot.Members.Values)
-            {
-                if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(local.SiloAddress) && now >= CapacityOf(member.SiloAddress).AvoidUntil)
-                {
-                    free += Math.Max(0, FreeOn(member.SiloAddress, now));
-                }
-            }
+            return OtherSilos(time.GetTimestamp()).Sum(other => Math.Max(0, other.Free));
         }
-
-        return free;
     }
 
     /// <summary>The live silo with more free slots than <paramref name="localFree"/>, the most of all; null when none has.</summary>
@@ -210,23 +200,11 @@ internal sealed partial class JobDispatcher(
         var bestFree = localFree;
         lock (_lock)
         {
-            foreach (var member in membership.CurrentSnapshot.Members.Values)
+            foreach (var (silo, free) in OtherSilos(now))
             {
-                if (member.Status != SiloStatus.Active || member.SiloAddress.Equals(local.SiloAddress))
-                {
-                    continue;
-                }
-
-                var capacity = CapacityOf(member.SiloAddress);
-                if (now < capacity.AvoidUntil)
-                {
-                    continue;
-                }
-
-                var free = FreeOn(member.SiloAddress, now);
                 if (free > bestFree)
                 {
-                    (best, bestFree) = (member.SiloAddress, free);
+                    (best, bestFree) = (silo, free);
                 }
             }
 
@@ -237,6 +215,18 @@ internal sealed partial class JobDispatcher(
         }
 
         return best;
+    }
+
+    /// <summary>The other live silos this one may send attempts to now (none it just failed to reach), with their free slots. Under the lock.</summary>
+    private IEnumerable<(SiloAddress Silo, int Free)> OtherSilos(long now)
+    {
+        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(local.SiloAddress) && now >= CapacityOf(member.SiloAddress).AvoidUntil)
+            {
+                yield return (member.SiloAddress, FreeOn(member.SiloAddress, now));
+            }
+        }
     }
 
     /// <summary>The free slots of another silo: its last report less what was sent since, or a fresh silo's when the report is stale. Under the lock.</summary>

@@ -87,6 +87,9 @@ internal sealed partial class QueueCore
     {
         At(now);
         Attempts.Record(job.Id);
+
+        // Given back before the pump below, so queues waiting in line get it before this one takes it
+        // again; keeping it for the next job here would let a flooding queue hold its room for ever.
         Room.Give(1);
         Emit(new WriteOutcome(job, AttemptOutcomes.Decide(job, result, now, _settings, _random)));
         Pump();

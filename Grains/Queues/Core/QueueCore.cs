@@ -200,13 +200,9 @@ internal sealed partial class QueueCore
     /// <summary>A due job was stored: into the window unless an attempt holds it (then it is offered when that attempt lets go of it).</summary>
     private void Offer(ReadyJob job)
     {
-        if (!Attempts.Holds(job.Id))
+        if (!KeepUntilReleased(job))
         {
             Window.Offer(job);
-        }
-        else
-        {
-            KeepUntilReleased(job);
         }
     }
 
@@ -215,12 +211,16 @@ internal sealed partial class QueueCore
     /// Whatever the phase: a lease in flight may yet be refused (the offer that led to it was stale, a
     /// page read before an earlier lease), and the job, promoted meanwhile, must not be lost then.
     /// </summary>
-    private void KeepUntilReleased(ReadyJob job)
+    /// <returns>Whether an attempt holds the job, so it was kept.</returns>
+    private bool KeepUntilReleased(ReadyJob job)
     {
-        if (Attempts.Holds(job.Id))
+        if (!Attempts.Holds(job.Id))
         {
-            _offeredWhileHeld[job.Id] = job;
+            return false;
         }
+
+        _offeredWhileHeld[job.Id] = job;
+        return true;
     }
 
     /// <summary>The attempt's lease or insert committed: it owns the job now, and an offer kept for it is stale.</summary>
