@@ -3,7 +3,7 @@ using NpgsqlTypes;
 
 namespace OrleansJobs.Storage.Postgres;
 
-/// <summary>The group commit: every hot-path write of a flush in one transaction.</summary>
+/// <summary>The group commit: every write of a flush in one transaction.</summary>
 internal sealed partial class PostgresJobStore
 {
     public async Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken)
@@ -42,6 +42,7 @@ internal sealed partial class PostgresJobStore
             statements.BatchCommands.Add(FailCommand(failures));
         }
 
+        AddQueueWrites(statements, batch);
         if (inserts.Count > 0)
         {
             statements.BatchCommands.Add(InsertCommand(inserts));
@@ -50,6 +51,7 @@ internal sealed partial class PostgresJobStore
         var leased = new LeasedJob?[batch.Leases.Count];
         HashSet<(Guid, long)> completed = [];
         HashSet<(Guid, long)> failed = [];
+        var queueWrites = new QueueWriteResults([], [], [], []);
         if (statements.BatchCommands.Count > 0)
         {
             await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
@@ -68,7 +70,10 @@ internal sealed partial class PostgresJobStore
             if (failures.Count > 0)
             {
                 failed = await ReadKeysAsync(reader, cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
             }
+
+            queueWrites = await ReadQueueWritesAsync(reader, batch, cancellationToken);
 
             // Reading to the end surfaces an error in a later statement or, in an implicit
             // transaction, in the commit itself: nothing counts as written before that.
@@ -91,6 +96,10 @@ internal sealed partial class PostgresJobStore
             Retries = failedAt[..batch.Retries.Count],
             DeadLetters = failedAt.AsSpan(batch.Retries.Count, batch.DeadLetters.Count).ToArray(),
             Cancellations = failedAt[(batch.Retries.Count + batch.DeadLetters.Count)..],
+            Promotions = queueWrites.Promotions,
+            Requeues = queueWrites.Requeues,
+            Sheds = queueWrites.Sheds,
+            Cancels = queueWrites.Cancels,
         };
     }
 

@@ -45,60 +45,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         PostgresMigrator.ApplyAsync(_db, "postgres/jobs", "jobs_schema_version", cancellationToken);
 
-    public async Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
-    {
-        // One implicit transaction: the next due time is read after the move it follows.
-        await using var batch = _db.CreateBatch();
-        batch.BatchCommands.Add(Command(ReadySql.Promote, ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("limit", limit)));
-        batch.BatchCommands.Add(Command(ReadySql.NextDue, ("tenant", queue.Tenant), ("type", queue.JobType)));
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader, 0), cancellationToken);
-    }
-
-    public async Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
-            """
-            UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
-            WHERE tenant = @tenant AND job_type = @type AND state = 2
-              AND (@before::timestamptz IS NULL OR lease_expires_at < @before) AND NOT (id = ANY(@held));
-            """,
-            cancellationToken,
-            ("tenant", requeue.Queue.Tenant),
-            ("type", requeue.Queue.JobType),
-            ("before", requeue.ExpiredBefore is { } before ? Utc(before) : DBNull.Value),
-            ("held", requeue.Kept.Select(id => id.Value).ToArray()));
-
-    public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
-            "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
-            cancellationToken, ("id", id.Value), ("tenant", tenant), ("now", Utc(now))) == 1;
-
-    public async Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = _db.CreateCommand("""
-            WITH victims AS (
-                SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority > @above
-                ORDER BY priority DESC, run_at DESC, id DESC LIMIT @count)
-            UPDATE jobs SET state = 4, finished_at = @now, last_error = @reason
-            WHERE id IN (SELECT id FROM victims) AND (SELECT COUNT(*) FROM victims) = @count
-            RETURNING id;
-            """);
-        command.Parameters.AddWithValue("tenant", queue.Tenant);
-        command.Parameters.AddWithValue("type", queue.JobType);
-        command.Parameters.AddWithValue("above", (short)above);
-        command.Parameters.AddWithValue("count", count);
-        command.Parameters.AddWithValue("reason", reason);
-        command.Parameters.AddWithValue("now", Utc(now));
-        var shed = new List<JobId>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            shed.Add(new JobId(reader.GetGuid(0)));
-        }
-
-        return shed;
-    }
-
     public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
             """

@@ -74,14 +74,28 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             var writer = await OpenWriterAsync(cancellationToken);
             await using var tx = writer.BeginTransaction();
+            // The documented order (JobWriteBatch); an object initializer would run the inserts first.
+            var leases = Lease(writer, batch.Leases);
+            var completions = Complete(writer, batch.Completions);
+            var retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList());
+            var deadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList());
+            var cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)).ToList());
+            var promotions = await PromoteAsync(writer, batch.Promotions, cancellationToken);
+            var requeues = Requeue(writer, batch.Requeues);
+            var sheds = Shed(writer, batch.Sheds);
+            var cancels = Cancel(writer, batch.Cancels);
             var result = new JobWriteResult
             {
+                Leases = leases,
+                Completions = completions,
+                Retries = retries,
+                DeadLetters = deadLetters,
+                Cancellations = cancellations,
+                Promotions = promotions,
+                Requeues = requeues,
+                Sheds = sheds,
+                Cancels = cancels,
                 Inserts = Insert(writer, batch.Inserts),
-                Leases = Lease(writer, batch.Leases),
-                Completions = Complete(writer, batch.Completions),
-                Retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList()),
-                DeadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList()),
-                Cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)).ToList()),
             };
             tx.Commit();
             return result;
@@ -235,80 +249,6 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         return done;
-    }
-
-    public async Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var writer = await OpenWriterAsync(cancellationToken);
-            await using var command = writer.CreateCommand();
-            command.CommandText = ReadySql.Promote + ReadySql.NextDue;
-            command.Parameters.AddWithValue("@tenant", queue.Tenant);
-            command.Parameters.AddWithValue("@type", queue.JobType);
-            command.Parameters.AddWithValue("@now", Ms(now));
-            command.Parameters.AddWithValue("@limit", limit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader.GetInt64(0)), cancellationToken);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    public async Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) =>
-        await WriteOneAsync("""
-            UPDATE jobs SET state = 1, lease_owner = NULL, lease_expires_at = NULL
-            WHERE tenant = @tenant AND job_type = @type AND state = 2 AND (@before IS NULL OR lease_expires_at < @before)
-              AND hex(id) NOT IN (SELECT value FROM json_each(@held));
-            """,
-            cancellationToken,
-            ("@tenant", requeue.Queue.Tenant),
-            ("@type", requeue.Queue.JobType),
-            ("@before", requeue.ExpiredBefore is { } b ? Ms(b) : null),
-            ("@held", JsonSerializer.Serialize(requeue.Kept.Select(id => Convert.ToHexString(id.ToBytes())))));
-
-    public async Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await WriteOneAsync(
-            "UPDATE jobs SET state = 4, finished_at = @now WHERE id = @id AND tenant = @tenant AND state IN (0, 1);",
-            cancellationToken, ("@id", id.ToBytes()), ("@tenant", tenant), ("@now", Ms(now))) == 1;
-
-    public async Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var writer = await OpenWriterAsync(cancellationToken);
-            await using var command = writer.CreateCommand();
-            command.CommandText = """
-                WITH victims AS (
-                    SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority > @above
-                    ORDER BY priority DESC, run_at DESC, id DESC LIMIT @count)
-                UPDATE jobs SET state = 4, finished_at = @now, last_error = @reason
-                WHERE id IN (SELECT id FROM victims) AND (SELECT COUNT(*) FROM victims) = @count
-                RETURNING id;
-                """;
-            command.Parameters.AddWithValue("@tenant", queue.Tenant);
-            command.Parameters.AddWithValue("@type", queue.JobType);
-            command.Parameters.AddWithValue("@above", (int)above);
-            command.Parameters.AddWithValue("@count", count);
-            command.Parameters.AddWithValue("@reason", reason);
-            command.Parameters.AddWithValue("@now", Ms(now));
-            var shed = new List<JobId>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                shed.Add(JobId.FromBytes((byte[])reader.GetValue(0)));
-            }
-
-            return shed;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
     }
 
     public async Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>

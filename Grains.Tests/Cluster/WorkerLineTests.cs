@@ -63,7 +63,9 @@ public abstract class WorkerLineTests(OneSlotFixture fixture)
         var (running, waiting) = await EnqueueBehindAsync(TimeSpan.FromSeconds(1));
 
         // As a sweep of another owner would: the job is enqueued again while its first attempt waits.
-        Assert.Equal(1, await fixture.Store.RequeueActiveAsync(new RequeueExpired(new QueueKey(_tenant, ClusterFixture.Noop), DateTimeOffset.MaxValue, [running]), default));
+        var sweep = new JobWriteBatch();
+        sweep.Requeues.Add(new RequeueExpired(new QueueKey(_tenant, ClusterFixture.Noop), DateTimeOffset.MaxValue, [running]));
+        Assert.Equal(1, (await fixture.Store.WriteAsync(sweep, default)).Requeues[0]);
         await fixture.Probe.WaitForAsync(
             async () => (await fixture.Jobs.GetStatusAsync(_tenant, waiting))?.State == JobState.Succeeded,
             "the waiting job to succeed");

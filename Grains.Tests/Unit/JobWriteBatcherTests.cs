@@ -125,14 +125,6 @@ public sealed class JobWriteBatcherTests
 
         public Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken) => WriteAsync(batch);
 
-        public Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<int> RequeueActiveAsync(ActiveRequeue requeue, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<JobId>> ShedAsync(QueueKey queue, JobPriority above, int count, string reason, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<bool> CancelAsync(string tenant, JobId id, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
-
         public Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         private async Task<JobWriteResult> WriteAsync(JobWriteBatch batch)
@@ -163,6 +155,10 @@ public sealed class JobWriteBatcherTests
                 Retries = [.. batch.Retries.Select(_ => true)],
                 DeadLetters = [.. batch.DeadLetters.Select(_ => true)],
                 Cancellations = [.. batch.Cancellations.Select(_ => true)],
+                Promotions = [.. batch.Promotions.Select(_ => new DuePromotion([], null))],
+                Requeues = new int[batch.Requeues.Count],
+                Sheds = [.. batch.Sheds.Select(_ => (IReadOnlyList<JobId>)[])],
+                Cancels = new bool[batch.Cancels.Count],
             };
         }
     }

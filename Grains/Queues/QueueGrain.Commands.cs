@@ -37,7 +37,7 @@ internal sealed partial class QueueGrain
                 break;
             case PromoteDue promote:
                 _ = AnswerAsync(
-                    () => _store.PromoteDueAsync(_queue, promote.Now, promote.Limit, CancellationToken.None),
+                    () => _writes.PromoteDueAsync(new DuePromotionRequest(_queue, promote.Now, promote.Limit)),
                     (core, promotion) => core.DuePromoted(Now, promotion),
                     (core, ex) => Failed(ex, "promote due jobs", core.PromotionFailed));
                 break;
@@ -59,7 +59,7 @@ internal sealed partial class QueueGrain
                 break;
             case RequeueStale requeue:
                 _ = AnswerAsync(
-                    () => _store.RequeueActiveAsync(new RequeueExpired(_queue, requeue.Before, requeue.Except), CancellationToken.None),
+                    () => _writes.RequeueAsync(new RequeueExpired(_queue, requeue.Before, requeue.Except)),
                     (core, requeued) =>
                     {
                         if (requeued > 0)

@@ -112,7 +112,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
-        var recovered = await _store.RequeueActiveAsync(new RequeueAllActive(_queue), cancellationToken);
+        var recovered = await _writes.RequeueAsync(new RequeueAllActive(_queue));
         if (recovered > 0)
         {
             LogRecovered(_queue.Tenant, _queue.JobType, recovered);
@@ -223,7 +223,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return true;
         }
 
-        var cancelled = await _store.CancelAsync(_queue.Tenant, id, Now, CancellationToken.None);
+        var cancelled = await _writes.CancelAsync(new WaitingCancel(_queue.Tenant, id, Now));
         if (cancelled)
         {
             Core.CancelledInStore(id);
@@ -288,7 +288,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (decision is ShedFirst shed)
         {
             var max = core.Policy.MaxBacklog;
-            var ids = await _store.ShedAsync(_queue, shed.Above, shed.Count, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", Now, CancellationToken.None);
+            var ids = await _writes.ShedAsync(new ShedRequest(_queue, shed.Above, shed.Count, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", Now));
             foreach (var id in ids)
             {
                 _report.Shed(id);

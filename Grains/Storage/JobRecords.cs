@@ -81,8 +81,12 @@ public sealed record CancelledRun(JobId Id, long Lease, AttemptError Reason);
 /// <summary>One attempt's failure, kept for the dead-letter queue.</summary>
 public sealed record AttemptError(int Attempt, DateTimeOffset FailedAt, string Silo, string ErrorType, string Message, string? StackTrace);
 
-/// <summary>Writes that one flush applies in one transaction, in this order.</summary>
-public sealed class JobWriteBatch
+/// <summary>
+/// Writes that one flush applies in one transaction, in this order: leases, outcomes, promotions,
+/// requeues, sheds, cancels, inserts. Every write a queue makes to its jobs goes through it, so
+/// a thousand queues' due checks or sweeps share commits as their enqueues and outcomes do.
+/// </summary>
+internal sealed class JobWriteBatch
 {
     public List<NewJob> Inserts { get; } = [];
 
@@ -96,12 +100,21 @@ public sealed class JobWriteBatch
 
     public List<CancelledRun> Cancellations { get; } = [];
 
-    /// <summary>Rows the batch touches.</summary>
-    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count + Cancellations.Count;
+    public List<DuePromotionRequest> Promotions { get; } = [];
+
+    public List<ActiveRequeue> Requeues { get; } = [];
+
+    public List<ShedRequest> Sheds { get; } = [];
+
+    public List<WaitingCancel> Cancels { get; } = [];
+
+    /// <summary>What the batch weighs against the flush's row limit: a row per job named, one per whole-queue statement.</summary>
+    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count + Cancellations.Count
+        + Promotions.Count + Requeues.Count + Sheds.Count + Cancels.Count;
 }
 
 /// <summary>The results of a <see cref="JobWriteBatch"/>, index for index.</summary>
-public sealed class JobWriteResult
+internal sealed class JobWriteResult
 {
     public required InsertOutcome[] Inserts { get; init; }
 
@@ -119,6 +132,17 @@ public sealed class JobWriteResult
 
     /// <inheritdoc cref="Completions"/>
     public required bool[] Cancellations { get; init; }
+
+    public required DuePromotion[] Promotions { get; init; }
+
+    /// <summary>How many active jobs each requeue returned to enqueued.</summary>
+    public required int[] Requeues { get; init; }
+
+    /// <summary>The jobs each shed cancelled: exactly the count asked for, or none.</summary>
+    public required IReadOnlyList<JobId>[] Sheds { get; init; }
+
+    /// <summary>False where the job was no longer scheduled or enqueued (or not the tenant's).</summary>
+    public required bool[] Cancels { get; init; }
 }
 
 /// <summary>A replayed job and the queue it went back to.</summary>

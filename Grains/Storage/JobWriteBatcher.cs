@@ -8,8 +8,9 @@ using OrleansJobs.Hosting;
 namespace OrleansJobs.Storage;
 
 /// <summary>
-/// Group commit: every queue on the silo hands its writes here, and each flush applies whatever has
-/// gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
+/// Group commit, the one writer of the silo's jobs: every queue on the silo hands every write to its
+/// jobs here (inserts, leases, outcomes, due promotions, sweeps, sheds, cancels), and each flush
+/// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
 /// There is no timer: while one flush commits, the next batch fills. A further flush runs beside
 /// the one in flight (up to the store's <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least
 /// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait; fewer wait for the flush in
@@ -56,6 +57,14 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     public Task<bool> CancelRunningAsync(CancelledRun cancelled) => Enqueue<bool>(1, b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
 
     public Task<bool> DeadLetterAsync(DeadLetter deadLetter) => Enqueue<bool>(1, b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
+
+    public Task<DuePromotion> PromoteDueAsync(DuePromotionRequest promotion) => Enqueue<DuePromotion>(1, b => b.Promotions.Add(promotion), (r, start) => r.Promotions[start.Promotions]);
+
+    public Task<int> RequeueAsync(ActiveRequeue requeue) => Enqueue<int>(1, b => b.Requeues.Add(requeue), (r, start) => r.Requeues[start.Requeues]);
+
+    public Task<IReadOnlyList<JobId>> ShedAsync(ShedRequest shed) => Enqueue<IReadOnlyList<JobId>>(1, b => b.Sheds.Add(shed), (r, start) => r.Sheds[start.Sheds]);
+
+    public Task<bool> CancelAsync(WaitingCancel cancel) => Enqueue<bool>(1, b => b.Cancels.Add(cancel), (r, start) => r.Cancels[start.Cancels]);
 
     private Task<T> Enqueue<T>(int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
     {
@@ -150,9 +159,12 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private partial void LogFlushFailed(Exception exception, int rows);
 
     /// <summary>Where a caller's rows start in each list of the batch.</summary>
-    private readonly record struct Offsets(int Inserts, int Leases, int Completions, int Retries, int DeadLetters, int Cancellations)
+    private readonly record struct Offsets(
+        int Inserts, int Leases, int Completions, int Retries, int DeadLetters, int Cancellations, int Promotions, int Requeues, int Sheds, int Cancels)
     {
-        public static Offsets Of(JobWriteBatch b) => new(b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count, b.Cancellations.Count);
+        public static Offsets Of(JobWriteBatch b) => new(
+            b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count, b.Cancellations.Count,
+            b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Cancels.Count);
     }
 
     private abstract class PendingWrite

@@ -4,9 +4,10 @@ namespace OrleansJobs.Storage;
 
 /// <summary>
 /// The due side of a queue: its ordered ready page, the promotion of scheduled jobs that fell due,
-/// and its next due time; shared by the SQL stores. Parameters are named <c>@tenant</c>,
-/// <c>@type</c>, <c>@limit</c>, <c>@now</c>, and for a page after a job <c>@priority</c>,
-/// <c>@run_at</c> and <c>@id</c>; every query returns jobs as (id, priority, run-at).
+/// its next due time, and the shedding of its lowest-priority due jobs; shared by the SQL stores.
+/// Parameters are named <c>@tenant</c>, <c>@type</c>, <c>@limit</c>, <c>@now</c>, and for a page
+/// after a job <c>@priority</c>, <c>@run_at</c> and <c>@id</c>; the page and the promotion return
+/// jobs as (id, priority, run-at).
 /// </summary>
 internal static class ReadySql
 {
@@ -25,6 +26,19 @@ internal static class ReadySql
         UPDATE jobs SET state = 1
         WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
         RETURNING id, priority, run_at;
+        """;
+
+    /// <summary>
+    /// Cancels exactly <c>@count</c> enqueued jobs of priority lower than <c>@above</c>, lowest priority
+    /// and latest first, recording <c>@reason</c> at <c>@now</c>; none when fewer qualify. Returns their ids.
+    /// </summary>
+    public const string Shed = """
+        WITH victims AS (
+            SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority > @above
+            ORDER BY priority DESC, run_at DESC, id DESC LIMIT @count)
+        UPDATE jobs SET state = 4, finished_at = @now, last_error = @reason
+        WHERE id IN (SELECT id FROM victims) AND (SELECT COUNT(*) FROM victims) = @count
+        RETURNING id;
         """;
 
     /// <summary>The earliest run-at of the queue's scheduled jobs (NULL when none is).</summary>

@@ -37,3 +37,20 @@ internal sealed record ReplayOne(string Tenant, JobId Job, DateTimeOffset Now) :
 
 /// <summary>Up to <paramref name="MaxJobs"/> of the tenant's dead jobs matching <paramref name="Matching"/>, oldest id first.</summary>
 internal sealed record ReplayMatching(string Tenant, DeadLetterFilter Matching, int MaxJobs, DateTimeOffset Now) : DeadLetterReplay(Tenant, Now);
+
+/// <summary>
+/// Moves up to <paramref name="Limit"/> of the queue's scheduled jobs due at <paramref name="Now"/> to
+/// enqueued, earliest first; answered with the jobs and the next due time, so the queue offers them
+/// to its window directly instead of reading a page.
+/// </summary>
+internal sealed record DuePromotionRequest(QueueKey Queue, DateTimeOffset Now, int Limit);
+
+/// <summary>
+/// Cancels exactly <paramref name="Count"/> of the queue's enqueued jobs whose priority is lower than
+/// <paramref name="Above"/>, lowest priority and latest first, recording <paramref name="Reason"/>;
+/// none when fewer qualify. For backpressure that sheds by priority.
+/// </summary>
+internal sealed record ShedRequest(QueueKey Queue, JobPriority Above, int Count, string Reason, DateTimeOffset Now);
+
+/// <summary>A person's cancel of the tenant's job <paramref name="Id"/>: it takes effect only while the job is scheduled or enqueued.</summary>
+internal readonly record struct WaitingCancel(string Tenant, JobId Id, DateTimeOffset Now);

@@ -13,7 +13,7 @@ public abstract partial class JobStoreContractTests
         await InsertAsync(job);
         var first = (await LeaseAsync(job.Id))!;
         await RetryAsync(first, T0, "503 from upstream");
-        await Store.PromoteDueAsync(Queue(), T0, 10, default);
+        await PromoteDueAsync(Queue(), T0, 10);
         var second = (await LeaseAsync(job.Id))!;
         Assert.True(await DeadLetterAsync(second, "410 gone"));
 

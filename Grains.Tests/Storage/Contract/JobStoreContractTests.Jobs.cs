@@ -49,8 +49,8 @@ public abstract partial class JobStoreContractTests
         await InsertAsync(started);
 
         // The lease lasts the job's timeout (30 s) plus the margin (1 min), as a leased attempt's does.
-        Assert.Equal(0, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(89), []), default));
-        Assert.Equal(1, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(91), []), default));
+        Assert.Equal(0, await RequeueAsync(new RequeueExpired(Queue(), T0.AddSeconds(89), [])));
+        Assert.Equal(1, await RequeueAsync(new RequeueExpired(Queue(), T0.AddSeconds(91), [])));
         var rerun = (await LeaseAsync(started.Id))!;
         Assert.Equal((2, 2L), (rerun.Attempt, rerun.Lease));
         Assert.False(await CompleteAsync(started.Id, started.FirstAttempt().Lease));
@@ -86,7 +86,7 @@ public abstract partial class JobStoreContractTests
         Assert.Equal((JobState.Scheduled, T0.AddSeconds(5), "timeout talking to smtp"), (info!.State, info.RunAt, info.LastError));
         Assert.Equal(T0.AddSeconds(5), await Store.GetNextDueAsync(Queue(), default));
 
-        await Store.PromoteDueAsync(Queue(), T0.AddSeconds(5), 10, default);
+        await PromoteDueAsync(Queue(), T0.AddSeconds(5), 10);
         var second = (await LeaseAsync(job.Id))!;
         Assert.Equal(2, second.Attempt);
         Assert.True(second.Lease > first.Lease);
@@ -157,11 +157,11 @@ public abstract partial class JobStoreContractTests
         await InsertAsync(waiting, scheduled, running);
         await LeaseAsync(running.Id);
 
-        Assert.False(await Store.CancelAsync("someone-else", waiting.Id, T0, default));
-        Assert.True(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
-        Assert.True(await Store.CancelAsync(_tenant, scheduled.Id, T0, default));
-        Assert.False(await Store.CancelAsync(_tenant, running.Id, T0, default));
-        Assert.False(await Store.CancelAsync(_tenant, waiting.Id, T0, default));
+        Assert.False(await CancelAsync("someone-else", waiting.Id));
+        Assert.True(await CancelAsync(_tenant, waiting.Id));
+        Assert.True(await CancelAsync(_tenant, scheduled.Id));
+        Assert.False(await CancelAsync(_tenant, running.Id));
+        Assert.False(await CancelAsync(_tenant, waiting.Id));
 
         Assert.Equal(JobState.Cancelled, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
         Assert.Null(await LeaseAsync(waiting.Id));

@@ -64,11 +64,11 @@ public abstract partial class JobStoreContractTests
 
         Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));
         Assert.Equal(T0.AddSeconds(10), await Store.GetNextDueAsync(Queue(), default));
-        var early = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(9), 10, default);
+        var early = await PromoteDueAsync(Queue(), T0.AddSeconds(9), 10);
         Assert.Empty(early.Promoted);
         Assert.Equal(T0.AddSeconds(10), early.NextDue);
 
-        var due = await Store.PromoteDueAsync(Queue(), T0.AddSeconds(10), 10, default);
+        var due = await PromoteDueAsync(Queue(), T0.AddSeconds(10), 10);
         Assert.Equal([new ReadyJob(soon.Id, soon.Priority, soon.RunAt)], due.Promoted);
         Assert.Equal(T0.AddSeconds(20), due.NextDue);
         Assert.Equal([soon.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
@@ -82,13 +82,13 @@ public abstract partial class JobStoreContractTests
         var jobs = Enumerable.Range(1, 5).Select(i => NewJob(runAt: T0.AddSeconds(i))).ToArray();
         await InsertAsync(jobs);
 
-        var promotion = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 2, default);
+        var promotion = await PromoteDueAsync(Queue(), T0.AddMinutes(1), 2);
         Assert.Equal([jobs[0].Id, jobs[1].Id], promotion.Promoted.Select(j => j.Id).Order());
         Assert.Equal(T0.AddSeconds(3), promotion.NextDue);
         Assert.Equal([jobs[0].Id, jobs[1].Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(T0.AddSeconds(3), await Store.GetNextDueAsync(Queue(), default));
 
-        var rest = await Store.PromoteDueAsync(Queue(), T0.AddMinutes(1), 10, default);
+        var rest = await PromoteDueAsync(Queue(), T0.AddMinutes(1), 10);
         Assert.Equal(3, rest.Promoted.Count);
         Assert.Null(rest.NextDue);
     }
@@ -103,8 +103,8 @@ public abstract partial class JobStoreContractTests
         await LeaseAsync(live.Id, T0.AddMinutes(10));
 
         // A lease lasts the job's timeout (30 s) plus the margin (1 min).
-        Assert.Equal(0, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(89), []), default));
-        Assert.Equal(1, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddSeconds(91), []), default));
+        Assert.Equal(0, await RequeueAsync(new RequeueExpired(Queue(), T0.AddSeconds(89), [])));
+        Assert.Equal(1, await RequeueAsync(new RequeueExpired(Queue(), T0.AddSeconds(91), [])));
 
         Assert.Equal([expiring.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, live.Id, default))!.State);
@@ -121,7 +121,7 @@ public abstract partial class JobStoreContractTests
         await LeaseAsync(held.Id, T0);
         var lease = (await LeaseAsync(orphaned.Id, T0))!;
 
-        Assert.Equal(1, await Store.RequeueActiveAsync(new RequeueExpired(Queue(), T0.AddHours(1), [held.Id]), default));
+        Assert.Equal(1, await RequeueAsync(new RequeueExpired(Queue(), T0.AddHours(1), [held.Id])));
 
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, held.Id, default))!.State);
         Assert.Equal([orphaned.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
@@ -139,7 +139,7 @@ public abstract partial class JobStoreContractTests
             await LeaseAsync(job.Id);
         }
 
-        Assert.Equal(2, await Store.RequeueActiveAsync(new RequeueAllActive(Queue()), default));
+        Assert.Equal(2, await RequeueAsync(new RequeueAllActive(Queue())));
         Assert.Equal(2, (await Store.ReadReadyAsync(Queue(), null, 10, default)).Count);
         Assert.Equal(JobState.Active, (await Store.GetJobAsync(_tenant, elsewhere.Id, default))!.State);
     }
@@ -154,11 +154,11 @@ public abstract partial class JobStoreContractTests
         var lowScheduled = NewJob(priority: JobPriority.Low, runAt: T0.AddHours(1));
         await InsertAsync(lowOld, lowNew, normal, high, lowScheduled);
 
-        Assert.Empty(await Store.ShedAsync(Queue(), JobPriority.Normal, 3, "full", T0, default));
-        Assert.Empty(await Store.ShedAsync(Queue(), JobPriority.Low, 1, "full", T0, default));
+        Assert.Empty(await ShedAsync(JobPriority.Normal, 3, "full"));
+        Assert.Empty(await ShedAsync(JobPriority.Low, 1, "full"));
 
-        Assert.Equal([lowNew.Id], await Store.ShedAsync(Queue(), JobPriority.Normal, 1, "queue full", T0, default));
-        Assert.Equal([lowOld.Id, normal.Id], (await Store.ShedAsync(Queue(), JobPriority.High, 2, "queue full", T0, default)).Order());
+        Assert.Equal([lowNew.Id], await ShedAsync(JobPriority.Normal, 1, "queue full"));
+        Assert.Equal([lowOld.Id, normal.Id], (await ShedAsync(JobPriority.High, 2, "queue full")).Order());
 
         var shed = await Store.GetJobAsync(_tenant, lowNew.Id, default);
         Assert.Equal((JobState.Cancelled, "queue full"), (shed!.State, shed.LastError));
@@ -211,7 +211,7 @@ public abstract partial class JobStoreContractTests
         await InsertAsync(jobs);
         await AssertCountsMatchJobsAsync(jobs);
 
-        Assert.Single((await Store.PromoteDueAsync(Queue(), T0.AddHours(1.5), 10, default)).Promoted);
+        Assert.Single((await PromoteDueAsync(Queue(), T0.AddHours(1.5), 10)).Promoted);
         await AssertCountsMatchJobsAsync(jobs);
 
         var done = (await LeaseAsync(jobs[11].Id))!;
@@ -227,11 +227,11 @@ public abstract partial class JobStoreContractTests
         await AssertCountsMatchJobsAsync(jobs);
 
         Assert.Single(await Store.ReplayAsync(new ReplayOne(_tenant, dead.Id, T0), default));
-        Assert.True(await Store.CancelAsync(_tenant, jobs[7].Id, T0, default));
-        Assert.Single(await Store.ShedAsync(Queue(), JobPriority.High, 1, "full", T0, default));
+        Assert.True(await CancelAsync(_tenant, jobs[7].Id));
+        Assert.Single(await ShedAsync(JobPriority.High, 1, "full"));
         await AssertCountsMatchJobsAsync(jobs);
 
-        Assert.Equal(1, await Store.RequeueActiveAsync(new RequeueAllActive(Queue()), default));
+        Assert.Equal(1, await RequeueAsync(new RequeueAllActive(Queue())));
         await AssertCountsMatchJobsAsync(jobs);
         Assert.NotEqual(running.Lease, (await LeaseAsync(running.Id))!.Lease);
         await AssertCountsMatchJobsAsync(jobs);

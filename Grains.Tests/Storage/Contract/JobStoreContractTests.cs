@@ -60,6 +60,34 @@ public abstract partial class JobStoreContractTests
         return (await Store.WriteAsync(batch, default)).DeadLetters[0];
     }
 
+    private async Task<DuePromotion> PromoteDueAsync(QueueKey queue, DateTimeOffset now, int limit)
+    {
+        var batch = new JobWriteBatch();
+        batch.Promotions.Add(new DuePromotionRequest(queue, now, limit));
+        return (await Store.WriteAsync(batch, default)).Promotions[0];
+    }
+
+    private async Task<int> RequeueAsync(ActiveRequeue requeue)
+    {
+        var batch = new JobWriteBatch();
+        batch.Requeues.Add(requeue);
+        return (await Store.WriteAsync(batch, default)).Requeues[0];
+    }
+
+    private async Task<IReadOnlyList<JobId>> ShedAsync(JobPriority above, int count, string reason)
+    {
+        var batch = new JobWriteBatch();
+        batch.Sheds.Add(new ShedRequest(Queue(), above, count, reason, T0));
+        return (await Store.WriteAsync(batch, default)).Sheds[0];
+    }
+
+    private async Task<bool> CancelAsync(string tenant, JobId id)
+    {
+        var batch = new JobWriteBatch();
+        batch.Cancels.Add(new WaitingCancel(tenant, id, T0));
+        return (await Store.WriteAsync(batch, default)).Cancels[0];
+    }
+
     private static AttemptError Error(LeasedJob job, string message) =>
         new(job.Attempt, T0.AddSeconds(job.Attempt), "silo-a", "System.InvalidOperationException", message, $"System.InvalidOperationException: {message}\n   at Handler.Run()");
 }
