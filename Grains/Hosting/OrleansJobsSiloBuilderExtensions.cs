@@ -57,6 +57,7 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<JobExecutor>();
         services.TryAddSingleton<JobDispatcher>();
         services.TryAddSingleton<WorkerRoom>();
+        services.TryAddSingleton<OrleansJobs.Queues.QueueSiloServices>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobDispatcher>());
         services.TryAddSingleton<IJobRunnerClient, JobRunnerClient>();
         builder.AddGrainService<JobRunnerService>();

@@ -4,18 +4,34 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Queues;
 
 /// <summary>
-/// Writes an attempt's outcome through the silo's group commit and owns retrying it. The write is
-/// guarded by the attempt's lease, so retrying is safe; while the store is down it is retried with
-/// backoff for up to <see cref="RetryFor"/> rather than left for the lease to expire.
+/// Writes a queue's attempt outcomes through the silo's group commit and owns retrying them. The
+/// write is guarded by the attempt's lease, so retrying is safe; while the store is down it is
+/// retried with backoff for up to <see cref="RetryFor"/> rather than left for the lease to expire.
 /// </summary>
-internal static class OutcomeWriter
+internal sealed class OutcomeWriter(JobWriteBatcher writes, AttemptReport report, TimeProvider time, Action<Exception> onError)
 {
-    public static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether the store took the outcome (false: the lease was stale); null when it could not be written in time.</summary>
-    public static async Task<bool?> WriteAsync(JobWriteBatcher writes, AttemptOutcome outcome, TimeProvider time, Action<Exception> onError)
+    public async Task<bool?> WriteAsync(LeasedJob job, AttemptOutcome outcome)
+    {
+        report.Ended(outcome);
+        var written = await WriteWithRetriesAsync(outcome);
+        if (written is true)
+        {
+            report.Recorded(job, outcome);
+        }
+        else if (written is false)
+        {
+            report.Refused(job);
+        }
+
+        return written;
+    }
+
+    private async Task<bool?> WriteWithRetriesAsync(AttemptOutcome outcome)
     {
         var delay = FirstDelay;
         var deadline = time.GetUtcNow() + RetryFor;

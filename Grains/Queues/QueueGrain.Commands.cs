@@ -8,21 +8,19 @@ namespace OrleansJobs.Queues;
 /// <summary>How the shell carries out each of the core's commands and reports back the matching event.</summary>
 internal sealed partial class QueueGrain
 {
-    private Action<Exception>? _outcomeWriteFailed;
-
     private void Carry(QueueCommand command)
     {
         switch (command)
         {
             case ReadPage read:
                 _ = AnswerAsync(
-                    () => read.Limit > 0 ? _reads.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : Task.FromResult<IReadOnlyList<ReadyJob>>([]),
+                    () => read.Limit > 0 ? _silo.Reads.ReadReadyAsync(_queue, read.After, read.Limit, CancellationToken.None) : Task.FromResult<IReadOnlyList<ReadyJob>>([]),
                     (core, page) => core.PageRead(Now, read, page),
                     (core, ex) => Failed(ex, "read ready page", core.PageReadFailed));
                 break;
             case LeaseJobs lease:
                 _ = AnswerAsync(
-                    () => _writes.LeaseAsync(lease.Requests),
+                    () => _silo.Writes.LeaseAsync(lease.Requests),
                     (core, leased) => core.LeasesCommitted(Now, lease.Requests, leased),
                     (core, ex) => Failed(ex, "lease", now => core.LeasesFailed(now, lease.Requests)));
                 break;
@@ -30,14 +28,20 @@ internal sealed partial class QueueGrain
                 _ = AnswerAsync(() => _room!.WaitAsync(wait.Wanted), (core, units) => core.RoomGranted(Now, units), static (_, _) => { });
                 break;
             case RunAttempt run:
-                _ = RunAttemptAsync(run.Job);
+                _ = AnswerAsync(
+                    () => _attempts.RunAsync(run.Job),
+                    (core, result) => core.AttemptEnded(Now, run.Job, result),
+                    (core, ex) => core.AttemptEnded(Now, run.Job, new JobRunResult(ex, TimeSpan.Zero)));
                 break;
             case WriteOutcome write:
-                _ = WriteOutcomeAsync(write);
+                _ = AnswerAsync(
+                    () => _outcomes.WriteAsync(write.Job, write.Outcome),
+                    (core, stored) => Stored(core, write, stored),
+                    (core, _) => core.OutcomeAbandoned(Now, write.Job));
                 break;
             case PromoteDue promote:
                 _ = AnswerAsync(
-                    () => _writes.PromoteDueAsync(new DuePromotionRequest(_queue, promote.Now, promote.Limit)),
+                    () => _silo.Writes.PromoteDueAsync(new DuePromotionRequest(_queue, promote.Now, promote.Limit)),
                     (core, promotion) => core.DuePromoted(Now, promotion),
                     (core, ex) => Failed(ex, "promote due jobs", core.PromotionFailed));
                 break;
@@ -59,7 +63,7 @@ internal sealed partial class QueueGrain
                 break;
             case RequeueStale requeue:
                 _ = AnswerAsync(
-                    () => _writes.RequeueAsync(new RequeueExpired(_queue, requeue.Before, requeue.Except)),
+                    () => _silo.Writes.RequeueAsync(new RequeueExpired(_queue, requeue.Before, requeue.Except)),
                     (core, requeued) =>
                     {
                         if (requeued > 0)
@@ -69,10 +73,10 @@ internal sealed partial class QueueGrain
 
                         core.StaleRequeued(Now, requeued);
                     },
-                    (_, ex) => LogStoreError(ex, _queue.Tenant, _queue.JobType, "requeue expired leases"));
+                    (_, ex) => LogStoreError(ex, "requeue expired leases"));
                 break;
-            case StopAttempt stop when _cancellers.TryGetValue(stop.Id, out var canceller):
-                _ = canceller.CancelAsync();
+            case StopAttempt stop:
+                _attempts.Stop(stop.Id);
                 break;
             case Drained:
                 _drained?.TrySetResult();
@@ -101,58 +105,21 @@ internal sealed partial class QueueGrain
 
     private void Failed(Exception error, string operation, Action<DateTimeOffset> tellCore)
     {
-        LogStoreError(error, _queue.Tenant, _queue.JobType, operation);
+        LogStoreError(error, operation);
         tellCore(Now);
     }
 
-    private async Task RunAttemptAsync(LeasedJob job)
+    /// <summary>Not stored in time: the lease expires and the job runs again.</summary>
+    private void Stored(QueueCore core, WriteOutcome write, bool? stored)
     {
-        _report.Starting(job, Now);
-        using var canceller = new CancellationTokenSource();
-        _cancellers[job.Id] = canceller;
-        JobRunResult result;
-        try
+        if (stored is { } written)
         {
-            result = await _dispatcher.RunAsync(job, _type!, canceller.Token);
-        }
-        catch (Exception ex)
-        {
-            result = new JobRunResult(ex, TimeSpan.Zero);
-        }
-        finally
-        {
-            _cancellers.Remove(job.Id);
-        }
-
-        Core.AttemptEnded(Now, job, result);
-        Execute();
-    }
-
-    private async Task WriteOutcomeAsync(WriteOutcome write)
-    {
-        var (job, outcome) = (write.Job, write.Outcome);
-        _report.Ended(outcome);
-        var stored = await OutcomeWriter.WriteAsync(_writes, outcome, _time, _outcomeWriteFailed ??= ex => LogStoreError(ex, _queue.Tenant, _queue.JobType, "record outcome"));
-        if (stored is not { } written)
-        {
-            // Not stored: the lease expires and the job runs again.
-            Core.OutcomeAbandoned(Now, job);
+            core.OutcomeStored(Now, write.Job, write.Outcome, written);
         }
         else
         {
-            if (written)
-            {
-                _report.Recorded(job, outcome);
-            }
-            else
-            {
-                _report.Refused(job);
-            }
-
-            Core.OutcomeStored(Now, job, outcome, written);
+            core.OutcomeAbandoned(Now, write.Job);
         }
-
-        Execute();
     }
 
     private async Task CallTenantAsync(Func<ITenantGrain, Task> call)

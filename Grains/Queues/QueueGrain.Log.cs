@@ -15,11 +15,8 @@ internal sealed partial class QueueGrain
     private partial void LogNoHandler(string tenant, string jobType);
 
     /// <summary>Through the silo's outage log: one line per outage, not a stack trace per failed call.</summary>
-    private void LogStoreError(Exception exception, string tenant, string jobType, string operation) =>
-        _storeOutage.Report(exception, $"Queue {tenant}/{jobType}", operation);
-
-    [LoggerMessage(EventId = (int)LogEvents.ReminderError, Level = LogLevel.Error, Message = "Queue {Tenant}/{JobType}: could not update its reminder")]
-    private partial void LogReminderError(Exception exception, string tenant, string jobType);
+    private void LogStoreError(Exception exception, string operation) =>
+        _silo.StoreOutage.Report(exception, $"Queue {_queue}", operation);
 
     [LoggerMessage(EventId = (int)LogEvents.PolicyChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} policy is now {Policy}")]
     private partial void LogPolicyChanged(string tenant, string jobType, string policy);

@@ -1,18 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Orleans.Runtime;
-using OrleansJobs.Diagnostics;
 using OrleansJobs.Execution;
 using OrleansJobs.Grains;
 using OrleansJobs.Handlers;
-using OrleansJobs.Hosting;
 using OrleansJobs.Maintenance;
 using OrleansJobs.Policies;
 using OrleansJobs.Queues.Core;
 using OrleansJobs.Storage;
-using OrleansJobs.Tenants;
 
 namespace OrleansJobs.Queues;
 
@@ -29,75 +23,38 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     /// <summary>The DI key of the clock queues stamp leases and sweeps with; the silo's clock unless a test replaces it.</summary>
     public const string ClockKey = "OrleansJobs.Queues";
 
-    private const string ReminderName = "pending-work";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
-
-    private readonly IQueueWriteStore _store;
-    private readonly IQueueReadStore _reads;
-    private readonly JobWriteBatcher _writes;
-    private readonly JobTypeRegistry _registry;
-    private readonly JobDispatcher _dispatcher;
-    private readonly WorkerRoom _workerRoom;
-    private readonly JobIdGenerator _ids;
-    private readonly OrleansJobsOptions _options;
-    private readonly TimeProvider _time;
-    private readonly JobsMetrics _metrics;
-    private readonly QueueGauges _gauges;
-    private readonly StoreOutageLog _storeOutage;
+    private readonly QueueSiloServices _silo;
     private readonly ILogger<QueueGrain> _logger;
-    private readonly string _owner;
-    private readonly ThroughputMeter _finished;
 
-    /// <summary>How to stop each attempt that is running now, for a person's cancel.</summary>
-    private readonly Dictionary<JobId, CancellationTokenSource> _cancellers = [];
-
+    // Set on activation when the job type has a handler here.
     private QueueKey _queue;
-    private JobTypeRegistration? _type;
     private QueueCore? _core;
-    private QueueRoom? _room;
+    private JobTypeRegistration _type = null!;
+    private QueueRoom _room = null!;
+    private QueueNumbers _numbers = null!;
     private AttemptReport _report = null!;
+    private QueueAttempts _attempts = null!;
+    private OutcomeWriter _outcomes = null!;
+    private QueueKeepAlive _keepAlive = null!;
     private ITenantGrain _tenant = null!;
-    private QueueCounts? _counts;
+
     private bool _executing;
+    private bool _hadWork;
     private IGrainTimer? _dueTimer;
     private IGrainTimer? _pumpTimer;
-    private IGrainTimer? _housekeeping;
-    private bool _reminderOn;
-    private bool _reminderUpdating;
-    private bool _hadWork;
     private TaskCompletionSource? _drained;
 
-    public QueueGrain(
-        IQueueWriteStore store,
-        IQueueReadStore reads,
-        JobWriteBatcher writes,
-        JobTypeRegistry registry,
-        JobDispatcher dispatcher,
-        WorkerRoom workerRoom,
-        JobIdGenerator ids,
-        IOptions<OrleansJobsOptions> options,
-        [FromKeyedServices(ClockKey)] TimeProvider time,
-        JobsMetrics metrics,
-        QueueGauges gauges,
-        ILocalSiloDetails silo,
-        StoreOutageLog storeOutage,
-        ILogger<QueueGrain> logger)
-    {
-        (_store, _reads, _writes, _registry, _dispatcher, _ids, _options, _time) = (store, reads, writes, registry, dispatcher, ids, options.Value, time);
-        (_workerRoom, _metrics, _gauges, _storeOutage, _logger) = (workerRoom, metrics, gauges, storeOutage, logger);
-        _owner = silo.SiloAddress.ToString();
-        _finished = new ThroughputMeter(time);
-    }
+    public QueueGrain(QueueSiloServices silo, ILogger<QueueGrain> logger) => (_silo, _logger) = (silo, logger);
 
     /// <summary>The core; a queue whose job type has no handler here has none and refuses every call.</summary>
     private QueueCore Core => _core ?? throw new UnknownJobTypeException(_queue.JobType);
 
-    private DateTimeOffset Now => _time.GetUtcNow();
+    private DateTimeOffset Now => _silo.Time.GetUtcNow();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _queue = QueueKey.Parse(this.GetPrimaryKeyString());
-        if (!_registry.TryGet(_queue.JobType, out var type))
+        if (!_silo.Registry.TryGet(_queue.JobType, out var type))
         {
             // Nothing here can run its jobs, so touch nothing: an enqueue naming an unknown type
             // (refused with UnknownJobTypeException) must not cost the store queries or a reminder.
@@ -106,27 +63,29 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         _type = type;
-        _report = new AttemptReport(_queue, _metrics, _finished, _logger);
+        _numbers = new QueueNumbers(_queue, _silo.Reads, _silo.Time);
+        _report = new AttemptReport(_queue, _silo.Metrics, _numbers.Finished, _logger);
+        _attempts = new QueueAttempts(_silo.Dispatcher, type, _report, _silo.Time);
+        _outcomes = new OutcomeWriter(_silo.Writes, _report, _silo.Time, ex => LogStoreError(ex, "record outcome"));
+        _keepAlive = new QueueKeepAlive(this, _queue, _silo.Options.HousekeepingInterval, HousekeepAsync, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
-        var policy = EffectiveQueuePolicy.Resolve(type, await _reads.GetQueuePolicyAsync(_queue, cancellationToken));
+        var policy = EffectiveQueuePolicy.Resolve(type, await _silo.Reads.GetQueuePolicyAsync(_queue, cancellationToken));
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
-        var recovered = await _writes.RequeueAsync(new RequeueAllActive(_queue));
+        var recovered = await _silo.Writes.RequeueAsync(new RequeueAllActive(_queue));
         if (recovered > 0)
         {
             LogRecovered(_queue.Tenant, _queue.JobType, recovered);
         }
 
-        _counts = await _reads.GetQueueCountsAsync(_queue, cancellationToken);
-        var nextDue = await _reads.GetNextDueAsync(_queue, cancellationToken);
-        var settings = new QueueCoreSettings(_owner, _options.WindowSize, _options.AbandonGrace + ReminderPeriod, _options.MinDueCheckInterval,
-            TenantGrain.HoldingLifetime(_options) / 2, TimeSpan.FromSeconds(1), type.Retry, type.IsRetryable);
-        _room = _workerRoom.Open(_queue);
-        _core = new QueueCore(settings, policy, Backlog(policy, _counts), new Random(), _room);
+        var counts = await _numbers.RefreshAsync();
+        var nextDue = await _silo.Reads.GetNextDueAsync(_queue, cancellationToken);
+        _room = _silo.WorkerRoom.Open(_queue);
+        _core = new QueueCore(_silo.CoreSettings(type), policy, QueueNumbers.Backlog(policy, counts), new Random(), _room);
         _core.Activate(Now, nextDue);
         Execute();
-        _gauges.Publish(_queue, ReadLevels);
+        _silo.Gauges.Publish(_queue, () => _numbers.Levels(_core?.Attempts.InBudget ?? 0));
         await UpdateBusyAsync();
     }
 
@@ -137,7 +96,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return;
         }
 
-        _gauges.Withdraw(_queue);
+        _silo.Gauges.Withdraw(_queue);
         _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         core.Deactivate(Now);
         Execute();
@@ -146,7 +105,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             LogDraining(_queue.Tenant, _queue.JobType, core.Attempts.Count);
             try
             {
-                await _drained.Task.WaitAsync(_options.ShutdownDrainTimeout, _time, cancellationToken);
+                await _drained.Task.WaitAsync(_silo.Options.ShutdownDrainTimeout, _silo.Time, cancellationToken);
             }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
@@ -155,7 +114,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
 
         // Whatever the activation still holds goes back, even for handlers that outlived the drain.
-        _room?.Close();
+        _room.Close();
 
         // A stopping silo takes the tenant grains down too; their successors rebuild the ledger.
         if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && core.Permits.HoldsGrant)
@@ -179,13 +138,13 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return [];
         }
 
-        var rows = NewJobRows.Build(_queue, jobs, core.Policy, _options, _ids, Now);
+        var rows = NewJobRows.Build(_queue, jobs, core.Policy, _silo.Options, _silo.Ids, Now);
         await ReserveBacklogAsync(core, rows);
         rows = core.PlanStarts(Now, rows);
         InsertOutcome[] outcomes;
         try
         {
-            outcomes = await _writes.InsertAsync(rows);
+            outcomes = await _silo.Writes.InsertAsync(rows);
         }
         catch (Exception ex)
         {
@@ -194,7 +153,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
             // Not committed, so not acknowledged. The store's own exception type may not even
             // deserialize on the caller's side; say plainly what happened.
-            LogStoreError(ex, _queue.Tenant, _queue.JobType, "insert jobs");
+            LogStoreError(ex, "insert jobs");
             throw new JobStoreUnavailableException($"The job store could not commit {rows.Length} job(s) for queue {_queue}: {ex.GetType().Name}: {ex.Message}. Nothing was stored; retry later.");
         }
 
@@ -208,7 +167,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             created += outcomes[i].Created ? 1 : 0;
         }
 
-        _metrics.Enqueued(_queue, created);
+        _silo.Metrics.Enqueued(_queue, created);
         await UpdateBusyAsync();
         return ids;
     }
@@ -223,7 +182,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return true;
         }
 
-        var cancelled = await _writes.CancelAsync(new WaitingCancel(_queue.Tenant, id, Now));
+        var cancelled = await _silo.Writes.CancelAsync(new WaitingCancel(_queue.Tenant, id, Now));
         if (cancelled)
         {
             Core.CancelledInStore(id);
@@ -269,10 +228,10 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     {
         var core = Core;
         JobValidator.ValidatePolicy(policyOverride);
-        await _store.SetQueuePolicyAsync(_queue, policyOverride, Now, CancellationToken.None);
-        var policy = EffectiveQueuePolicy.Resolve(_type!, policyOverride);
-        _counts = await _reads.GetQueueCountsAsync(_queue, CancellationToken.None);
-        core.PolicyChanged(Now, policy, _counts.Scheduled + _counts.Enqueued);
+        await _silo.Store.SetQueuePolicyAsync(_queue, policyOverride, Now, CancellationToken.None);
+        var policy = EffectiveQueuePolicy.Resolve(_type, policyOverride);
+        var counts = await _numbers.RefreshAsync();
+        core.PolicyChanged(Now, policy, counts.Scheduled + counts.Enqueued);
         LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(policy.ToQueuePolicy()));
         Execute();
         return policy.ToQueuePolicy();
@@ -288,7 +247,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (decision is ShedFirst shed)
         {
             var max = core.Policy.MaxBacklog;
-            var ids = await _writes.ShedAsync(new ShedRequest(_queue, shed.Above, shed.Count, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", Now));
+            var ids = await _silo.Writes.ShedAsync(new ShedRequest(_queue, shed.Above, shed.Count, $"Shed: queue full (max backlog {max}) when higher-priority work arrived.", Now));
             foreach (var id in ids)
             {
                 _report.Shed(id);
@@ -300,16 +259,9 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
         if (decision is BacklogFull full)
         {
-            // Time to drain the excess at the pace the queue has finished jobs lately.
-            var pace = _finished.PerSecond();
-            var retryAfter = pace > 0 ? TimeSpan.FromSeconds(Math.Clamp(full.Excess / pace, 1, 3600)) : TimeSpan.FromSeconds(5);
-            throw new QueueFullException(_queue.ToString(), core.Policy.MaxBacklog!.Value, TimeSpan.FromSeconds(Math.Ceiling(retryAfter.TotalSeconds)));
+            throw new QueueFullException(_queue.ToString(), core.Policy.MaxBacklog!.Value, _numbers.RetryAfter(full.Excess));
         }
     }
-
-    /// <summary>Jobs waiting in the store, which the core tracks only while the queue has a max backlog.</summary>
-    private static long? Backlog(EffectiveQueuePolicy policy, QueueCounts counts) =>
-        policy.MaxBacklog is null ? null : counts.Scheduled + counts.Enqueued;
 
     /// <summary>Carries out what the core decided, one command at a time; commands decided meanwhile join the loop rather than recurse.</summary>
     private void Execute()

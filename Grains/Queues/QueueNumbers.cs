@@ -1,0 +1,66 @@
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Policies;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Queues;
+
+/// <summary>
+/// A queue's numbers as operators see them: the store's per-queue counters, which cost the same at any
+/// backlog (read on activation and wake, on housekeeping ticks, after a cancel), and the pace it has
+/// finished jobs at lately. A busy queue's gauges lag by at most a housekeeping interval; what runs
+/// is read live.
+/// </summary>
+internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimeProvider time)
+{
+    private QueueCounts? _counts;
+
+    /// <summary>Jobs that ended (succeeded, dead-lettered or cancelled while running), for the pace.</summary>
+    public ThroughputMeter Finished { get; } = new(time);
+
+    /// <summary>Reads the counters again and keeps them for the gauges.</summary>
+    public async Task<QueueCounts> RefreshAsync() => _counts = await reads.GetQueueCountsAsync(queue, CancellationToken.None);
+
+    /// <summary>Jobs waiting in the store, which the core tracks only while the queue has a max backlog.</summary>
+    public static long? Backlog(EffectiveQueuePolicy policy, QueueCounts counts) =>
+        policy.MaxBacklog is null ? null : counts.Scheduled + counts.Enqueued;
+
+    public async Task<QueueStats> StatsAsync()
+    {
+        var counts = await reads.GetQueueCountsAsync(queue, CancellationToken.None);
+        var now = time.GetUtcNow();
+        var pace = Finished.PerSecond();
+        return new QueueStats
+        {
+            Tenant = queue.Tenant,
+            JobType = queue.JobType,
+            Scheduled = counts.Scheduled,
+            Enqueued = counts.Enqueued,
+            Active = counts.Active,
+            Succeeded = counts.Succeeded,
+            DeadLettered = counts.Dead,
+            OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
+            CompletedPerSecond = pace,
+            DrainTime = counts.Enqueued == 0 ? TimeSpan.Zero : pace > 0 ? TimeSpan.FromSeconds(counts.Enqueued / pace) : null,
+        };
+    }
+
+    /// <summary>Called on the metrics collector's thread: reads fields only, never awaits or mutates.</summary>
+    public QueueLevels Levels(long running)
+    {
+        var counts = _counts;
+        var backlog = counts?.Enqueued ?? 0;
+        var now = time.GetUtcNow();
+        var oldest = counts?.OldestEnqueuedRunAt is { } runAt && now > runAt ? (now - runAt).TotalSeconds : 0;
+        var pace = Finished.PerSecond();
+        var drain = backlog == 0 ? 0 : pace > 0 ? backlog / pace : double.PositiveInfinity;
+        return new QueueLevels(backlog, counts?.Scheduled ?? 0, running, counts?.Dead ?? 0, oldest, drain);
+    }
+
+    /// <summary>When a full queue's caller should try again: the time to drain the excess at the recent pace, whole seconds.</summary>
+    public TimeSpan RetryAfter(long excess)
+    {
+        var pace = Finished.PerSecond();
+        var wait = pace > 0 ? Math.Clamp(excess / pace, 1, 3600) : 5;
+        return TimeSpan.FromSeconds(Math.Ceiling(wait));
+    }
+}
