@@ -1,7 +1,7 @@
 using OrleansJobs.Execution;
+using OrleansJobs.Grains;
 using OrleansJobs.Queues.Core;
 using OrleansJobs.Storage;
-using OrleansJobs.Grains;
 
 namespace OrleansJobs.Queues;
 
@@ -25,7 +25,7 @@ internal sealed partial class QueueGrain
                     (core, ex) => Failed(ex, "lease", now => core.LeasesFailed(now, lease.Requests)));
                 break;
             case WaitForRoom wait:
-                _ = AnswerAsync(() => _room!.WaitAsync(wait.Wanted), (core, units) => core.RoomGranted(Now, units), static (_, _) => { });
+                _ = AnswerAsync(() => _room.WaitAsync(wait.Wanted), (core, units) => core.RoomGranted(Now, units), static (_, _) => { });
                 break;
             case RunAttempt run:
                 _ = AnswerAsync(
