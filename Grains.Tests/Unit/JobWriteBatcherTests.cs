@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Hosting;
 using OrleansJobs.Storage;
@@ -21,13 +22,16 @@ public sealed class JobWriteBatcherTests
     [Fact]
     public async Task Writes_that_arrive_while_a_flush_commits_share_the_next_flush()
     {
+        var clock = new FakeTimeProvider();
         var store = GatedStore.Create(concurrentWrites: 8);
-        await using var batcher = Batcher(store, parallelMinRows: 100);
+        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
 
         var first = batcher.InsertAsync(Jobs(1));
         var firstFlush = await store.NextCallAsync();
         var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Jobs(1))).ToArray();
 
+        // A small flush is waited out however long it commits: that is what forms batches.
+        clock.Advance(TimeSpan.FromMilliseconds(50));
         firstFlush.Release();
         (await store.NextCallAsync()).Release();
         await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
@@ -56,6 +60,38 @@ public sealed class JobWriteBatcherTests
         Assert.Equal(100, ids.Length);
         Assert.All(ids, outcome => Assert.True(outcome.Created));
         await first.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task A_few_writes_wait_for_a_long_commit_no_longer_than_ParallelWriteAfter()
+    {
+        var clock = new FakeTimeProvider();
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
+
+        // Another tenant's bulk insert holds its commit open.
+        var bulk = batcher.InsertAsync(Jobs(1000));
+        var bulkFlush = await store.NextCallAsync();
+        try
+        {
+            var quiet = batcher.InsertAsync(Jobs(1));
+            clock.Advance(TimeSpan.FromMilliseconds(4));
+            Assert.Single(store.BatchSizes);
+
+            // Past ParallelWriteAfter the single write commits beside the bulk insert, not after it.
+            clock.Advance(TimeSpan.FromMilliseconds(2));
+            (await store.NextCallAsync()).Release();
+            Assert.True(Assert.Single(await quiet.WaitAsync(Patience)).Created);
+            Assert.False(bulk.IsCompleted);
+        }
+        finally
+        {
+            bulkFlush.Release();
+            store.Open();
+        }
+
+        await bulk.WaitAsync(Patience);
+        Assert.Equal([1000, 1], store.BatchSizes);
     }
 
     [Fact]
@@ -91,8 +127,10 @@ public sealed class JobWriteBatcherTests
         Assert.True(await next.WaitAsync(Patience));
     }
 
-    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000) =>
-        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }), Metrics, NullLogger<JobWriteBatcher>.Instance);
+    /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null) =>
+        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, ParallelWriteAfter = TimeSpan.FromMilliseconds(5) }),
+            Metrics, clock ?? new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)
     {
@@ -109,6 +147,8 @@ public sealed class JobWriteBatcherTests
         private readonly ConcurrentQueue<int> _sizes = new();
         private int _inFlight;
         private int _mostInFlight;
+        private readonly ConcurrentQueue<PendingFlush> _all = new();
+        private volatile bool _open;
 
         private GatedStore(int concurrentWrites) => ConcurrentWrites = concurrentWrites;
 
@@ -122,6 +162,19 @@ public sealed class JobWriteBatcherTests
 
         /// <summary>The next write the batcher started, in the order they started.</summary>
         public Task<PendingFlush> NextCallAsync() => _calls.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+
+        /// <summary>
+        /// Lets every write through from now on, those waiting too (even one a timed-out
+        /// <see cref="NextCallAsync"/> took off the line): a failing test's cleanup, so the batcher can be disposed.
+        /// </summary>
+        public void Open()
+        {
+            _open = true;
+            foreach (var flush in _all)
+            {
+                flush.Release();
+            }
+        }
 
         public Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken) => WriteAsync(batch);
 
@@ -137,7 +190,13 @@ public sealed class JobWriteBatcherTests
 
             _sizes.Enqueue(batch.Count);
             var flush = new PendingFlush();
+            _all.Enqueue(flush);
             _calls.Writer.TryWrite(flush);
+            if (_open)
+            {
+                Open();
+            }
+
             try
             {
                 await flush.Gate;

@@ -15,11 +15,12 @@ public sealed class OrleansJobsOptionsTests
         o => o.RetentionSweepInterval = TimeSpan.FromSeconds(59),
         o => o.MinDueCheckInterval = TimeSpan.FromMilliseconds(-1),
         o => o.MinDueCheckInterval = TimeSpan.FromMinutes(2),
+        o => o.ParallelWriteAfter = TimeSpan.FromMilliseconds(-1),
     };
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void Retention_and_due_check_settings_out_of_range_are_refused(Action<OrleansJobsOptions> change)
+    public void Retention_due_check_and_write_settings_out_of_range_are_refused(Action<OrleansJobsOptions> change)
     {
         var options = new OrleansJobsOptions();
         change(options);

@@ -10,11 +10,15 @@ namespace OrleansJobs.Storage;
 /// <summary>
 /// Group commit, the one writer of the silo's jobs: every queue on the silo hands every write to its
 /// jobs here (inserts, leases, outcomes, due promotions, sweeps, sheds, cancels), and each flush
-/// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one commit, not a thousand.
-/// There is no timer: while one flush commits, the next batch fills. A further flush runs beside
-/// the one in flight (up to the store's <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least
-/// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait; fewer wait for the flush in
-/// flight, so moderate load forms batches instead of paying one transaction per write.
+/// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one
+/// commit, not a thousand. There is no timer: while one flush commits, the next batch fills. A
+/// further flush runs beside the one in flight (up to the store's
+/// <see cref="IQueueWriteStore.ConcurrentWrites"/>) when at least
+/// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait, so moderate load forms batches
+/// instead of paying one transaction per write. Fewer wait for the flush in flight; with
+/// <see cref="OrleansJobsOptions.ParallelWriteAfter"/> set, not out a big one (that many rows or
+/// more) once it has been committing that long, so another tenant's bulk insert does not hold a
+/// quiet queue's write behind it.
 /// Each caller's task completes only when its own write has committed, and fails when the flush
 /// fails, so nothing is acknowledged that is not durable. Callers send a write only after the
 /// writes it depends on have committed, so flushes in parallel never reorder one job's writes.
@@ -26,7 +30,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
     private readonly int _parallelMinRows;
+    private readonly TimeSpan? _parallelAfter;
     private readonly int _maxFlushes;
+    private readonly TimeProvider _time;
     private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Released when a flush ends or enough rows wait for a parallel flush; spurious releases only cost a re-check.</summary>
@@ -35,13 +41,18 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private long _pendingRows;
     private int _inFlight;
 
-    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
+    /// <summary>When each big flush in flight started (one of at least <see cref="_parallelMinRows"/> rows); few, so a list under its own lock.</summary>
+    private readonly List<long> _bigFlushesSince = [];
+
+    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
+        _time = time;
         _metrics = metrics;
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
         _parallelMinRows = options.Value.ParallelWriteMinRows;
+        _parallelAfter = options.Value.ParallelWriteAfter;
         _maxFlushes = Math.Max(1, store.ConcurrentWrites);
         _dispatcher = Task.Run(DispatchAsync);
     }
@@ -89,9 +100,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         var reader = _pending.Reader;
         while (await reader.WaitToReadAsync())
         {
-            while (!MayFlush())
+            while (!MayFlush(out var recheckIn))
             {
-                await _changed.WaitAsync();
+                await WaitForChangeAsync(recheckIn);
             }
 
             var batch = new JobWriteBatch();
@@ -105,7 +116,17 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
             Interlocked.Add(ref _pendingRows, -batch.Count);
             Interlocked.Increment(ref _inFlight);
-            _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived));
+            long? bigSince = null;
+            if (_parallelAfter is not null && batch.Count >= _parallelMinRows)
+            {
+                bigSince = _time.GetTimestamp();
+                lock (_bigFlushesSince)
+                {
+                    _bigFlushesSince.Add(bigSince.Value);
+                }
+            }
+
+            _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), bigSince);
         }
 
         while (Volatile.Read(ref _inFlight) > 0)
@@ -114,14 +135,73 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The first flush always may; a parallel one only when it has enough rows to be worth a transaction.</summary>
-    private bool MayFlush()
+    /// <summary>
+    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction,
+    /// or once a big flush in flight has been committing for <see cref="OrleansJobsOptions.ParallelWriteAfter"/>
+    /// (<paramref name="recheckIn"/> says how soon it will have). A small flush in flight is waited
+    /// out, so moderate load keeps forming batches.
+    /// </summary>
+    private bool MayFlush(out TimeSpan recheckIn)
     {
+        recheckIn = Timeout.InfiniteTimeSpan;
         var inFlight = Volatile.Read(ref _inFlight);
-        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _pendingRows) >= _parallelMinRows);
+        if (inFlight == 0)
+        {
+            return true;
+        }
+
+        if (inFlight >= _maxFlushes)
+        {
+            return false;
+        }
+
+        if (Interlocked.Read(ref _pendingRows) >= _parallelMinRows)
+        {
+            return true;
+        }
+
+        // A few rows do not wait out a big flush (a bulk insert) that has been committing a while.
+        long oldestBig;
+        lock (_bigFlushesSince)
+        {
+            if (_bigFlushesSince.Count == 0)
+            {
+                return false;
+            }
+
+            oldestBig = _bigFlushesSince.Min();
+        }
+
+        var committingFor = _time.GetElapsedTime(oldestBig);
+        if (committingFor >= _parallelAfter!.Value)
+        {
+            return true;
+        }
+
+        recheckIn = _parallelAfter.Value - committingFor;
+        return false;
     }
 
-    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited)
+    /// <summary>Until a flush ends, enough rows wait, or <paramref name="timeout"/> passes.</summary>
+    private async Task WaitForChangeAsync(TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            await _changed.WaitAsync();
+            return;
+        }
+
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        try
+        {
+            await _changed.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited, long? bigSince)
     {
         try
         {
@@ -143,6 +223,14 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         }
         finally
         {
+            if (bigSince is { } since)
+            {
+                lock (_bigFlushesSince)
+                {
+                    _bigFlushesSince.Remove(since);
+                }
+            }
+
             Interlocked.Decrement(ref _inFlight);
             _changed.Release();
         }
