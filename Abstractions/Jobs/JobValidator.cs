@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace OrleansJobs;
 
@@ -23,6 +25,11 @@ public static class JobValidator
 
     /// <summary>Furthest in the future a job may be scheduled.</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(366);
+
+    /// <summary>Deepest nesting a payload may have.</summary>
+    private const int MaxPayloadDepth = 64;
+
+    private static readonly JsonDocumentOptions StrictDocument = new() { MaxDepth = MaxPayloadDepth, AllowDuplicateProperties = false };
 
     private static readonly SearchValues<char> NameTail = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_.-");
     private static readonly SearchValues<char> NameHead = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
@@ -48,7 +55,11 @@ public static class JobValidator
         }
     }
 
-    /// <summary>Checks that <paramref name="payload"/> is one well-formed JSON value within the size limit.</summary>
+    /// <summary>
+    /// Checks that <paramref name="payload"/> is strict JSON within the size limit: valid UTF-8, one
+    /// well-formed value at most 64 levels deep, no object naming a property twice. The same rules
+    /// hold in the .NET client, over HTTP and on the silo, so no layer stores what another refuses.
+    /// </summary>
     public static void ValidatePayload(ReadOnlySpan<byte> payload, JobLimits limits)
     {
         if (payload.Length > limits.MaxPayloadBytes)
@@ -62,9 +73,16 @@ public static class JobValidator
             throw new JobValidationException("payload", "malformed_json", "the payload is empty; send a JSON value such as {} or null.");
         }
 
+        // The JSON reader leaves string contents undecoded, so invalid bytes would pass it and be
+        // replaced or kept as sent, depending on who reads them next.
+        if (!Utf8.IsValid(payload))
+        {
+            throw new JobValidationException("payload", "invalid_utf8", $"not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(payload)}).");
+        }
+
         try
         {
-            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = MaxPayloadDepth });
             reader.Read();
             reader.Skip();
             if (reader.Read())
@@ -75,6 +93,22 @@ public static class JobValidator
         catch (JsonException ex)
         {
             throw new JobValidationException("payload", "malformed_json", $"not well-formed JSON: {ex.Message}");
+        }
+
+        if (payload.IndexOf((byte)'{') < 0)
+        {
+            return;
+        }
+
+        // Well-formed, so a failure here can only be a repeated property name: last-one-wins would
+        // silently drop what the caller sent first.
+        try
+        {
+            using var _ = JsonDocument.Parse(payload.ToArray(), StrictDocument);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException("payload", "duplicate_property", $"an object names a property twice: {ex.Message}");
         }
     }
 
@@ -251,5 +285,17 @@ public static class JobValidator
         ValidateName(jobType, "jobType");
         ValidatePayload(payload, limits);
         ValidateOptions(options, now);
+    }
+
+    /// <summary>The offset of the first byte that does not belong to a valid UTF-8 sequence.</summary>
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var offset = 0;
+        while (offset < bytes.Length && Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) == OperationStatus.Done)
+        {
+            offset += consumed;
+        }
+
+        return offset;
     }
 }

@@ -321,6 +321,12 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
         ]));
         Assert.Equal("jobs[1].payload", bulk.Field);
 
+        // Strict JSON through the .NET client as over HTTP: valid UTF-8, no property named twice.
+        var notUtf8 = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.EnqueueManyAsync([new JobRequest(_tenant, ClusterFixture.Noop, new byte[] { (byte)'"', 0xFF, (byte)'"' })]));
+        Assert.Equal(("jobs[0].payload", "invalid_utf8"), (notUtf8.Field, notUtf8.Code));
+        var twice = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.EnqueueManyAsync([new JobRequest(_tenant, ClusterFixture.Noop, """{"to":"a","to":"b"}"""u8.ToArray())]));
+        Assert.Equal(("jobs[0].payload", "duplicate_property"), (twice.Field, twice.Code));
+
         var counts = await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default);
         Assert.Equal(new OrleansJobs.Storage.QueueCounts(0, 0, 0, 0, 0, null), counts);
         Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, "no.such-type"), default)).Enqueued);
@@ -332,6 +338,8 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
         var queue = fixture.Cluster.Client.GetGrain<Grains.IQueueGrain>($"{_tenant}/{ClusterFixture.Noop}");
         var error = await Assert.ThrowsAsync<JobValidationException>(() => queue.EnqueueAsync([new JobSubmission("{oops"u8.ToArray(), new EnqueueOptions())]));
         Assert.Equal("payload", error.Field);
+        var notUtf8 = await Assert.ThrowsAsync<JobValidationException>(() => queue.EnqueueAsync([new JobSubmission([(byte)'"', 0xC3, (byte)'"'], new EnqueueOptions())]));
+        Assert.Equal(("payload", "invalid_utf8"), (notUtf8.Field, notUtf8.Code));
         Assert.Equal(0, (await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Enqueued);
     }
 }

@@ -184,6 +184,7 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"maxAttempts":99999999999}}""", "options.maxAttempts", "invalid_value" },
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"priority":"urgent"}}""", "options.priority", "invalid_value" },
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","jobType":"other","payload":{}}""", "jobType", "duplicate_property" },
+        { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{"to":"a@example.com","to":"b@example.com"}}""", "payload", "duplicate_property" },
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{{{string.Concat(Enumerable.Repeat("""{"a":""", 100))}}}1{{{new string('}', 100)}}}}""", "payload", "malformed_json" },
         { $"/v1/tenants/{TenantA}/jobs/batch", """{"jobs":{}}""", "jobs", "invalid_value" },
         { $"/v1/tenants/{TenantA}/dead-letters/replay", """{"limit":"all"}""", "limit", "invalid_value" },
@@ -191,6 +192,20 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         { $"/v1/tenants/{TenantA}/jobs", $$$"""{"jobType":"{{{Noop}}}","payload":{},"options":{"runAt":"next tuesday"}}""", "options.runAt", "invalid_value" },
         { $"/v1/tenants/{TenantA}/dead-letters/replay", """{"filter":{"from":"2026-01-01T00:00:00"}}""", "filter.from", "missing_offset" },
     };
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_payload_is_refused_not_replaced()
+    {
+        var before = await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop);
+        byte[] body = [.. Encoding.UTF8.GetBytes($$"""{"jobType":"{{Noop}}","payload":{"name":"caf"""), 0xE9, .. Encoding.UTF8.GetBytes("\"}}")];
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var problem = await ProblemAsync(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs", content), HttpStatusCode.BadRequest);
+        Assert.Equal(("payload", "invalid_utf8"), (problem.GetProperty("field").GetString(), problem.GetProperty("code").GetString()));
+        var after = await fixture.Jobs.GetQueueStatsAsync(TenantA, Noop);
+        Assert.Equal(before.Scheduled + before.Enqueued, after.Scheduled + after.Enqueued);
+    }
 
     [Fact]
     public async Task A_caller_without_the_right_learns_nothing_from_a_bad_body()

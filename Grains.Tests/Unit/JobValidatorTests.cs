@@ -64,6 +64,39 @@ public sealed class JobValidatorTests
         Assert.Equal("malformed_json", error.Code);
     }
 
+    [Theory]
+    [InlineData(new byte[] { (byte)'"', 0xC3, (byte)'"' }, 1)]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xFF, (byte)'"', (byte)'}' }, 6)]
+    [InlineData(new byte[] { (byte)'"', 0xED, 0xA0, 0x80, (byte)'"' }, 1)]
+    public void Invalid_utf8_is_refused_with_where_it_starts(byte[] payload, int offset)
+    {
+        var error = Assert.Throws<JobValidationException>(() => JobValidator.ValidatePayload(payload, JobLimits.Default));
+        Assert.Equal(("payload", "invalid_utf8"), (error.Field, error.Code));
+        Assert.Contains($"offset {offset}", error.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"a\":1,\"a\":2}")]
+    [InlineData("[{\"ok\":1},{\"x\":{\"y\":1,\"y\":1}}]")]
+    [InlineData("{\"\\u0061\":1,\"a\":2}")]
+    public void A_property_named_twice_is_refused(string json)
+    {
+        var error = Assert.Throws<JobValidationException>(() => JobValidator.ValidatePayload(Encoding.UTF8.GetBytes(json), JobLimits.Default));
+        Assert.Equal(("payload", "duplicate_property"), (error.Field, error.Code));
+    }
+
+    [Fact]
+    public void The_same_name_in_different_objects_and_non_ascii_text_pass() =>
+        JobValidator.ValidatePayload(Encoding.UTF8.GetBytes("{\"a\":{\"a\":1},\"b\":[{\"a\":2},{\"a\":3}],\"text\":\"Grüße, 世界 🎉\"}"), JobLimits.Default);
+
+    [Fact]
+    public void Nesting_deeper_than_64_levels_is_refused()
+    {
+        JobValidator.ValidatePayload(Encoding.UTF8.GetBytes(new string('[', 64) + new string(']', 64)), JobLimits.Default);
+        var error = Assert.Throws<JobValidationException>(() => JobValidator.ValidatePayload(Encoding.UTF8.GetBytes(new string('[', 65) + new string(']', 65)), JobLimits.Default));
+        Assert.Equal(("payload", "malformed_json"), (error.Field, error.Code));
+    }
+
     [Fact]
     public void Payload_over_the_limit_is_refused_and_at_the_limit_passes()
     {

@@ -18,6 +18,9 @@ internal static class JobEndpoints
             {
                 var request = body.Value;
                 var job = ToJobRequest(tenant, request, "");
+
+                // The bytes as sent: the client writes the element out again, which would mend invalid UTF-8.
+                JobValidator.ValidatePayload(job.Payload.Span, limits);
                 var id = await client.EnqueueAsync(tenant, job.JobType, request.Payload, job.Options, ct);
                 return ApiJson.Located($"{http.Request.PathBase}{apiPath}/tenants/{tenant}/jobs/{id}", new EnqueueResponse(id), StatusCodes.Status202Accepted);
             })
@@ -72,6 +75,6 @@ internal static class JobEndpoints
             throw new JobValidationException($"{prefix}payload", "required", "a payload (any JSON value, e.g. {}) is required.");
         }
 
-        return new JobRequest(tenant, request.JobType, JsonSerializer.SerializeToUtf8Bytes(request.Payload), request.Options);
+        return new JobRequest(tenant, request.JobType, RawPayload.Of(request.Payload), request.Options);
     }
 }

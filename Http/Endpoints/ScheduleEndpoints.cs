@@ -47,7 +47,7 @@ internal static class ScheduleEndpoints
                     JobType = request.JobType,
                     Cron = request.Cron,
                     TimeZone = request.TimeZone ?? "UTC",
-                    Payload = JsonSerializer.SerializeToUtf8Bytes(request.Payload),
+                    Payload = RawPayload.Of(request.Payload),
                     Priority = request.Priority,
                     MaxAttempts = request.MaxAttempts,
                     Timeout = request.Timeout,
