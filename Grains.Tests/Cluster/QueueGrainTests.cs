@@ -184,8 +184,10 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
     {
         // Fill the slow queue's budget so later jobs wait, then add normal and high priority work.
         // The blockers end 150 ms apart, so slots free one at a time and start order is dispatch order.
+        // The first ends 1 s after it started: both enqueues must have committed by then, and with
+        // other test classes loading the same PostgreSQL a 300 ms head start once was not enough.
         var blockers = await Jobs.EnqueueManyAsync(Enumerable.Range(0, ClusterFixture.SlowConcurrency)
-            .Select(i => new JobRequest(_tenant, ClusterFixture.Slow, Encoding.UTF8.GetBytes($"{{\"delayMs\":{300 + (150 * i)}}}"))).ToList());
+            .Select(i => new JobRequest(_tenant, ClusterFixture.Slow, Encoding.UTF8.GetBytes($"{{\"delayMs\":{1000 + (150 * i)}}}"))).ToList());
         await Probe.WaitForAsync(() => blockers.All(id => Probe.Starts(id).Count == 1), "blockers to start");
         var normal = await Jobs.EnqueueManyAsync(Enumerable.Range(0, 8)
             .Select(_ => new JobRequest(_tenant, ClusterFixture.Slow, "{}"u8.ToArray())).ToList());
