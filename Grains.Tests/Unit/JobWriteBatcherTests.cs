@@ -5,7 +5,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Hosting;
 using OrleansJobs.Storage;
@@ -17,21 +16,22 @@ public sealed class JobWriteBatcherTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private static readonly ServiceProvider Services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private static readonly JobsMetrics Metrics = new(Services.GetRequiredService<IMeterFactory>(), new QueueGauges(), Services);
+    private static readonly QueueKey Acme = new("acme", "email");
+    private static readonly QueueKey Globex = new("globex", "email");
+    private static readonly QueueKey Initech = new("initech", "email");
     private readonly JobIdGenerator _ids = new(TimeProvider.System);
 
     [Fact]
     public async Task Writes_that_arrive_while_a_flush_commits_share_the_next_flush()
     {
-        var clock = new FakeTimeProvider();
         var store = GatedStore.Create(concurrentWrites: 8);
-        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
 
-        var first = batcher.InsertAsync(Jobs(1));
+        var first = batcher.InsertAsync(Acme, Jobs(1));
         var firstFlush = await store.NextCallAsync();
-        var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Jobs(1))).ToArray();
+        var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
 
         // A small flush is waited out however long it commits: that is what forms batches.
-        clock.Advance(TimeSpan.FromMilliseconds(50));
         firstFlush.Release();
         (await store.NextCallAsync()).Release();
         await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
@@ -46,9 +46,9 @@ public sealed class JobWriteBatcherTests
         var store = GatedStore.Create(concurrentWrites: 8);
         await using var batcher = Batcher(store, parallelMinRows: 100);
 
-        var first = batcher.InsertAsync(Jobs(1));
+        var first = batcher.InsertAsync(Acme, Jobs(1));
         var firstFlush = await store.NextCallAsync();
-        var bulk = batcher.InsertAsync(Jobs(100));
+        var bulk = batcher.InsertAsync(Acme, Jobs(100));
 
         // The second flush starts while the first still holds its transaction open.
         var secondFlush = await store.NextCallAsync();
@@ -63,23 +63,16 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
-    public async Task A_few_writes_wait_for_a_long_commit_no_longer_than_ParallelWriteAfter()
+    public async Task A_quiet_queues_write_commits_beside_another_queues_bulk_insert()
     {
-        var clock = new FakeTimeProvider();
         var store = GatedStore.Create(concurrentWrites: 8);
-        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
 
-        // Another tenant's bulk insert holds its commit open.
-        var bulk = batcher.InsertAsync(Jobs(1000));
+        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
         var bulkFlush = await store.NextCallAsync();
         try
         {
-            var quiet = batcher.InsertAsync(Jobs(1));
-            clock.Advance(TimeSpan.FromMilliseconds(4));
-            Assert.Single(store.BatchSizes);
-
-            // Past ParallelWriteAfter the single write commits beside the bulk insert, not after it.
-            clock.Advance(TimeSpan.FromMilliseconds(2));
+            var quiet = batcher.InsertAsync(Globex, Jobs(1));
             (await store.NextCallAsync()).Release();
             Assert.True(Assert.Single(await quiet.WaitAsync(Patience)).Created);
             Assert.False(bulk.IsCompleted);
@@ -95,12 +88,75 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
+    public async Task A_busy_queues_next_write_waits_for_its_own_flush_while_a_quiet_one_goes_ahead()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
+        var bulkFlush = await store.NextCallAsync();
+        try
+        {
+            // Acme has a write committing, so its next one waits to batch; Globex's does not.
+            var busy = batcher.InsertAsync(Acme, Jobs(1));
+            var quiet = batcher.InsertAsync(Globex, Jobs(2));
+            (await store.NextCallAsync()).Release();
+            await quiet.WaitAsync(Patience);
+            Assert.False(busy.IsCompleted);
+
+            bulkFlush.Release();
+            (await store.NextCallAsync()).Release();
+            await Task.WhenAll(bulk, busy).WaitAsync(Patience);
+        }
+        finally
+        {
+            store.Open();
+        }
+
+        Assert.Equal([1000, 2, 1], store.BatchSizes);
+    }
+
+    [Fact]
+    public async Task Quiet_queues_share_one_express_flush_at_a_time()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var first = batcher.InsertAsync(Acme, Jobs(1));
+        var firstFlush = await store.NextCallAsync();
+        var others = new[] { batcher.InsertAsync(Globex, Jobs(1)), batcher.InsertAsync(Initech, Jobs(1)) };
+        firstFlush.Release();
+        (await store.NextCallAsync()).Release();
+        await Task.WhenAll(others.Append(first)).WaitAsync(Patience);
+
+        Assert.Equal([1, 2], store.BatchSizes);
+        Assert.Equal(1, store.MostInFlight);
+    }
+
+    [Fact]
+    public async Task A_store_that_writes_one_transaction_at_a_time_has_no_express_line()
+    {
+        var store = GatedStore.Create(concurrentWrites: 1);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
+        var bulkFlush = await store.NextCallAsync();
+        var quiet = batcher.InsertAsync(Globex, Jobs(1));
+        bulkFlush.Release();
+        (await store.NextCallAsync()).Release();
+        await Task.WhenAll(bulk, quiet).WaitAsync(Patience);
+
+        Assert.Equal([1000, 1], store.BatchSizes);
+        Assert.Equal(1, store.MostInFlight);
+    }
+
+    [Fact]
     public async Task Never_more_flushes_in_flight_than_the_store_allows()
     {
         var store = GatedStore.Create(concurrentWrites: 2);
         await using var batcher = Batcher(store, parallelMinRows: 10, maxRows: 10);
 
-        var writes = Enumerable.Range(0, 6).Select(_ => batcher.InsertAsync(Jobs(10))).ToArray();
+        var writes = Enumerable.Range(0, 6).Select(_ => batcher.InsertAsync(Acme, Jobs(10))).ToArray();
         for (var i = 0; i < writes.Length; i++)
         {
             (await store.NextCallAsync()).Release();
@@ -111,26 +167,27 @@ public sealed class JobWriteBatcherTests
         Assert.Equal(Enumerable.Repeat(10, 6), store.BatchSizes);
     }
 
-    [Fact]
-    public async Task A_failed_flush_fails_its_callers_and_the_next_flush_still_commits()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task A_failed_flush_fails_its_callers_and_the_next_flush_still_commits(int concurrentWrites)
     {
-        var store = GatedStore.Create(concurrentWrites: 1);
+        var store = GatedStore.Create(concurrentWrites);
         await using var batcher = Batcher(store, parallelMinRows: 100);
 
-        var doomed = batcher.InsertAsync(Jobs(3));
+        var doomed = batcher.InsertAsync(Acme, Jobs(3));
         (await store.NextCallAsync()).Fail(new TimeoutException("store down"));
         var error = await Assert.ThrowsAsync<TimeoutException>(() => doomed.WaitAsync(Patience));
         Assert.Equal("store down", error.Message);
 
-        var next = batcher.CompleteAsync(new Completion(_ids.Next(), 1, DateTimeOffset.UtcNow));
+        var next = batcher.CompleteAsync(Acme, new Completion(_ids.Next(), 1, DateTimeOffset.UtcNow));
         (await store.NextCallAsync()).Release();
         Assert.True(await next.WaitAsync(Patience));
     }
 
-    /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
-    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null) =>
-        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, ParallelWriteAfter = TimeSpan.FromMilliseconds(5) }),
-            Metrics, clock ?? new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000) =>
+        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }),
+            Metrics, NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)
     {

@@ -15,7 +15,7 @@ public sealed class OrleansJobsOptionsTests
         o => o.RetentionSweepInterval = TimeSpan.FromSeconds(59),
         o => o.MinDueCheckInterval = TimeSpan.FromMilliseconds(-1),
         o => o.MinDueCheckInterval = TimeSpan.FromMinutes(2),
-        o => o.ParallelWriteAfter = TimeSpan.FromMilliseconds(-1),
+        o => o.ParallelWriteMinRows = 0,
     };
 
     [Theory]

@@ -58,22 +58,12 @@ public sealed class OrleansJobsOptions
 
     /// <summary>
     /// Rows that must be waiting before a group commit starts beside one already in flight. Fewer
-    /// wait for that flush to end and join the next batch, so a moderate load of single writes forms
-    /// batches instead of paying one transaction each (but see <see cref="ParallelWriteAfter"/>).
-    /// <value>Defaults to 100.</value>
+    /// wait for that flush to end and join the next batch, so a busy queue's single writes form
+    /// batches instead of paying one transaction each. A quiet queue's write of fewer rows (no other
+    /// write of that queue waiting or committing) does not wait: it takes the express line beside the
+    /// flushes in flight. <value>Defaults to 100.</value>
     /// </summary>
     public int ParallelWriteMinRows { get; set; } = 100;
-
-    /// <summary>
-    /// How long a few waiting writes wait for a big group commit in flight (at least
-    /// <see cref="ParallelWriteMinRows"/> rows, such as a bulk enqueue) before one starts beside it
-    /// anyway; without it, a quiet tenant's enqueue or lease waited as long as another tenant's bulk
-    /// insert took to commit. A small commit in flight is waited out, so moderate load still forms
-    /// batches. Off by default: in the benchmark 5 ms halved a quiet tenant's start p99 under another
-    /// tenant's bulk flood, but cost single-node drains about a tenth of their throughput
-    /// (docs/configuration.md). <value>Defaults to null (off).</value>
-    /// </summary>
-    public TimeSpan? ParallelWriteAfter { get; set; }
 
     /// <summary>How long an idempotency key keeps answering with its first job. <value>Defaults to 24 hours.</value></summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
@@ -139,7 +129,7 @@ public sealed class OrleansJobsOptions
     internal void Validate()
     {
         if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
-            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || ParallelWriteAfter < TimeSpan.Zero || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
             || ScheduleMisfireGrace < TimeSpan.Zero)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");

@@ -8,7 +8,7 @@ namespace OrleansJobs.Queues;
 /// write is guarded by the attempt's lease, so retrying is safe; while the store is down it is
 /// retried with backoff for up to <see cref="RetryFor"/> rather than left for the lease to expire.
 /// </summary>
-internal sealed class OutcomeWriter(JobWriteBatcher writes, AttemptReport report, TimeProvider time, Action<Exception> onError)
+internal sealed class OutcomeWriter(JobWriteBatcher writes, QueueKey queue, AttemptReport report, TimeProvider time, Action<Exception> onError)
 {
     private static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
@@ -41,10 +41,10 @@ internal sealed class OutcomeWriter(JobWriteBatcher writes, AttemptReport report
             {
                 return await (outcome switch
                 {
-                    Succeeded s => writes.CompleteAsync(s.Write),
-                    Retrying r => writes.RetryAsync(r.Write),
-                    DeadLettered d => writes.DeadLetterAsync(d.Write),
-                    CancelledWhileRunning c => writes.CancelRunningAsync(c.Write),
+                    Succeeded s => writes.CompleteAsync(queue, s.Write),
+                    Retrying r => writes.RetryAsync(queue, r.Write),
+                    DeadLettered d => writes.DeadLetterAsync(queue, d.Write),
+                    CancelledWhileRunning c => writes.CancelRunningAsync(queue, c.Write),
                     _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),
                 });
             }

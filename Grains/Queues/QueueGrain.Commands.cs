@@ -20,7 +20,7 @@ internal sealed partial class QueueGrain
                 break;
             case LeaseJobs lease:
                 _ = AnswerAsync(
-                    () => _silo.Writes.LeaseAsync(lease.Requests),
+                    () => _silo.Writes.LeaseAsync(_queue, lease.Requests),
                     (core, leased) => core.LeasesCommitted(Now, lease.Requests, leased),
                     (core, ex) => Failed(ex, "lease", now => core.LeasesFailed(now, lease.Requests)));
                 break;

@@ -66,7 +66,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         _numbers = new QueueNumbers(_queue, _silo.Reads, _silo.Time);
         _report = new AttemptReport(_queue, _silo.Metrics, _numbers.Finished, _logger);
         _attempts = new QueueAttempts(_silo.Dispatcher, type, _report, _silo.Time);
-        _outcomes = new OutcomeWriter(_silo.Writes, _report, _silo.Time, ex => LogStoreError(ex, "record outcome"));
+        _outcomes = new OutcomeWriter(_silo.Writes, _queue, _report, _silo.Time, ex => LogStoreError(ex, "record outcome"));
         _keepAlive = new QueueKeepAlive(this, _queue, _silo.Options.HousekeepingInterval, HousekeepAsync, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
         var policy = EffectiveQueuePolicy.Resolve(type, await _silo.Reads.GetQueuePolicyAsync(_queue, cancellationToken));
@@ -144,7 +144,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         InsertOutcome[] outcomes;
         try
         {
-            outcomes = await _silo.Writes.InsertAsync(rows);
+            outcomes = await _silo.Writes.InsertAsync(_queue, rows);
         }
         catch (Exception ex)
         {
@@ -182,7 +182,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
             return true;
         }
 
-        var cancelled = await _silo.Writes.CancelAsync(new WaitingCancel(_queue.Tenant, id, Now));
+        var cancelled = await _silo.Writes.CancelAsync(_queue, new WaitingCancel(_queue.Tenant, id, Now));
         if (cancelled)
         {
             Core.CancelledInStore(id);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansJobs.Diagnostics;
@@ -11,14 +12,18 @@ namespace OrleansJobs.Storage;
 /// Group commit, the one writer of the silo's jobs: every queue on the silo hands every write to its
 /// jobs here (inserts, leases, outcomes, due promotions, sweeps, sheds, cancels), and each flush
 /// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one
-/// commit, not a thousand. There is no timer: while one flush commits, the next batch fills. A
-/// further flush runs beside the one in flight (up to the store's
-/// <see cref="IQueueWriteStore.ConcurrentWrites"/>) when at least
-/// <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows wait, so moderate load forms batches
-/// instead of paying one transaction per write. Fewer wait for the flush in flight; with
-/// <see cref="OrleansJobsOptions.ParallelWriteAfter"/> set, not out a big one (that many rows or
-/// more) once it has been committing that long, so another tenant's bulk insert does not hold a
-/// quiet queue's write behind it.
+/// commit, not a thousand. There is no timer: while one flush commits, the next batch fills.
+/// <para>
+/// Two lines feed the flushes. A write from a queue with no other write waiting or committing (a
+/// quiet queue), of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows, takes the
+/// express line: it commits at once beside whatever is in flight, with the other quiet queues' writes
+/// that arrived meanwhile, one express flush at a time. So another tenant's bulk insert or busy drain
+/// never holds a quiet queue's enqueue, lease or outcome behind it. Every other write takes the main
+/// line, where a further flush starts beside those in flight (up to the store's
+/// <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least that many rows wait, so a busy
+/// queue's writes form batches instead of paying one transaction each. A store that writes one
+/// transaction at a time has only the main line.
+/// </para>
 /// Each caller's task completes only when its own write has committed, and fails when the flush
 /// fails, so nothing is acknowledged that is not durable. Callers send a write only after the
 /// writes it depends on have committed, so flushes in parallel never reorder one job's writes.
@@ -30,64 +35,80 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
     private readonly int _parallelMinRows;
-    private readonly TimeSpan? _parallelAfter;
     private readonly int _maxFlushes;
-    private readonly TimeProvider _time;
-    private readonly Channel<PendingWrite> _pending = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly bool _hasExpressLine;
+    private readonly ConcurrentQueue<PendingWrite> _main = new();
+    private readonly ConcurrentQueue<PendingWrite> _express = new();
 
-    /// <summary>Released when a flush ends or enough rows wait for a parallel flush; spurious releases only cost a re-check.</summary>
+    /// <summary>Each queue's writes not yet committed or failed; a queue with none is quiet. Under its own lock, with <see cref="_closed"/>.</summary>
+    private readonly Dictionary<QueueKey, int> _unfinished = [];
+    private bool _closed;
+
+    /// <summary>Released when a write arrives that may start a flush, or a flush ends; spurious releases only cost a re-check.</summary>
     private readonly SemaphoreSlim _changed = new(0);
     private readonly Task _dispatcher;
-    private long _pendingRows;
+
+    /// <summary>Rows waiting on the main line.</summary>
+    private long _mainRows;
+
+    /// <summary>Flushes in flight, express ones included.</summary>
     private int _inFlight;
+    private int _expressInFlight;
 
-    /// <summary>When each big flush in flight started (one of at least <see cref="_parallelMinRows"/> rows); few, so a list under its own lock.</summary>
-    private readonly List<long> _bigFlushesSince = [];
-
-    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
+    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
-        _time = time;
         _metrics = metrics;
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
         _parallelMinRows = options.Value.ParallelWriteMinRows;
-        _parallelAfter = options.Value.ParallelWriteAfter;
         _maxFlushes = Math.Max(1, store.ConcurrentWrites);
+        _hasExpressLine = _maxFlushes > 1;
         _dispatcher = Task.Run(DispatchAsync);
     }
 
-    public Task<InsertOutcome[]> InsertAsync(IReadOnlyList<NewJob> jobs) => Enqueue<InsertOutcome[]>(jobs.Count, b => b.Inserts.AddRange(jobs), (r, start) => r.Inserts.AsSpan(start.Inserts, jobs.Count).ToArray());
+    public Task<InsertOutcome[]> InsertAsync(QueueKey queue, IReadOnlyList<NewJob> jobs) => Enqueue<InsertOutcome[]>(queue, jobs.Count, b => b.Inserts.AddRange(jobs), (r, start) => r.Inserts.AsSpan(start.Inserts, jobs.Count).ToArray());
 
-    public Task<LeasedJob?[]> LeaseAsync(IReadOnlyList<LeaseRequest> leases) => Enqueue<LeasedJob?[]>(leases.Count, b => b.Leases.AddRange(leases), (r, start) => r.Leases.AsSpan(start.Leases, leases.Count).ToArray());
+    public Task<LeasedJob?[]> LeaseAsync(QueueKey queue, IReadOnlyList<LeaseRequest> leases) => Enqueue<LeasedJob?[]>(queue, leases.Count, b => b.Leases.AddRange(leases), (r, start) => r.Leases.AsSpan(start.Leases, leases.Count).ToArray());
 
-    public Task<bool> CompleteAsync(Completion completion) => Enqueue<bool>(1, b => b.Completions.Add(completion), (r, start) => r.Completions[start.Completions]);
+    public Task<bool> CompleteAsync(QueueKey queue, Completion completion) => Enqueue<bool>(queue, 1, b => b.Completions.Add(completion), (r, start) => r.Completions[start.Completions]);
 
-    public Task<bool> RetryAsync(Retry retry) => Enqueue<bool>(1, b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
+    public Task<bool> RetryAsync(QueueKey queue, Retry retry) => Enqueue<bool>(queue, 1, b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
 
-    public Task<bool> CancelRunningAsync(CancelledRun cancelled) => Enqueue<bool>(1, b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
+    public Task<bool> CancelRunningAsync(QueueKey queue, CancelledRun cancelled) => Enqueue<bool>(queue, 1, b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
 
-    public Task<bool> DeadLetterAsync(DeadLetter deadLetter) => Enqueue<bool>(1, b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
+    public Task<bool> DeadLetterAsync(QueueKey queue, DeadLetter deadLetter) => Enqueue<bool>(queue, 1, b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
 
-    public Task<DuePromotion> PromoteDueAsync(DuePromotionRequest promotion) => Enqueue<DuePromotion>(1, b => b.Promotions.Add(promotion), (r, start) => r.Promotions[start.Promotions]);
+    public Task<DuePromotion> PromoteDueAsync(DuePromotionRequest promotion) => Enqueue<DuePromotion>(promotion.Queue, 1, b => b.Promotions.Add(promotion), (r, start) => r.Promotions[start.Promotions]);
 
-    public Task<int> RequeueAsync(ActiveRequeue requeue) => Enqueue<int>(1, b => b.Requeues.Add(requeue), (r, start) => r.Requeues[start.Requeues]);
+    public Task<int> RequeueAsync(ActiveRequeue requeue) => Enqueue<int>(requeue.Queue, 1, b => b.Requeues.Add(requeue), (r, start) => r.Requeues[start.Requeues]);
 
-    public Task<IReadOnlyList<JobId>> ShedAsync(ShedRequest shed) => Enqueue<IReadOnlyList<JobId>>(1, b => b.Sheds.Add(shed), (r, start) => r.Sheds[start.Sheds]);
+    public Task<IReadOnlyList<JobId>> ShedAsync(ShedRequest shed) => Enqueue<IReadOnlyList<JobId>>(shed.Queue, 1, b => b.Sheds.Add(shed), (r, start) => r.Sheds[start.Sheds]);
 
-    public Task<bool> CancelAsync(WaitingCancel cancel) => Enqueue<bool>(1, b => b.Cancels.Add(cancel), (r, start) => r.Cancels[start.Cancels]);
+    public Task<bool> CancelAsync(QueueKey queue, WaitingCancel cancel) => Enqueue<bool>(queue, 1, b => b.Cancels.Add(cancel), (r, start) => r.Cancels[start.Cancels]);
 
-    private Task<T> Enqueue<T>(int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
+    private Task<T> Enqueue<T>(QueueKey queue, int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
     {
-        var write = new PendingWrite<T>(add, take);
-        var before = Interlocked.Add(ref _pendingRows, rows) - rows;
-        if (!_pending.Writer.TryWrite(write))
+        var write = new PendingWrite<T>(queue, add, take);
+        bool express;
+        lock (_unfinished)
         {
-            Interlocked.Add(ref _pendingRows, -rows);
-            throw new ObjectDisposedException(nameof(JobWriteBatcher));
+            ObjectDisposedException.ThrowIf(_closed, this);
+            ref var unfinished = ref CollectionsMarshal.GetValueRefOrAddDefault(_unfinished, queue, out _);
+            express = _hasExpressLine && unfinished == 0 && rows < _parallelMinRows;
+            unfinished++;
         }
 
-        if (before < _parallelMinRows && before + rows >= _parallelMinRows)
+        if (express)
+        {
+            _express.Enqueue(write);
+            _changed.Release();
+            return write.Task;
+        }
+
+        var before = Interlocked.Add(ref _mainRows, rows) - rows;
+        _main.Enqueue(write);
+        if (before == 0 || (before < _parallelMinRows && before + rows >= _parallelMinRows))
         {
             _changed.Release();
         }
@@ -97,138 +118,97 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     private async Task DispatchAsync()
     {
-        var reader = _pending.Reader;
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
-            while (!MayFlush(out var recheckIn))
+            if (!_express.IsEmpty && Volatile.Read(ref _expressInFlight) == 0)
             {
-                await WaitForChangeAsync(recheckIn);
+                Interlocked.Increment(ref _expressInFlight);
+                StartFlush(_express, express: true);
             }
-
-            var batch = new JobWriteBatch();
-            var flush = new List<(PendingWrite Write, Offsets At)>();
-            // A caller's rows are never split across flushes, so one bulk insert is one transaction.
-            while (batch.Count < _maxRows && reader.TryRead(out var write))
+            else if (!_main.IsEmpty && MayFlushMain())
             {
-                flush.Add((write, Offsets.Of(batch)));
-                write.AddTo(batch);
+                StartFlush(_main, express: false);
             }
-
-            Interlocked.Add(ref _pendingRows, -batch.Count);
-            Interlocked.Increment(ref _inFlight);
-            long? bigSince = null;
-            if (_parallelAfter is not null && batch.Count >= _parallelMinRows)
+            else if (Volatile.Read(ref _closed) && _express.IsEmpty && _main.IsEmpty && Volatile.Read(ref _inFlight) == 0)
             {
-                bigSince = _time.GetTimestamp();
-                lock (_bigFlushesSince)
-                {
-                    _bigFlushesSince.Add(bigSince.Value);
-                }
+                return;
             }
-
-            _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), bigSince);
-        }
-
-        while (Volatile.Read(ref _inFlight) > 0)
-        {
-            await _changed.WaitAsync();
+            else
+            {
+                await _changed.WaitAsync();
+            }
         }
     }
 
     /// <summary>
-    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction,
-    /// or once a big flush in flight has been committing for <see cref="OrleansJobsOptions.ParallelWriteAfter"/>
-    /// (<paramref name="recheckIn"/> says how soon it will have). A small flush in flight is waited
-    /// out, so moderate load keeps forming batches.
+    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction.
+    /// A small flush in flight is waited out, so a busy queue's writes keep forming batches.
     /// </summary>
-    private bool MayFlush(out TimeSpan recheckIn)
+    private bool MayFlushMain()
     {
-        recheckIn = Timeout.InfiniteTimeSpan;
         var inFlight = Volatile.Read(ref _inFlight);
-        if (inFlight == 0)
-        {
-            return true;
-        }
-
-        if (inFlight >= _maxFlushes)
-        {
-            return false;
-        }
-
-        if (Interlocked.Read(ref _pendingRows) >= _parallelMinRows)
-        {
-            return true;
-        }
-
-        // A few rows do not wait out a big flush (a bulk insert) that has been committing a while.
-        long oldestBig;
-        lock (_bigFlushesSince)
-        {
-            if (_bigFlushesSince.Count == 0)
-            {
-                return false;
-            }
-
-            oldestBig = _bigFlushesSince.Min();
-        }
-
-        var committingFor = _time.GetElapsedTime(oldestBig);
-        if (committingFor >= _parallelAfter!.Value)
-        {
-            return true;
-        }
-
-        recheckIn = _parallelAfter.Value - committingFor;
-        return false;
+        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _mainRows) >= _parallelMinRows);
     }
 
-    /// <summary>Until a flush ends, enough rows wait, or <paramref name="timeout"/> passes.</summary>
-    private async Task WaitForChangeAsync(TimeSpan timeout)
+    private void StartFlush(ConcurrentQueue<PendingWrite> line, bool express)
     {
-        if (timeout == Timeout.InfiniteTimeSpan)
+        Interlocked.Increment(ref _inFlight);
+        var batch = new JobWriteBatch();
+        var flush = new List<(PendingWrite Write, Offsets At)>();
+        // A caller's rows are never split across flushes, so one bulk insert is one transaction.
+        while (batch.Count < _maxRows && line.TryDequeue(out var write))
         {
-            await _changed.WaitAsync();
-            return;
+            flush.Add((write, Offsets.Of(batch)));
+            write.AddTo(batch);
         }
 
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        try
+        if (!express)
         {
-            await _changed.WaitAsync(deadline.Token);
+            Interlocked.Add(ref _mainRows, -batch.Count);
         }
-        catch (OperationCanceledException)
-        {
-        }
+
+        _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), express);
     }
 
-    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited, long? bigSince)
+    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited, bool express)
     {
+        JobWriteResult? result = null;
+        Exception? error = null;
         try
         {
+            // Off the dispatcher: the store may build a big batch's statements before its first await.
+            await Task.Yield();
             var started = Stopwatch.GetTimestamp();
-            var result = await _store.WriteAsync(batch, CancellationToken.None);
+            result = await _store.WriteAsync(batch, CancellationToken.None);
             _metrics.Committed(batch.Count, Stopwatch.GetElapsedTime(started), oldestWaited);
-            foreach (var (write, at) in flush)
-            {
-                write.Complete(result, at);
-            }
         }
         catch (Exception ex)
         {
             LogFlushFailed(ex, batch.Count);
-            foreach (var (write, _) in flush)
+            error = ex;
+        }
+
+        // Before the callers hear back, so the write a caller sends next finds its queue quiet again.
+        Forget(flush);
+        try
+        {
+            foreach (var (write, at) in flush)
             {
-                write.Fail(ex);
+                if (result is not null)
+                {
+                    write.Complete(result, at);
+                }
+                else
+                {
+                    write.Fail(error!);
+                }
             }
         }
         finally
         {
-            if (bigSince is { } since)
+            if (express)
             {
-                lock (_bigFlushesSince)
-                {
-                    _bigFlushesSince.Remove(since);
-                }
+                Interlocked.Decrement(ref _expressInFlight);
             }
 
             Interlocked.Decrement(ref _inFlight);
@@ -236,9 +216,29 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         }
     }
 
+    private void Forget(List<(PendingWrite Write, Offsets At)> flush)
+    {
+        lock (_unfinished)
+        {
+            foreach (var (write, _) in flush)
+            {
+                ref var unfinished = ref CollectionsMarshal.GetValueRefOrNullRef(_unfinished, write.Queue);
+                if (--unfinished == 0)
+                {
+                    _unfinished.Remove(write.Queue);
+                }
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        _pending.Writer.TryComplete();
+        lock (_unfinished)
+        {
+            _closed = true;
+        }
+
+        _changed.Release();
         await _dispatcher;
     }
 
@@ -255,8 +255,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Cancels.Count);
     }
 
-    private abstract class PendingWrite
+    private abstract class PendingWrite(QueueKey queue)
     {
+        public QueueKey Queue { get; } = queue;
+
         public long Arrived { get; } = Stopwatch.GetTimestamp();
 
         public abstract void AddTo(JobWriteBatch batch);
@@ -266,7 +268,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingWrite<T>(Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take) : PendingWrite
+    private sealed class PendingWrite<T>(QueueKey queue, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take) : PendingWrite(queue)
     {
         private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
