@@ -15,6 +15,7 @@ public sealed class JobProbe
     private readonly ConcurrentDictionary<string, int> _maxInFlight = new();
     private readonly ConcurrentDictionary<string, int> _tenantSuccesses = new();
     private readonly ConcurrentDictionary<JobId, string> _tenantOf = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     private readonly Lock _lock = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -38,6 +39,13 @@ public sealed class JobProbe
     public bool IsHealed(JobId id) => _healed.ContainsKey(id);
 
     public void Heal(JobId id) => _healed[id] = true;
+
+    /// <summary>Completes once <see cref="Open"/> is called for <paramref name="gate"/>, for handlers that hold their slot until the test lets go.</summary>
+    public Task GateAsync(string gate, CancellationToken cancellationToken) => Gate(gate).Task.WaitAsync(cancellationToken);
+
+    public void Open(string gate) => Gate(gate).TrySetResult();
+
+    private TaskCompletionSource Gate(string gate) => _gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public void Started(JobContext context, DateTimeOffset at)
     {

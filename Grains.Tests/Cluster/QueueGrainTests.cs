@@ -63,7 +63,7 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
             Assert.False(string.IsNullOrEmpty(e.Silo));
         });
         Assert.Equal("failed on attempt 4", dead.Errors[^1].Message);
-        Assert.Equal("{\"delayMs\":0,\"fail\":true,\"nonRetryable\":false}", Encoding.UTF8.GetString(dead.Payload));
+        Assert.Equal("{\"delayMs\":0,\"fail\":true,\"nonRetryable\":false,\"gate\":null}", Encoding.UTF8.GetString(dead.Payload));
         Assert.Contains(id, (await Jobs.ListDeadLettersAsync(_tenant)).Jobs.Select(j => j.Id));
     }
 
@@ -182,19 +182,26 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task High_priority_jobs_run_before_an_earlier_normal_backlog()
     {
-        // Fill the slow queue's budget so later jobs wait, then add normal and high priority work.
-        // The blockers end 150 ms apart, so slots free one at a time and start order is dispatch order.
-        // The first ends 1 s after it started: both enqueues must have committed by then, and with
-        // other test classes loading the same PostgreSQL a 300 ms head start once was not enough.
-        var blockers = await Jobs.EnqueueManyAsync(Enumerable.Range(0, ClusterFixture.SlowConcurrency)
-            .Select(i => new JobRequest(_tenant, ClusterFixture.Slow, Encoding.UTF8.GetBytes($"{{\"delayMs\":{1000 + (150 * i)}}}"))).ToList());
+        // Fill the slow queue's budget with jobs that hold their slots until let go, then add normal
+        // and high priority work; both enqueues have committed before the first slot frees.
+        var gates = Enumerable.Range(0, ClusterFixture.SlowConcurrency).Select(i => $"{_tenant}-blocker-{i}").ToArray();
+        var blockers = await Jobs.EnqueueManyAsync(gates
+            .Select(gate => new JobRequest(_tenant, ClusterFixture.Slow, Encoding.UTF8.GetBytes($"{{\"gate\":\"{gate}\"}}"))).ToList());
         await Probe.WaitForAsync(() => blockers.All(id => Probe.Starts(id).Count == 1), "blockers to start");
         var normal = await Jobs.EnqueueManyAsync(Enumerable.Range(0, 8)
             .Select(_ => new JobRequest(_tenant, ClusterFixture.Slow, "{}"u8.ToArray())).ToList());
         var high = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), new EnqueueOptions { Priority = JobPriority.High });
 
-        await Probe.WaitForAsync(() => normal.Append(high).All(id => Probe.Successes(id) == 1), "all jobs to finish");
+        // One slot frees: the high job takes it, and only after it do the normal ones start.
+        Probe.Open(gates[0]);
+        await Probe.WaitForAsync(() => normal.Append(high).Any(id => Probe.Starts(id).Count > 0), "the first waiting job to start");
+        Assert.Single(Probe.Starts(high));
+        foreach (var gate in gates.Skip(1))
+        {
+            Probe.Open(gate);
+        }
 
+        await Probe.WaitForAsync(() => normal.Append(high).All(id => Probe.Successes(id) == 1), "all jobs to finish");
         var highStart = Probe.Starts(high)[0].At;
         Assert.All(normal, id => Assert.True(Probe.Starts(id)[0].At >= highStart, "a normal job started before the high-priority one"));
     }

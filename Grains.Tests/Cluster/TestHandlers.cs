@@ -1,8 +1,8 @@
 namespace OrleansJobs.Tests.Cluster;
 
-public sealed record ProbePayload(int DelayMs = 0, bool Fail = false, bool NonRetryable = false);
+public sealed record ProbePayload(int DelayMs = 0, bool Fail = false, bool NonRetryable = false, string? Gate = null);
 
-/// <summary>Records its run in the probe; optionally waits, and fails until healed.</summary>
+/// <summary>Records its run in the probe; optionally waits (a time, or until its gate opens), and fails until healed.</summary>
 public sealed class ProbeHandler(JobProbe probe, TimeProvider time) : IJobHandler<ProbePayload>
 {
     public async Task HandleAsync(ProbePayload payload, JobContext context)
@@ -14,6 +14,11 @@ public sealed class ProbeHandler(JobProbe probe, TimeProvider time) : IJobHandle
             if (payload.DelayMs > 0)
             {
                 await Task.Delay(payload.DelayMs, context.CancellationToken);
+            }
+
+            if (payload.Gate is { } gate)
+            {
+                await probe.GateAsync(gate, context.CancellationToken);
             }
 
             if (payload.Fail && !probe.IsHealed(context.JobId))

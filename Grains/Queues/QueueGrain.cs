@@ -18,31 +18,25 @@ namespace OrleansJobs.Queues;
 /// group commits; the core is still driven by one turn at a time.
 /// </summary>
 [Reentrant]
-internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
+internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
 {
     /// <summary>The DI key of the clock queues stamp leases and sweeps with; the silo's clock unless a test replaces it.</summary>
     public const string ClockKey = "OrleansJobs.Queues";
 
     private readonly QueueSiloServices _silo;
     private readonly ILogger<QueueGrain> _logger;
+    private QueueKey _queue;
+    private QueueLog _log = null!;
 
     // Set on activation when the job type has a handler here.
-    private QueueKey _queue;
     private QueueCore? _core;
+    private QueueCommandCarrier? _commands;
     private JobTypeRegistration _type = null!;
     private QueueRoom _room = null!;
     private QueueNumbers _numbers = null!;
     private AttemptReport _report = null!;
-    private QueueAttempts _attempts = null!;
-    private OutcomeWriter _outcomes = null!;
     private QueueKeepAlive _keepAlive = null!;
     private ITenantGrain _tenant = null!;
-
-    private bool _executing;
-    private bool _hadWork;
-    private IGrainTimer? _dueTimer;
-    private IGrainTimer? _pumpTimer;
-    private TaskCompletionSource? _drained;
 
     public QueueGrain(QueueSiloServices silo, ILogger<QueueGrain> logger) => (_silo, _logger) = (silo, logger);
 
@@ -54,19 +48,18 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _queue = QueueKey.Parse(this.GetPrimaryKeyString());
+        _log = new QueueLog(_logger, _queue, _silo.StoreOutage);
         if (!_silo.Registry.TryGet(_queue.JobType, out var type))
         {
             // Nothing here can run its jobs, so touch nothing: an enqueue naming an unknown type
             // (refused with UnknownJobTypeException) must not cost the store queries or a reminder.
-            LogNoHandler(_queue.Tenant, _queue.JobType);
+            _log.NoHandler();
             return;
         }
 
         _type = type;
         _numbers = new QueueNumbers(_queue, _silo.Reads, _silo.Time);
         _report = new AttemptReport(_queue, _silo.Metrics, _numbers.Finished, _logger);
-        _attempts = new QueueAttempts(_silo.Dispatcher, type, _report, _silo.Time);
-        _outcomes = new OutcomeWriter(_silo.Writes, _queue, _report, _silo.Time, ex => LogStoreError(ex, "record outcome"));
         _keepAlive = new QueueKeepAlive(this, _queue, _silo.Options.HousekeepingInterval, HousekeepAsync, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
         var policy = EffectiveQueuePolicy.Resolve(type, await _silo.Reads.GetQueuePolicyAsync(_queue, cancellationToken));
@@ -76,13 +69,16 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var recovered = await _silo.Writes.RequeueAsync(new RequeueAllActive(_queue));
         if (recovered > 0)
         {
-            LogRecovered(_queue.Tenant, _queue.JobType, recovered);
+            _log.Recovered(recovered);
         }
 
         var counts = await _numbers.RefreshAsync();
         var nextDue = await _silo.Reads.GetNextDueAsync(_queue, cancellationToken);
         _room = _silo.WorkerRoom.Open(_queue);
         _core = new QueueCore(_silo.CoreSettings(type), policy, QueueNumbers.Backlog(policy, counts), new Random(), _room);
+        var attempts = new QueueAttempts(_silo.Dispatcher, type, _report, _silo.Time);
+        var outcomes = new OutcomeWriter(_silo.Writes, _queue, _report, _silo.Time, ex => _log.StoreError(ex, "record outcome"));
+        _commands = new QueueCommandCarrier(this, _core, _queue, _silo, _room, attempts, outcomes, _tenant, _log, () => _ = UpdateBusyAsync());
         _core.Activate(Now, nextDue);
         Execute();
         _silo.Gauges.Publish(_queue, () => _numbers.Levels(_core?.Attempts.InBudget ?? 0));
@@ -91,25 +87,24 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_core is not { } core)
+        if (_core is not { } core || _commands is not { } commands)
         {
             return;
         }
 
         _silo.Gauges.Withdraw(_queue);
-        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         core.Deactivate(Now);
         Execute();
-        if (!_drained.Task.IsCompleted)
+        if (!commands.DrainComplete.IsCompleted)
         {
-            LogDraining(_queue.Tenant, _queue.JobType, core.Attempts.Count);
+            _log.Draining(core.Attempts.Count);
             try
             {
-                await _drained.Task.WaitAsync(_silo.Options.ShutdownDrainTimeout, _silo.Time, cancellationToken);
+                await commands.DrainComplete.WaitAsync(_silo.Options.ShutdownDrainTimeout, _silo.Time, cancellationToken);
             }
             catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
             {
-                LogDrainIncomplete(_queue.Tenant, _queue.JobType, core.Attempts.Count);
+                _log.DrainIncomplete(core.Attempts.Count);
             }
         }
 
@@ -120,7 +115,15 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown && core.Permits.HoldsGrant)
         {
             core.Permits.Release();
-            await CallTenantAsync(t => t.ReleasePermitsAsync(_queue.JobType));
+            try
+            {
+                await _tenant.ReleasePermitsAsync(_queue.JobType);
+            }
+            catch (Exception ex)
+            {
+                // The tenant frees the holding anyway once it goes unrefreshed.
+                _log.PermitSyncFailed(ex);
+            }
         }
 
         if (core.HasWork && SuccessorWake.IsNeeded(reason))
@@ -153,7 +156,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
 
             // Not committed, so not acknowledged. The store's own exception type may not even
             // deserialize on the caller's side; say plainly what happened.
-            LogStoreError(ex, "insert jobs");
+            _log.StoreError(ex, "insert jobs");
             throw new JobStoreUnavailableException($"The job store could not commit {rows.Length} job(s) for queue {_queue}: {ex.GetType().Name}: {ex.Message}. Nothing was stored; retry later.");
         }
 
@@ -222,6 +225,12 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         return Task.CompletedTask;
     }
 
+    public Task<QueueStats> GetStatsAsync()
+    {
+        _ = Core;
+        return _numbers.StatsAsync();
+    }
+
     public Task<QueuePolicy> GetPolicyAsync() => Task.FromResult(Core.Policy.ToQueuePolicy());
 
     public async Task<QueuePolicy> SetPolicyAsync(QueuePolicy policyOverride)
@@ -232,7 +241,7 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         var policy = EffectiveQueuePolicy.Resolve(_type, policyOverride);
         var counts = await _numbers.RefreshAsync();
         core.PolicyChanged(Now, policy, counts.Scheduled + counts.Enqueued);
-        LogPolicyChanged(_queue.Tenant, _queue.JobType, StoredJson.Write(policy.ToQueuePolicy()));
+        _log.PolicyChanged(StoredJson.Write(policy.ToQueuePolicy()));
         Execute();
         return policy.ToQueuePolicy();
     }
@@ -263,38 +272,42 @@ internal sealed partial class QueueGrain : Grain, IQueueGrain, IRemindable
         }
     }
 
-    /// <summary>Carries out what the core decided, one command at a time; commands decided meanwhile join the loop rather than recurse.</summary>
-    private void Execute()
+    /// <summary>Carries out what the core decided after the event just handed to it.</summary>
+    private void Execute() => _commands?.Run();
+
+    private Task UpdateBusyAsync() => _core is { } core ? _keepAlive.UpdateAsync(() => core.HasWork, core.Draining) : Task.CompletedTask;
+
+    private async Task HousekeepAsync()
     {
-        if (_executing || _core is not { } core)
+        var core = Core;
+        core.Housekeep(Now);
+        Execute();
+        await RefreshCountsAsync();
+        if (!core.HasWork)
         {
-            return;
+            _keepAlive.StopHousekeeping();
         }
 
-        _executing = true;
+        await UpdateBusyAsync();
+    }
+
+    /// <summary>
+    /// Reads the queue's counters for the levels; with <paramref name="resetBacklog"/>, the backlog the
+    /// max-backlog check keeps starts again from them too (after a wake, when someone else changed it).
+    /// </summary>
+    private async Task RefreshCountsAsync(bool resetBacklog = false)
+    {
         try
         {
-            for (var commands = core.TakeCommands(); commands.Length > 0; commands = core.TakeCommands())
+            var counts = await _numbers.RefreshAsync();
+            if (resetBacklog)
             {
-                foreach (var command in commands)
-                {
-                    Carry(command);
-                }
+                Core.Backlog.Counted(QueueNumbers.Backlog(Core.Policy, counts));
             }
         }
-        finally
+        catch (Exception ex)
         {
-            _executing = false;
+            _log.StoreError(ex, "count jobs");
         }
-
-        // Work that appears between the calls that keep the reminder (a retry, a requeue) needs it at
-        // once; going idle waits for the next housekeeping tick, as a reminder's removal can.
-        var hasWork = core.HasWork;
-        if (hasWork && !_hadWork)
-        {
-            _ = UpdateBusyAsync();
-        }
-
-        _hadWork = hasWork;
     }
 }

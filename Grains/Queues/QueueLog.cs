@@ -3,8 +3,28 @@ using OrleansJobs.Diagnostics;
 
 namespace OrleansJobs.Queues;
 
-internal sealed partial class QueueGrain
+/// <summary>What one queue activation logs, for the grain and the carrier of its commands alike.</summary>
+internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOutageLog storeOutage)
 {
+    private readonly ILogger _logger = logger;
+
+    /// <summary>Through the silo's outage log: one line per outage, not a stack trace per failed call.</summary>
+    public void StoreError(Exception exception, string operation) => storeOutage.Report(exception, $"Queue {queue}", operation);
+
+    public void Recovered(int count) => LogRecovered(queue.Tenant, queue.JobType, count);
+
+    public void LeasesExpired(int count) => LogLeasesExpired(queue.Tenant, queue.JobType, count);
+
+    public void NoHandler() => LogNoHandler(queue.Tenant, queue.JobType);
+
+    public void PolicyChanged(string policy) => LogPolicyChanged(queue.Tenant, queue.JobType, policy);
+
+    public void Draining(int running) => LogDraining(queue.Tenant, queue.JobType, running);
+
+    public void DrainIncomplete(int running) => LogDrainIncomplete(queue.Tenant, queue.JobType, running);
+
+    public void PermitSyncFailed(Exception error) => LogPermitSyncFailed(error, queue.Tenant, queue.JobType);
+
     [LoggerMessage(EventId = (int)LogEvents.QueueRecovered, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType}: {Count} attempt(s) of a previous owner requeued to run again")]
     private partial void LogRecovered(string tenant, string jobType, int count);
 
@@ -13,10 +33,6 @@ internal sealed partial class QueueGrain
 
     [LoggerMessage(EventId = (int)LogEvents.NoHandler, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} has no handler on this silo; its jobs wait until one is registered")]
     private partial void LogNoHandler(string tenant, string jobType);
-
-    /// <summary>Through the silo's outage log: one line per outage, not a stack trace per failed call.</summary>
-    private void LogStoreError(Exception exception, string operation) =>
-        _silo.StoreOutage.Report(exception, $"Queue {_queue}", operation);
 
     [LoggerMessage(EventId = (int)LogEvents.PolicyChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} policy is now {Policy}")]
     private partial void LogPolicyChanged(string tenant, string jobType, string policy);
