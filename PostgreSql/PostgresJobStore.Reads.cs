@@ -10,7 +10,7 @@ internal sealed partial class PostgresJobStore
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<ReadyJob>>(async () =>
     {
         await using var command = _db.CreateCommand(ReadySql.ReadPage(after is not null));
         if (after is { } last)
@@ -31,28 +31,28 @@ internal sealed partial class PostgresJobStore
         }
 
         return page;
-    }
+    }, readOnly: true);
 
     /// <summary>A job of a ready page or a promotion: (id, priority, run-at).</summary>
     private static ReadyJob ReadReadyJob(NpgsqlDataReader reader) =>
         new(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2));
 
-    public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
+    public Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<DateTimeOffset?>(async () =>
     {
         await using var command = _db.CreateCommand(ReadySql.NextDue);
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
-    }
+    }, readOnly: true);
 
-    public async Task<JobInfo?> GetJobAsync(string tenant, JobId id, CancellationToken cancellationToken)
+    public Task<JobInfo?> GetJobAsync(string tenant, JobId id, CancellationToken cancellationToken) => ReconnectingAsync<JobInfo?>(async () =>
     {
         await using var command = _db.CreateCommand($"SELECT {JobColumns} FROM jobs WHERE id = @id AND tenant = @tenant;");
         command.Parameters.AddWithValue("id", id.Value);
         command.Parameters.AddWithValue("tenant", tenant);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadJobInfo(reader) : null;
-    }
+    }, readOnly: true);
 
     public async Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken)
     {
@@ -113,22 +113,22 @@ internal sealed partial class PostgresJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
     }
 
-    public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
+    public Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<QueuePolicy?>(async () =>
     {
         await using var command = _db.CreateCommand("SELECT policy::text FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<QueuePolicy>(json) : null;
-    }
+    }, readOnly: true);
 
-    public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)
+    public Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync<TenantPolicy?>(async () =>
     {
         await using var command = _db.CreateCommand("SELECT policy::text FROM tenant_policies WHERE tenant = @tenant;");
         command.Parameters.AddWithValue("tenant", tenant);
         return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<TenantPolicy>(json) : null;
-    }
+    }, readOnly: true);
 
-    public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyDictionary<string, int>>(async () =>
     {
         await using var command = _db.CreateCommand("""
             SELECT job_type, SUM(n)::int FROM job_counts WHERE tenant = @tenant AND state = 2
@@ -143,9 +143,9 @@ internal sealed partial class PostgresJobStore
         }
 
         return counts;
-    }
+    }, readOnly: true);
 
-    public async Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)
+    public Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<QueueCounts>(async () =>
     {
         // Folds the queue's delta rows into one row per state while reading them, so the rows a read
         // sums stay few. Folds of one queue take turns (the advisory lock): two at once would each miss
@@ -174,9 +174,9 @@ internal sealed partial class PostgresJobStore
         await reader.ReadAsync(cancellationToken);
         var oldest = reader.IsDBNull(0) ? (DateTimeOffset?)null : Time(reader, 0);
         return JobCountsSql.ToCounts(byState, oldest);
-    }
+    }, readOnly: true);
 
-    public async Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<QueueKey>> ListQueuesWithPendingWorkAsync(CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<QueueKey>>(async () =>
     {
         await using var command = _db.CreateCommand("""
             SELECT tenant, job_type FROM job_counts WHERE state IN (0, 1, 2)
@@ -190,7 +190,7 @@ internal sealed partial class PostgresJobStore
         }
 
         return queues;
-    }
+    }, readOnly: true);
 
     private static string DeadFilterSql(NpgsqlCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
         DeadLetterSql.Where(tenant, filter, id, before, "strpos", (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value), i => i.Value, t => Utc(t));

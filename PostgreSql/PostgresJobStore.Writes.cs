@@ -6,7 +6,7 @@ namespace OrleansJobs.Storage.Postgres;
 /// <summary>The group commit: every write of a flush in one transaction.</summary>
 internal sealed partial class PostgresJobStore
 {
-    public async Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken)
+    public Task<JobWriteResult> WriteAsync(JobWriteBatch batch, CancellationToken cancellationToken) => ReconnectingAsync<JobWriteResult>(async () =>
     {
         await using var connection = await _db.OpenConnectionAsync(cancellationToken);
 
@@ -101,7 +101,7 @@ internal sealed partial class PostgresJobStore
             Sheds = queueWrites.Sheds,
             Cancels = queueWrites.Cancels,
         };
-    }
+    }, readOnly: false);
 
     /// <summary>
     /// Claims the batch's idempotency keys. A key used twice in one batch is claimed by its first

@@ -16,6 +16,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         "id, tenant, job_type, state, priority, attempt, max_attempts, created_at, run_at, started_at, finished_at, last_error, replay_count, idempotency_key, lease_owner";
 
     private readonly NpgsqlDataSource _db;
+    private readonly int _maxPoolSize;
 
     public PostgresJobStore(IOptions<PostgresStoreOptions> options)
     {
@@ -37,6 +38,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             NoResetOnClose = true,
         };
         _db = NpgsqlDataSource.Create(connection);
+        _maxPoolSize = settings.MaxPoolSize;
         ConcurrentWrites = Math.Max(1, settings.ConcurrentWrites);
     }
 

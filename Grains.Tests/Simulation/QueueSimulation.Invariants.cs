@@ -20,9 +20,9 @@ internal sealed partial class QueueSimulation
         // A holding whose renewal took longer than its lifetime is given away; the attempts that ran
         // under it may then exceed the cap until they end (docs/architecture.md, known limits).
         _permitsLapsed &= attempts.InBudget > 0;
-        if (_tenantCap is { } cap && attempts.InBudget + _otherRunning > cap && !_permitsLapsed)
+        if (_tenantCap is { } cap && _sibling is { } sibling && attempts.InBudget + sibling.Running > cap && !_permitsLapsed)
         {
-            Fail($"{attempts.InBudget} attempts in flight here and {_otherRunning} in the sibling queue, over the tenant's cap of {cap}");
+            Fail($"{attempts.InBudget} attempts in flight here and {sibling.Running} in the sibling queue, over the tenant's cap of {cap}");
         }
 
         if (_room.Held != attempts.InBudget + _grantsInFlight)

@@ -37,13 +37,10 @@ internal sealed partial class QueueSimulation
     private int _budgetCeiling;
     private readonly int? _tenantCap;
 
-    /// <summary>The tenant's real permit pool, shared by the simulated queue ("job") and a stand-in for a sibling queue ("other").</summary>
+    /// <summary>The tenant's real permit pool, shared by the simulated queue ("job") and, under a tenant cap, a sibling queue.</summary>
     private readonly TenantPermitPool _permits;
     private const string QueueName = "job";
-    private const string SiblingName = "other";
-    private int _otherRunning;
-    private DateTimeOffset _otherSyncedAt;
-    private bool _siblingStopped;
+    private readonly SiblingQueue? _sibling;
 
     /// <summary>The queue's holding expired in the pool (a renewal took longer than its lifetime) while attempts ran: until they end, the cap may be exceeded.</summary>
     private bool _permitsLapsed;
@@ -92,6 +89,7 @@ internal sealed partial class QueueSimulation
         _tenantCap = _random.Next(3) == 0 ? _random.Next(1, 4) : null;
         _permits = new TenantPermitPool(new SimulatedTime(() => _now), PermitHoldingLifetime);
         _permits.SetCap(_tenantCap);
+        _sibling = _tenantCap is { } cap ? new SiblingQueue(_permits, cap, HousekeepingInterval) : null;
 
         // Drawn apart from the main stream, so the seeds found before the backlog was simulated still replay alike.
         if (new Random(~seed).Next(2) == 0)
@@ -157,7 +155,7 @@ internal sealed partial class QueueSimulation
         {
             OtherQueues();
         }
-        else if (inputs && _tenantCap is not null && roll < 0.78)
+        else if (inputs && _sibling is not null && roll < 0.78)
         {
             Sibling();
         }
@@ -171,13 +169,11 @@ internal sealed partial class QueueSimulation
     private void Settle()
     {
         _rooms.OthersGive(int.MaxValue);
-        if (_tenantCap is not null)
+        if (_sibling is not null)
         {
-            // The sibling queue drains and stops, as a queue with nothing left to do releases its permits.
-            _siblingStopped = true;
-            _otherRunning = 0;
-            Notify(_permits.Release(SiblingName));
+            Notify(_sibling.Stop());
         }
+
         for (var i = 0; i < 200_000 && !AllFinished(); i++)
         {
             if (_pending.Count > 0)
@@ -282,7 +278,7 @@ internal sealed partial class QueueSimulation
     /// <summary>Time passes to the next timer, handler end or housekeeping tick (or a little), and what is due fires.</summary>
     private void Tick()
     {
-        var next = new[] { _dueTimer, _pumpTimer, _core.HasWork ? _nextHousekeeping : null, SiblingRenewsAt }
+        var next = new[] { _dueTimer, _pumpTimer, _core.HasWork ? _nextHousekeeping : null, _sibling?.RenewsAt }
             .Concat(_pending.Select(p => (DateTimeOffset?)p.NotBefore).Where(t => t > _now))
             .Where(t => t is not null).Min() ?? _now + TimeSpan.FromMilliseconds(_random.Next(1, 2000));
         _now = next > _now ? next : _now + TimeSpan.FromMilliseconds(1);
@@ -298,7 +294,7 @@ internal sealed partial class QueueSimulation
             Event("pump timer", () => _core.PumpTimerFired(_now));
         }
 
-        if (SiblingRenewsAt <= _now)
+        if (_sibling?.RenewsAt <= _now)
         {
             Sibling();
         }
@@ -382,32 +378,20 @@ internal sealed partial class QueueSimulation
         });
     }
 
-    /// <summary>When the sibling queue renews its permits, as housekeeping does; null without a tenant cap or once it stopped.</summary>
-    private DateTimeOffset? SiblingRenewsAt => _tenantCap is null || _siblingStopped ? null : _otherSyncedAt + HousekeepingInterval;
-
-    /// <summary>
-    /// The tenant's sibling queue syncs with the real permit pool: some of its attempts finish, it asks
-    /// for a random number, and starts what its grant allows (never fewer than still run).
-    /// </summary>
     private void Sibling()
     {
-        if (_tenantCap is null || _siblingStopped)
+        if (_sibling?.RenewsAt is null)
         {
             return;
         }
 
-        _otherRunning -= _random.Next(_otherRunning + 1);
-        var wanted = _random.Next(0, _tenantCap.Value + 3);
-        var (grant, notify) = _permits.Sync(SiblingName, _otherRunning, wanted);
-        var usable = Math.Min(grant.Allowance ?? int.MaxValue, grant.Share ?? int.MaxValue);
-        _otherRunning = Math.Max(_otherRunning, Math.Min(usable, wanted));
-        _otherSyncedAt = _now;
+        var (note, notify) = _sibling.Renew(_now, _random);
         if (!_permits.Queues.Contains(QueueName) && _core.Attempts.InBudget > 0)
         {
             _permitsLapsed = true;
         }
 
-        Note($"sibling queue: {_otherRunning} running, wants {wanted}, granted {grant}{(_permitsLapsed ? " (the queue's holding lapsed)" : "")}");
+        Note($"{note}{(_permitsLapsed ? " (the queue's holding lapsed)" : "")}");
         Notify(notify);
     }
 

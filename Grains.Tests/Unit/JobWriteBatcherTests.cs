@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Hosting;
 using OrleansJobs.Storage;
@@ -117,6 +118,54 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
+    public async Task A_queue_that_wrote_moments_ago_is_busy_until_it_has_been_quiet_a_while()
+    {
+        var clock = new FakeTimeProvider();
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
+
+        // Globex's first write commits; its next comes 1 ms later, as a drain's writes do.
+        var earlier = batcher.InsertAsync(Globex, Jobs(1));
+        (await store.NextCallAsync()).Release();
+        await earlier.WaitAsync(Patience);
+
+        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
+        var bulkFlush = await store.NextCallAsync();
+        try
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            var busy = batcher.InsertAsync(Globex, Jobs(1));
+
+            // Initech, quiet, goes ahead alone: Globex's write waits for the bulk insert to batch.
+            var quiet = batcher.InsertAsync(Initech, Jobs(1));
+            (await store.NextCallAsync()).Release();
+            await quiet.WaitAsync(Patience);
+            Assert.False(busy.IsCompleted);
+
+            bulkFlush.Release();
+            (await store.NextCallAsync()).Release();
+            await Task.WhenAll(bulk, busy).WaitAsync(Patience);
+
+            // Quiet for 10 ms, Globex takes the express line again.
+            clock.Advance(TimeSpan.FromMilliseconds(10));
+            var bulk2 = batcher.InsertAsync(Acme, Jobs(1000));
+            var bulk2Flush = await store.NextCallAsync();
+            var later = batcher.InsertAsync(Globex, Jobs(1));
+            (await store.NextCallAsync()).Release();
+            await later.WaitAsync(Patience);
+            Assert.False(bulk2.IsCompleted);
+            bulk2Flush.Release();
+            await bulk2.WaitAsync(Patience);
+        }
+        finally
+        {
+            store.Open();
+        }
+
+        Assert.Equal([1, 1000, 1, 1, 1000, 1], store.BatchSizes);
+    }
+
+    [Fact]
     public async Task Quiet_queues_share_one_express_flush_at_a_time()
     {
         var store = GatedStore.Create(concurrentWrites: 8);
@@ -185,9 +234,10 @@ public sealed class JobWriteBatcherTests
         Assert.True(await next.WaitAsync(Patience));
     }
 
-    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000) =>
+    /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null) =>
         new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }),
-            Metrics, NullLogger<JobWriteBatcher>.Instance);
+            Metrics, clock ?? new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)
     {

@@ -38,6 +38,7 @@ public static class OrleansJobsSiloBuilderExtensions
             return true;
         });
         services.AddMetrics();
+        builder.AddIncomingGrainCallFilter<StoreErrorBoundary>();
         // A queue waits up to ShutdownDrainTimeout for its running jobs while it deactivates; Orleans must
         // give it longer than that, or it cancels the wait itself and logs the orderly drain as a failure.
         services.AddOptions<Orleans.Configuration.GrainCollectionOptions>().Configure<IOptions<OrleansJobsOptions>>((collection, jobs) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using OrleansJobs.Diagnostics;
 using OrleansJobs.Execution;
 using OrleansJobs.Grains;
 using OrleansJobs.Handlers;
@@ -45,7 +46,10 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
 
     private DateTimeOffset Now => _silo.Time.GetUtcNow();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        StoreErrorBoundary.ActivateAsync(() => ActivateAsync(cancellationToken), $"queue {this.GetPrimaryKeyString()}");
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _queue = QueueKey.Parse(this.GetPrimaryKeyString());
         _log = new QueueLog(_logger, _queue, _silo.StoreOutage);

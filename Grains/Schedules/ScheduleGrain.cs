@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using OrleansJobs.Diagnostics;
 using OrleansJobs.Grains;
 using OrleansJobs.Handlers;
 using OrleansJobs.Hosting;
@@ -42,7 +43,10 @@ internal sealed partial class ScheduleGrain(
     private IGrainTimer? _timer;
     private bool _lastFireFailed;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        StoreErrorBoundary.ActivateAsync(() => ActivateAsync(cancellationToken), $"schedule {this.GetPrimaryKeyString()}");
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
         var slash = key.IndexOf('/');

@@ -14,9 +14,9 @@ namespace OrleansJobs.Storage;
 /// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one
 /// commit, not a thousand. There is no timer: while one flush commits, the next batch fills.
 /// <para>
-/// Two lines feed the flushes. A write from a queue with no other write waiting or committing (a
-/// quiet queue), of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/> rows, takes the
-/// express line: it commits at once beside whatever is in flight, with the other quiet queues' writes
+/// Two lines feed the flushes. A write of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/>
+/// rows from a quiet queue (no other write of it waiting or committing, and none sent in the last
+/// <see cref="QuietAfter"/>) takes the express line: it commits at once beside whatever is in flight, with the other quiet queues' writes
 /// that arrived meanwhile, one express flush at a time. So another tenant's bulk insert or busy drain
 /// never holds a quiet queue's enqueue, lease or outcome behind it. Every other write takes the main
 /// line, where a further flush starts beside those in flight (up to the store's
@@ -36,12 +36,23 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private readonly int _maxRows;
     private readonly int _parallelMinRows;
     private readonly int _maxFlushes;
+    private readonly TimeProvider _time;
     private readonly bool _hasExpressLine;
     private readonly ConcurrentQueue<PendingWrite> _main = new();
     private readonly ConcurrentQueue<PendingWrite> _express = new();
 
-    /// <summary>Each queue's writes not yet committed or failed; a queue with none is quiet. Under its own lock, with <see cref="_closed"/>.</summary>
-    private readonly Dictionary<QueueKey, int> _unfinished = [];
+    /// <summary>
+    /// How long a queue must have sent nothing before its next write counts as quiet. A queue that
+    /// writes more often is busy (a drain writes every millisecond or so) and batches on the main
+    /// line: on the express line its writes would pay a transaction each and cost the drain its
+    /// throughput. A trickle of single jobs writes far less often than this.
+    /// </summary>
+    private static readonly TimeSpan QuietAfter = TimeSpan.FromMilliseconds(10);
+    private const int PruneEvery = 4096;
+
+    /// <summary>Per queue, its writes not yet committed or failed and when the last arrived. Under its own lock, with <see cref="_closed"/>.</summary>
+    private readonly Dictionary<QueueKey, QueueWrites> _queues = [];
+    private int _writesSincePrune;
     private bool _closed;
 
     /// <summary>Released when a write arrives that may start a flush, or a flush ends; spurious releases only cost a re-check.</summary>
@@ -55,9 +66,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private int _inFlight;
     private int _expressInFlight;
 
-    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, ILogger<JobWriteBatcher> logger)
+    public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
+        _time = time;
         _metrics = metrics;
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
@@ -90,13 +102,20 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private Task<T> Enqueue<T>(QueueKey queue, int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
     {
         var write = new PendingWrite<T>(queue, add, take);
+        var now = _time.GetTimestamp();
         bool express;
-        lock (_unfinished)
+        lock (_queues)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            ref var unfinished = ref CollectionsMarshal.GetValueRefOrAddDefault(_unfinished, queue, out _);
-            express = _hasExpressLine && unfinished == 0 && rows < _parallelMinRows;
-            unfinished++;
+            ref var writes = ref CollectionsMarshal.GetValueRefOrAddDefault(_queues, queue, out var known);
+            express = _hasExpressLine && rows < _parallelMinRows && writes.Unfinished == 0
+                && (!known || _time.GetElapsedTime(writes.LastArrived, now) >= QuietAfter);
+            writes.Unfinished++;
+            writes.LastArrived = now;
+            if (++_writesSincePrune >= PruneEvery)
+            {
+                ForgetQuietQueues(now);
+            }
         }
 
         if (express)
@@ -176,8 +195,6 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         Exception? error = null;
         try
         {
-            // Off the dispatcher: the store may build a big batch's statements before its first await.
-            await Task.Yield();
             var started = Stopwatch.GetTimestamp();
             result = await _store.WriteAsync(batch, CancellationToken.None);
             _metrics.Committed(batch.Count, Stopwatch.GetElapsedTime(started), oldestWaited);
@@ -218,22 +235,31 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     private void Forget(List<(PendingWrite Write, Offsets At)> flush)
     {
-        lock (_unfinished)
+        lock (_queues)
         {
             foreach (var (write, _) in flush)
             {
-                ref var unfinished = ref CollectionsMarshal.GetValueRefOrNullRef(_unfinished, write.Queue);
-                if (--unfinished == 0)
-                {
-                    _unfinished.Remove(write.Queue);
-                }
+                CollectionsMarshal.GetValueRefOrNullRef(_queues, write.Queue).Unfinished--;
+            }
+        }
+    }
+
+    /// <summary>Drops the queues that would count as quiet anyway, so the table holds only recent writers.</summary>
+    private void ForgetQuietQueues(long now)
+    {
+        _writesSincePrune = 0;
+        foreach (var (queue, writes) in _queues)
+        {
+            if (writes.Unfinished == 0 && _time.GetElapsedTime(writes.LastArrived, now) >= QuietAfter)
+            {
+                _queues.Remove(queue);
             }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        lock (_unfinished)
+        lock (_queues)
         {
             _closed = true;
         }
@@ -253,6 +279,12 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         public static Offsets Of(JobWriteBatch b) => new(
             b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count, b.Cancellations.Count,
             b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Cancels.Count);
+    }
+
+    private struct QueueWrites
+    {
+        public int Unfinished;
+        public long LastArrived;
     }
 
     private abstract class PendingWrite(QueueKey queue)

@@ -30,7 +30,10 @@ internal sealed partial class TenantGrain(
 
     private string Tenant => this.GetPrimaryKeyString();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        StoreErrorBoundary.ActivateAsync(() => ActivateAsync(cancellationToken), $"tenant {Tenant}");
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _override = await store.GetTenantPolicyAsync(Tenant, cancellationToken);
         _permits.SetCap(Effective.MaxInFlight);
