@@ -16,6 +16,16 @@ public interface IJobClient
     /// </summary>
     Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores one job as <see cref="EnqueueAsync{TPayload}"/> does, and says whether it is new or
+    /// the earlier job its idempotency key named (<see cref="EnqueueReceipt.Created"/> false: nothing
+    /// new was stored, and this payload and these options were not used).
+    /// </summary>
+    Task<EnqueueReceipt> EnqueueWithReceiptAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many jobs as <see cref="EnqueueManyAsync"/> does, with a receipt for each, in request order.</summary>
+    Task<IReadOnlyList<EnqueueReceipt>> EnqueueManyWithReceiptsAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default);
+
     /// <summary>The job's status, or null when the tenant has no such job.</summary>
     Task<JobInfo?> GetStatusAsync(string tenant, JobId id, CancellationToken cancellationToken = default);
 

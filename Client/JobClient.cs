@@ -9,7 +9,13 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
     private const int MaxPageSize = 1000;
     private readonly JobClientOptions _options = options.Value;
 
-    public async Task<JobId> EnqueueAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<JobId> EnqueueAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await EnqueueWithReceiptAsync(tenant, jobType, payload, options, cancellationToken)).Id;
+
+    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default) =>
+        [.. (await EnqueueManyWithReceiptsAsync(jobs, cancellationToken)).Select(receipt => receipt.Id)];
+
+    public async Task<EnqueueReceipt> EnqueueWithReceiptAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, _options.JsonSerializerOptions);
         var jobOptions = options ?? new EnqueueOptions();
@@ -17,10 +23,10 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         using var activity = OrleansJobsTelemetry.StartEnqueue(tenant, jobType, 1);
         try
         {
-            var ids = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
-            activity?.SetTag("messaging.message.id", ids[0].ToString());
-            activity?.SetTag("orleansjobs.job_id", ids[0].ToString());
-            return ids[0];
+            var receipts = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
+            activity?.SetTag("messaging.message.id", receipts[0].Id.ToString());
+            activity?.SetTag("orleansjobs.job_id", receipts[0].Id.ToString());
+            return receipts[0];
         }
         catch (Exception ex)
         {
@@ -29,7 +35,7 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         }
     }
 
-    public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<EnqueueReceipt>> EnqueueManyWithReceiptsAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         JobValidator.ValidateBatch(jobs.Count, jobs.Sum(j => (long)j.Payload.Length), _options.Limits);
@@ -57,7 +63,7 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             indexes.Add(i);
         }
 
-        var results = new JobId[jobs.Count];
+        var results = new EnqueueReceipt[jobs.Count];
         await Task.WhenAll(byQueue.Select(async pair =>
         {
             // One producer span per queue: its jobs' handler spans become its children.
@@ -66,10 +72,10 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions(), traceParent)).ToArray();
             try
             {
-                var ids = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
-                for (var n = 0; n < ids.Length; n++)
+                var receipts = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
+                for (var n = 0; n < receipts.Length; n++)
                 {
-                    results[pair.Value[n]] = ids[n];
+                    results[pair.Value[n]] = receipts[n];
                 }
             }
             catch (Exception ex)

@@ -11,7 +11,7 @@ public interface IQueueGrain : IGrainWithStringKey
 {
     /// <summary>Stores the jobs in one transaction and returns their ids in order (an earlier job's id when an idempotency key repeats).</summary>
     [Alias("Enqueue")]
-    Task<JobId[]> EnqueueAsync(JobSubmission[] jobs);
+    Task<EnqueueReceipt[]> EnqueueAsync(JobSubmission[] jobs);
 
     /// <summary>Cancels a waiting job, or fires a running attempt's cancellation token. False when finished or unknown.</summary>
     [Alias("Cancel")]

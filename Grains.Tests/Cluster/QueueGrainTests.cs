@@ -230,17 +230,25 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task The_same_idempotency_key_returns_the_first_job_and_runs_it_once()
+    public async Task The_same_idempotency_key_returns_the_first_job_says_so_and_runs_it_once()
     {
         var options = new EnqueueOptions { IdempotencyKey = "invoice-7" };
-        var first = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), options);
-        var second = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(DelayMs: 1), options);
-        var many = await Jobs.EnqueueManyAsync([new JobRequest(_tenant, ClusterFixture.Noop, "{}"u8.ToArray(), options)]);
+        var first = await Jobs.EnqueueWithReceiptAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), options);
+        var second = await Jobs.EnqueueWithReceiptAsync(_tenant, ClusterFixture.Noop, new ProbePayload(DelayMs: 1), options);
+        var plain = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), options);
+        var many = await Jobs.EnqueueManyWithReceiptsAsync(
+        [
+            new JobRequest(_tenant, ClusterFixture.Noop, "{}"u8.ToArray(), options),
+            new JobRequest(_tenant, ClusterFixture.Noop, "{}"u8.ToArray()),
+        ]);
 
-        Assert.Equal(first, second);
-        Assert.Equal(first, many[0]);
-        await WaitForStateAsync(first, JobState.Succeeded);
-        Assert.Equal(1, Probe.Successes(first));
+        Assert.True(first.Created);
+        Assert.Equal(new EnqueueReceipt(first.Id, Created: false), second);
+        Assert.Equal(first.Id, plain);
+        Assert.Equal(new EnqueueReceipt(first.Id, Created: false), many[0]);
+        Assert.True(many[1].Created);
+        await WaitForStateAsync(first.Id, JobState.Succeeded);
+        Assert.Equal(1, Probe.Successes(first.Id));
     }
 
     [Fact]

@@ -127,15 +127,25 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
     [Fact]
     public async Task A_producer_enqueues_one_or_many_reads_their_status_and_cancels_a_waiting_job()
     {
-        var one = await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { delayMs = 1 }, options = new { priority = "high", idempotencyKey = "order-42" } }), HttpStatusCode.Accepted);
-        var again = await OkAsync<EnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { }, options = new { idempotencyKey = "order-42" } }), HttpStatusCode.Accepted);
-        Assert.Equal(one.Id, again.Id);
+        var first = await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { delayMs = 1 }, options = new { priority = "high", idempotencyKey = "order-42" } });
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        var one = await OkAsync<EnqueueResponse>(first, HttpStatusCode.Accepted);
+        Assert.True(one.Created);
+
+        // The same key again is a replay, and says so: 200, created false, the first job's id and status URL.
+        var repeat = await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs", new { jobType = Noop, payload = new { }, options = new { idempotencyKey = "order-42" } });
+        Assert.Equal("true", Assert.Single(repeat.Headers.GetValues("Idempotent-Replayed")));
+        Assert.EndsWith($"/v1/tenants/{TenantA}/jobs/{one.Id}", repeat.Headers.Location?.ToString());
+        var again = await OkAsync<EnqueueResponse>(repeat);
+        Assert.Equal((one.Id, false), (again.Id, again.Created));
 
         var many = await OkAsync<BatchEnqueueResponse>(await Producer().PostAsJsonAsync($"/v1/tenants/{TenantA}/jobs/batch", new
         {
-            jobs = new object[] { new { jobType = Noop, payload = new { } }, new { jobType = Noop, payload = new { delayMs = 1 } } },
+            jobs = new object[] { new { jobType = Noop, payload = new { } }, new { jobType = Noop, payload = new { delayMs = 1 }, options = new { idempotencyKey = "order-42" } } },
         }));
         Assert.Equal(2, many.Ids.Count);
+        Assert.Equal([true, false], many.Created);
+        Assert.Equal(one.Id, many.Ids[1]);
         await fixture.Probe.WaitForAsync(() => many.Ids.Append(one.Id).All(id => fixture.Probe.Successes(id) == 1), "the enqueued jobs to run");
 
         var status = await OkAsync<JobInfo>(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/{one.Id}"));
@@ -282,7 +292,8 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
 
         var enqueue = paths.GetProperty("/v1/tenants/{tenant}/jobs").GetProperty("post");
         Assert.True(enqueue.GetProperty("responses").GetProperty("202").GetProperty("content").TryGetProperty("application/json", out _));
-        Assert.False(enqueue.GetProperty("responses").TryGetProperty("200", out _));
+        // 200 is the idempotent replay: the earlier job, marked created false.
+        Assert.True(enqueue.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
         Assert.True(enqueue.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
 
         var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("apiKey");

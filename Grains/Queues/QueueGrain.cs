@@ -137,7 +137,7 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         }
     }
 
-    public async Task<JobId[]> EnqueueAsync(JobSubmission[] jobs)
+    public async Task<EnqueueReceipt[]> EnqueueAsync(JobSubmission[] jobs)
     {
         var core = Core;
         if (jobs.Length == 0)
@@ -166,17 +166,17 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
 
         core.InsertCommitted(Now, rows, outcomes);
         Execute();
-        var ids = new JobId[outcomes.Length];
+        var receipts = new EnqueueReceipt[outcomes.Length];
         var created = 0;
         for (var i = 0; i < outcomes.Length; i++)
         {
-            ids[i] = outcomes[i].Id;
+            receipts[i] = new EnqueueReceipt(outcomes[i].Id, outcomes[i].Created);
             created += outcomes[i].Created ? 1 : 0;
         }
 
         _silo.Metrics.Enqueued(_queue, created);
         await UpdateBusyAsync();
-        return ids;
+        return receipts;
     }
 
     public async Task<bool> CancelAsync(JobId id)

@@ -202,9 +202,9 @@ internal sealed partial class ScheduleGrain(
                 var jobs = occurrences
                     .Select(o => new JobSubmission(definition.Payload, JobValidator.ToEnqueueOptions(definition, OccurrenceKey(definition.Id, o))))
                     .ToArray();
-                var ids = await GrainFactory.GetGrain<IQueueGrain>(new QueueKey(_tenant, definition.JobType).ToString()).EnqueueAsync(jobs);
-                (lastOccurrence, lastJob) = (occurrences[^1], ids[^1]);
-                LogFired(_tenant, _id, occurrences.Count, occurrences[^1], ids[^1]);
+                var receipts = await GrainFactory.GetGrain<IQueueGrain>(new QueueKey(_tenant, definition.JobType).ToString()).EnqueueAsync(jobs);
+                (lastOccurrence, lastJob) = (occurrences[^1], receipts[^1].Id);
+                LogFired(_tenant, _id, occurrences.Count, occurrences[^1], receipts[^1].Id);
                 _lastFireFailed = false;
             }
             catch (Exception ex)

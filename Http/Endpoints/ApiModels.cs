@@ -9,11 +9,14 @@ public sealed record EnqueueRequest(string JobType, JsonElement Payload, Enqueue
 /// <summary>Several jobs to enqueue in one call, all of one tenant.</summary>
 public sealed record BatchEnqueueRequest(IReadOnlyList<EnqueueRequest> Jobs);
 
-/// <summary>The id of an enqueued job (the first job's id when its idempotency key repeats).</summary>
-public sealed record EnqueueResponse(JobId Id);
+/// <summary>
+/// The id of an enqueued job. <paramref name="Created"/> is false when its idempotency key named an
+/// earlier job: the id is that job's, and nothing new was stored.
+/// </summary>
+public sealed record EnqueueResponse(JobId Id, bool Created);
 
-/// <summary>The ids of a batch, in order.</summary>
-public sealed record BatchEnqueueResponse(IReadOnlyList<JobId> Ids);
+/// <summary>The ids of a batch, in order, and for each whether it is new (false: its idempotency key named an earlier job).</summary>
+public sealed record BatchEnqueueResponse(IReadOnlyList<JobId> Ids, IReadOnlyList<bool> Created);
 
 /// <summary>Whether a cancel request found something to cancel.</summary>
 public sealed record CancelResponse(bool Cancelled);

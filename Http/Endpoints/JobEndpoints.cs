@@ -10,6 +10,9 @@ namespace OrleansJobs.Http.Endpoints;
 /// <summary>Enqueue, read and cancel a tenant's jobs.</summary>
 internal static class JobEndpoints
 {
+    /// <summary>Set on an enqueue answered with an earlier job that its idempotency key named.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
     public static void Map(RouteGroupBuilder tenant, JobLimits limits, string apiPath)
     {
         var jobs = tenant.MapGroup("/jobs").WithTags("Jobs").RequireRole(ApiKeyRole.Producer);
@@ -21,13 +24,21 @@ internal static class JobEndpoints
 
                 // The bytes as sent: the client writes the element out again, which would mend invalid UTF-8.
                 JobValidator.ValidatePayload(job.Payload.Span, limits);
-                var id = await client.EnqueueAsync(tenant, job.JobType, request.Payload, job.Options, ct);
-                return ApiJson.Located($"{http.Request.PathBase}{apiPath}/tenants/{tenant}/jobs/{id}", new EnqueueResponse(id), StatusCodes.Status202Accepted);
+                var (id, created) = await client.EnqueueWithReceiptAsync(tenant, job.JobType, request.Payload, job.Options, ct);
+                if (!created)
+                {
+                    // As payment APIs answer a repeated idempotency key: the earlier result, marked as a replay.
+                    http.Response.Headers[IdempotentReplayedHeader] = "true";
+                }
+
+                return ApiJson.Located($"{http.Request.PathBase}{apiPath}/tenants/{tenant}/jobs/{id}", new EnqueueResponse(id, created),
+                    created ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
             })
             .WithName("OrleansJobs.EnqueueJob")
             .Produces<EnqueueResponse>(StatusCodes.Status202Accepted)
+            .Produces<EnqueueResponse>(StatusCodes.Status200OK)
             .WithMetadata(new BodyLimit(limits.MaxPayloadBytes * 2L + 64 * 1024))
-            .WithSummary("Enqueue one job; answers 202 once it is stored, with the job's status URL in Location.");
+            .WithSummary("Enqueue one job; answers 202 once it is stored, with the job's status URL in Location, or 200 with created false and Idempotent-Replayed when its idempotency key named an earlier job.");
 
         jobs.MapPost("/batch", async (string tenant, JsonBody<BatchEnqueueRequest> body, IJobClient client, CancellationToken ct) =>
             {
@@ -36,8 +47,8 @@ internal static class JobEndpoints
                     return Problems.Field("jobs", "required", "send at least one job.");
                 }
 
-                var ids = await client.EnqueueManyAsync([.. requests.Select((job, i) => ToJobRequest(tenant, job, $"jobs[{i}]."))], ct);
-                return ApiJson.Ok(new BatchEnqueueResponse(ids));
+                var receipts = await client.EnqueueManyWithReceiptsAsync([.. requests.Select((job, i) => ToJobRequest(tenant, job, $"jobs[{i}]."))], ct);
+                return ApiJson.Ok(new BatchEnqueueResponse([.. receipts.Select(r => r.Id)], [.. receipts.Select(r => r.Created)]));
             })
             .WithName("OrleansJobs.EnqueueJobs")
             .Produces<BatchEnqueueResponse>()
