@@ -6,8 +6,8 @@ namespace OrleansJobs.Storage.Postgres;
 /// Connections the server killed. A PostgreSQL restart (or <c>pg_terminate_backend</c>) ends every
 /// session, but the idle connections in the pool learn of it only when next used, so each of them
 /// failed one call, long after the database was back, and a queue whose activation drew one failed
-/// to start. The first such failure now empties the pool of its idle connections, and the calls the
-/// queues depend on run once more on a fresh one.
+/// to start. Such a failure now empties the pool of its idle connections, and the calls the queues
+/// depend on run again on a fresh one.
 /// </summary>
 internal sealed partial class PostgresJobStore
 {

@@ -41,26 +41,21 @@ internal sealed class StoreErrorBoundary : IIncomingGrainCallFilter
     }
 
     /// <summary>Whether <paramref name="error"/> came from the store or its connection rather than from the grid's own rules.</summary>
-    public static bool IsStoreError(Exception error) => error switch
-    {
-        JobStoreUnavailableException => false,
-        DbException or SocketException or IOException => true,
-        _ => error.InnerException is { } inner && IsStoreError(inner),
-    };
+    public static bool IsStoreError(Exception error) => StoreCause(error) is not null;
 
     /// <summary>The client-safe form of a store failure in <paramref name="operation"/>, naming what failed without the store's types.</summary>
-    public static JobStoreUnavailableException Unavailable(Exception error, string operation) =>
-        new($"The job store failed during {operation}: {Describe(error)}. Retry later.");
-
-    private static string Describe(Exception error)
+    public static JobStoreUnavailableException Unavailable(Exception error, string operation)
     {
-        var store = error;
-        while (store is not (DbException or SocketException or IOException) && store.InnerException is { } inner)
-        {
-            store = inner;
-        }
-
-        var code = store is DbException { SqlState: { } state } ? $" (SQLSTATE {state})" : "";
-        return $"{store.GetType().Name}{code}: {store.Message}";
+        var cause = StoreCause(error) ?? error;
+        var code = cause is DbException { SqlState: { } state } ? $" (SQLSTATE {state})" : "";
+        return new($"The job store failed during {operation}: {cause.GetType().Name}{code}: {cause.Message}. Retry later.");
     }
+
+    /// <summary>The store's own exception in <paramref name="error"/> or its inner exceptions; null when there is none, or the grid already said so.</summary>
+    private static Exception? StoreCause(Exception error) => error switch
+    {
+        JobStoreUnavailableException => null,
+        DbException or SocketException or IOException => error,
+        _ => error.InnerException is { } inner ? StoreCause(inner) : null,
+    };
 }
