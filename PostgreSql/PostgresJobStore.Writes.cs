@@ -20,9 +20,9 @@ internal sealed partial class PostgresJobStore
             : (batch.Inserts.Select(j => new InsertOutcome(j.Id, Created: true)).ToArray(), batch.Inserts);
         List<Failure> failures =
         [
-            .. batch.Retries.Select(r => new Failure(r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)),
-            .. batch.DeadLetters.Select(d => new Failure(d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)),
-            .. batch.Cancellations.Select(c => new Failure(c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)),
+            .. batch.Retries.Select(r => new Failure(r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt, r.Ran)),
+            .. batch.DeadLetters.Select(d => new Failure(d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt, d.Ran)),
+            .. batch.Cancellations.Select(c => new Failure(c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt, c.Ran)),
         ];
 
         // The statements that return rows come first, in the order they are read; the insert returns none.
@@ -276,19 +276,22 @@ internal sealed partial class PostgresJobStore
     {
         var command = new NpgsqlBatchCommand(
             """
-            UPDATE jobs AS j SET state = 3, finished_at = r.finished, lease_expires_at = NULL
-            FROM unnest(@ids, @leases, @finished) AS r(id, lease, finished)
+            UPDATE jobs AS j SET state = 3, finished_at = r.finished, lease_expires_at = NULL,
+                started_at = COALESCE(r.started, j.started_at), lease_owner = COALESCE(r.silo, j.lease_owner)
+            FROM unnest(@ids, @leases, @finished, @started, @silos) AS r(id, lease, finished, started, silo)
             WHERE j.id = r.id AND j.lease = r.lease AND j.state + 0 = 2
             RETURNING j.id, j.lease;
             """);
         command.Parameters.Add(Array("ids", completions.Select(c => c.Id.Value), NpgsqlDbType.Uuid));
         command.Parameters.Add(Array("leases", completions.Select(c => c.Lease), NpgsqlDbType.Bigint));
         command.Parameters.Add(Array("finished", completions.Select(c => Utc(c.FinishedAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("started", completions.Select(c => c.Ran is { } ran ? Utc(ran.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("silos", completions.Select(c => c.Ran?.Silo), NpgsqlDbType.Text));
         return command;
     }
 
     /// <summary>An attempt that ended without success: a retry, a dead letter or a cancellation.</summary>
-    private readonly record struct Failure(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At);
+    private readonly record struct Failure(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At, AttemptRan? Ran);
 
     private static NpgsqlBatchCommand FailCommand(List<Failure> failures)
     {
@@ -297,10 +300,11 @@ internal sealed partial class PostgresJobStore
         var command = new NpgsqlBatchCommand(
             """
             WITH r AS (
-                SELECT * FROM unnest(@ids, @leases, @states, @at, @attempts, @failed, @silos, @types, @messages, @stacks)
-                    AS r(id, lease, next_state, at, attempt, failed_at, silo, error_type, message, stack_trace)),
+                SELECT * FROM unnest(@ids, @leases, @states, @at, @attempts, @failed, @silos, @types, @messages, @stacks, @started, @ran_on)
+                    AS r(id, lease, next_state, at, attempt, failed_at, silo, error_type, message, stack_trace, started, ran_on)),
             changed AS (
                 UPDATE jobs AS j SET state = r.next_state, last_error = r.message, lease_expires_at = NULL,
+                    started_at = COALESCE(r.started, j.started_at), lease_owner = COALESCE(r.ran_on, j.lease_owner),
                     run_at = CASE WHEN r.next_state = 0 THEN r.at ELSE j.run_at END,
                     finished_at = CASE WHEN r.next_state IN (4, 5) THEN r.at ELSE j.finished_at END
                 FROM r WHERE j.id = r.id AND j.lease = r.lease AND j.state + 0 = 2
@@ -321,6 +325,8 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(Array("types", failures.Select(f => f.Error.ErrorType), NpgsqlDbType.Text));
         command.Parameters.Add(Array("messages", failures.Select(f => f.Error.Message), NpgsqlDbType.Text));
         command.Parameters.Add(Array("stacks", failures.Select(f => f.Error.StackTrace), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("started", failures.Select(f => f.Ran is { } ran ? Utc(ran.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("ran_on", failures.Select(f => f.Ran?.Silo), NpgsqlDbType.Text));
         return command;
     }
 

@@ -77,9 +77,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             // The documented order (JobWriteBatch); an object initializer would run the inserts first.
             var leases = Lease(writer, batch.Leases);
             var completions = Complete(writer, batch.Completions);
-            var retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt)).ToList());
-            var deadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt)).ToList());
-            var cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt)).ToList());
+            var retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt, r.Ran)).ToList());
+            var deadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt, d.Ran)).ToList());
+            var cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt, c.Ran)).ToList());
             var promotions = await PromoteAsync(writer, batch.Promotions, cancellationToken);
             var requeues = Requeue(writer, batch.Requeues);
             var sheds = Shed(writer, batch.Sheds);
@@ -204,19 +204,21 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         using var command = Command(db, """
-            UPDATE jobs SET state = 3, finished_at = @finished, lease_expires_at = NULL
+            UPDATE jobs SET state = 3, finished_at = @finished, lease_expires_at = NULL,
+                started_at = COALESCE(@started, started_at), lease_owner = COALESCE(@silo, lease_owner)
             WHERE id = @id AND lease = @lease AND state = 2;
-            """, "@id", "@lease", "@finished");
+            """, "@id", "@lease", "@finished", "@started", "@silo");
         for (var i = 0; i < completions.Count; i++)
         {
-            Bind(command, completions[i].Id.ToBytes(), completions[i].Lease, Ms(completions[i].FinishedAt));
+            var (id, lease, finished, ran) = completions[i];
+            Bind(command, id.ToBytes(), lease, Ms(finished), ran is { } r ? Ms(r.StartedAt) : (long?)null, ran?.Silo);
             done[i] = command.ExecuteNonQuery() == 1;
         }
 
         return done;
     }
 
-    private static bool[] Fail(SqliteConnection db, List<(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At)> failures)
+    private static bool[] Fail(SqliteConnection db, List<(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At, AttemptRan? Ran)> failures)
     {
         var done = new bool[failures.Count];
         if (failures.Count == 0)
@@ -228,18 +230,19 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         using var update = Command(db, """
             UPDATE jobs SET state = @state, last_error = @message, lease_expires_at = NULL,
                 run_at = CASE WHEN @state = 0 THEN @at ELSE run_at END,
-                finished_at = CASE WHEN @state IN (4, 5) THEN @at ELSE finished_at END
+                finished_at = CASE WHEN @state IN (4, 5) THEN @at ELSE finished_at END,
+                started_at = COALESCE(@started, started_at), lease_owner = COALESCE(@silo, lease_owner)
             WHERE id = @id AND lease = @lease AND state = 2;
-            """, "@id", "@lease", "@state", "@message", "@at");
+            """, "@id", "@lease", "@state", "@message", "@at", "@started", "@silo");
         using var error = Command(db, """
             INSERT OR REPLACE INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)
             VALUES (@id, @lease, @attempt, @failed, @silo, @type, @message, @stack);
             """, "@id", "@lease", "@attempt", "@failed", "@silo", "@type", "@message", "@stack");
         for (var i = 0; i < failures.Count; i++)
         {
-            var (id, lease, e, next, at) = failures[i];
+            var (id, lease, e, next, at, ran) = failures[i];
             var idBytes = id.ToBytes();
-            Bind(update, idBytes, lease, (int)next, e.Message, Ms(at));
+            Bind(update, idBytes, lease, (int)next, e.Message, Ms(at), ran is { } r ? Ms(r.StartedAt) : (long?)null, ran?.Silo);
             done[i] = update.ExecuteNonQuery() == 1;
             if (done[i])
             {

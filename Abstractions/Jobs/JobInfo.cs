@@ -31,7 +31,10 @@ public sealed record JobInfo
     /// <summary>When it is (or was) due to run.</summary>
     [Id(8)] public required DateTimeOffset RunAt { get; init; }
 
-    /// <summary>When its latest attempt started.</summary>
+    /// <summary>
+    /// When its latest attempt's handler started. While that attempt is still running, when it was
+    /// leased: the handler's own start (after any wait for a worker slot) is recorded with its outcome.
+    /// </summary>
     [Id(9)] public DateTimeOffset? StartedAt { get; init; }
 
     /// <summary>When it reached a final state or the dead-letter queue.</summary>
@@ -46,7 +49,10 @@ public sealed record JobInfo
     /// <summary>The idempotency key it was enqueued with.</summary>
     [Id(13)] public string? IdempotencyKey { get; init; }
 
-    /// <summary>The silo that ran (or runs) its latest attempt.</summary>
+    /// <summary>
+    /// The silo that ran its latest attempt (a silo it spilled over to included). While that attempt
+    /// is still running, the silo that leased it.
+    /// </summary>
     [Id(14)] public string? LastSilo { get; init; }
 }
 

@@ -13,11 +13,11 @@ public sealed record GatedPayload(string Gate, bool FailForGood = false);
 public sealed class GateProbe
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
-    private readonly ConcurrentQueue<(JobId Id, int Attempt, string Silo)> _starts = new();
+    private readonly ConcurrentQueue<(JobId Id, int Attempt, string Silo, DateTimeOffset At)> _starts = new();
 
-    public IReadOnlyList<(JobId Id, int Attempt, string Silo)> Starts => [.. _starts];
+    public IReadOnlyList<(JobId Id, int Attempt, string Silo, DateTimeOffset At)> Starts => [.. _starts];
 
-    public void Started(JobContext context, string silo) => _starts.Enqueue((context.JobId, context.Attempt, silo));
+    public void Started(JobContext context, string silo) => _starts.Enqueue((context.JobId, context.Attempt, silo, DateTimeOffset.UtcNow));
 
     public Task WaitAsync(string gate, CancellationToken cancellationToken) => Gate(gate).Task.WaitAsync(cancellationToken);
 
@@ -166,6 +166,36 @@ public sealed class SpillOverTests(SpillOverFixture fixture) : IClassFixture<Spi
             await fixture.WaitForAsync(async () => await fixture.StateAsync(_tenant, id) == JobState.Succeeded, $"job {id} to succeed");
             Assert.Equal(1, (await fixture.Jobs.GetStatusAsync(_tenant, id))!.Attempt);
         }
+    }
+
+    [Fact]
+    public async Task A_finished_jobs_status_names_the_silo_that_ran_it_and_when_its_handler_started()
+    {
+        var gate = Guid.NewGuid().ToString();
+        var (hold, home, awayId, away) = await fixture.StartOnOtherSiloAsync(_tenant, new GatedPayload(gate));
+        await fixture.StartHeldAsync(_tenant, gate, SpillOverFixture.SlotsPerSilo - 1);
+
+        // Every slot of both silos is held: this job is leased at once but waits for a slot.
+        var waiting = await fixture.Jobs.EnqueueAsync(_tenant, SpillOverFixture.Gated, new GatedPayload(gate));
+        await fixture.WaitForAsync(async () => await fixture.StateAsync(_tenant, waiting) == JobState.Active, "the waiting job to be leased");
+        Assert.DoesNotContain(fixture.Gates.Starts, s => s.Id == waiting);
+        var freed = DateTimeOffset.UtcNow;
+        fixture.Gates.Open(hold);
+        fixture.Gates.Open(gate);
+
+        foreach (var id in new[] { awayId, waiting })
+        {
+            await fixture.WaitForAsync(async () => await fixture.StateAsync(_tenant, id) == JobState.Succeeded, $"job {id} to succeed");
+            var info = (await fixture.Jobs.GetStatusAsync(_tenant, id))!;
+            var start = fixture.Gates.Starts.Single(s => s.Id == id);
+            Assert.Equal(start.Silo, info.LastSilo);
+            // The status's start is taken just before the handler is called; store times are kept to the millisecond.
+            Assert.InRange(info.StartedAt!.Value, start.At.AddMilliseconds(-50), start.At.AddMilliseconds(1));
+        }
+
+        Assert.Equal(away, (await fixture.Jobs.GetStatusAsync(_tenant, awayId))!.LastSilo);
+        Assert.NotEqual(home, away);
+        Assert.True((await fixture.Jobs.GetStatusAsync(_tenant, waiting))!.StartedAt >= freed.AddMilliseconds(-1));
     }
 
     [Fact]

@@ -6,8 +6,11 @@ using OrleansJobs.Storage;
 
 namespace OrleansJobs.Execution;
 
-/// <summary>How one attempt ended: <see cref="Error"/> is null on success; <see cref="Silo"/> names where it ran when not here.</summary>
-internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration, string? Silo = null);
+/// <summary>
+/// How one attempt ended: <see cref="Error"/> is null on success; <see cref="StartedAt"/> is when its
+/// handler started (null when it never did); <see cref="Silo"/> names where it ran when not here.
+/// </summary>
+internal readonly record struct JobRunResult(Exception? Error, TimeSpan Duration, string? Silo = null, DateTimeOffset? StartedAt = null);
 
 /// <summary>
 /// Runs handlers on the thread pool, never on a grain's scheduler, at most
@@ -44,6 +47,7 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
     {
         await AcquireSlotAsync(job.Queue).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
+        var startedAt = time.GetUtcNow();
         try
         {
             using var timeout = new CancellationTokenSource(job.Timeout, time);
@@ -56,26 +60,26 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
             try
             {
                 await run.WaitAsync(abandon.Token).ConfigureAwait(false);
-                return new JobRunResult(null, Stopwatch.GetElapsedTime(started));
+                return new JobRunResult(null, Stopwatch.GetElapsedTime(started), StartedAt: startedAt);
             }
             catch (OperationCanceledException) when (!run.IsCompleted)
             {
                 Exception abandoned = cancel.IsCancellationRequested
                     ? new JobCancelledException($"Cancelled; the handler ignored the request and was abandoned after {_options.AbandonGrace}.")
                     : new JobTimeoutException($"Abandoned: the handler ran {job.Timeout} and ignored cancellation for {_options.AbandonGrace} more.");
-                return Failed(activity, abandoned, started);
+                return Failed(activity, abandoned, started, startedAt);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
-                return Failed(activity, new JobCancelledException("Cancelled; the handler stopped."), started);
+                return Failed(activity, new JobCancelledException("Cancelled; the handler stopped."), started, startedAt);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                return Failed(activity, new JobTimeoutException($"Timed out after {job.Timeout}."), started);
+                return Failed(activity, new JobTimeoutException($"Timed out after {job.Timeout}."), started, startedAt);
             }
             catch (Exception ex)
             {
-                return Failed(activity, ex, started);
+                return Failed(activity, ex, started, startedAt);
             }
         }
         finally
@@ -84,11 +88,11 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
         }
     }
 
-    private static JobRunResult Failed(Activity? activity, Exception error, long started)
+    private static JobRunResult Failed(Activity? activity, Exception error, long started, DateTimeOffset startedAt)
     {
         activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         activity?.AddException(error);
-        return new JobRunResult(error, Stopwatch.GetElapsedTime(started));
+        return new JobRunResult(error, Stopwatch.GetElapsedTime(started), StartedAt: startedAt);
     }
 
     /// <summary>

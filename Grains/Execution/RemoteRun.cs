@@ -37,7 +37,8 @@ internal sealed record RemoteOutcome(
     [property: Id(6)] bool Retryable,
     [property: Id(7)] TimeSpan Duration,
     [property: Id(8)] SiloAddress Silo,
-    [property: Id(9)] int FreeSlots)
+    [property: Id(9)] int FreeSlots,
+    [property: Id(10)] DateTimeOffset? StartedAt = null)
 {
     /// <summary>Describes <paramref name="result"/>, judging retryability where the handler's exception still exists.</summary>
     public static RemoteOutcome From(RemoteRun run, JobRunResult result, JobTypeRegistration? type, SiloAddress silo, int freeSlots)
@@ -52,7 +53,7 @@ internal sealed record RemoteOutcome(
         var error = result.Error;
         return new RemoteOutcome(
             run.Id, run.Lease, kind, error is null ? null : JobErrors.TypeName(error), error?.Message, error?.ToString(),
-            error is null || type is null || type.IsRetryable(error), result.Duration, silo, freeSlots);
+            error is null || type is null || type.IsRetryable(error), result.Duration, silo, freeSlots, result.StartedAt);
     }
 
     /// <summary>The result as the queue that leased the attempt records it.</summary>
@@ -65,7 +66,8 @@ internal sealed record RemoteOutcome(
             _ => new RemoteJobException(ErrorType ?? "Exception", Message ?? "", Detail, Retryable),
         },
         Duration,
-        Silo.ToString());
+        Silo.ToString(),
+        StartedAt);
 }
 
 [GenerateSerializer]

@@ -66,17 +66,24 @@ public sealed record LeasedJob(
     byte[] Payload,
     string? TraceParent = null);
 
-/// <summary>The attempt under <see cref="Lease"/> succeeded.</summary>
-public readonly record struct Completion(JobId Id, long Lease, DateTimeOffset FinishedAt);
+/// <summary>
+/// When and where an attempt's handler started. The lease names the silo that leased the attempt and
+/// when; the outcome write replaces both with these, so a finished attempt's status tells where it
+/// ran (a spill-over silo) and when its handler began (after any wait for a worker slot).
+/// </summary>
+public readonly record struct AttemptRan(DateTimeOffset StartedAt, string Silo);
+
+/// <summary>The attempt under <see cref="Lease"/> succeeded; <see cref="Ran"/> is null when its start is unknown.</summary>
+public readonly record struct Completion(JobId Id, long Lease, DateTimeOffset FinishedAt, AttemptRan? Ran = null);
 
 /// <summary>The attempt under <see cref="Lease"/> failed; run again at <see cref="RunAt"/>.</summary>
-public sealed record Retry(JobId Id, long Lease, DateTimeOffset RunAt, AttemptError Error);
+public sealed record Retry(JobId Id, long Lease, DateTimeOffset RunAt, AttemptError Error, AttemptRan? Ran = null);
 
 /// <summary>The attempt under <see cref="Lease"/> failed for the last time: dead-letter the job.</summary>
-public sealed record DeadLetter(JobId Id, long Lease, AttemptError Error);
+public sealed record DeadLetter(JobId Id, long Lease, AttemptError Error, AttemptRan? Ran = null);
 
 /// <summary>The attempt under <see cref="Lease"/> stopped because a person cancelled the job: it ends cancelled.</summary>
-public sealed record CancelledRun(JobId Id, long Lease, AttemptError Reason);
+public sealed record CancelledRun(JobId Id, long Lease, AttemptError Reason, AttemptRan? Ran = null);
 
 /// <summary>One attempt's failure, kept for the dead-letter queue.</summary>
 public sealed record AttemptError(int Attempt, DateTimeOffset FailedAt, string Silo, string ErrorType, string Message, string? StackTrace);

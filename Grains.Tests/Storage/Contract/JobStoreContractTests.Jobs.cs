@@ -75,6 +75,39 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task An_outcome_records_when_and_where_the_handler_ran_in_place_of_the_lease()
+    {
+        // Leased at T0 by silo-a; the handler started 400 ms later on silo-b (a spill-over silo).
+        var ran = new AttemptRan(T0.AddMilliseconds(400), "silo-b");
+        var done = NewJob();
+        var retried = NewJob();
+        var dead = NewJob();
+        await InsertAsync(done, retried, dead);
+        var leases = new[] { (await LeaseAsync(done.Id))!, (await LeaseAsync(retried.Id))!, (await LeaseAsync(dead.Id))! };
+
+        var batch = new JobWriteBatch();
+        batch.Completions.Add(new Completion(done.Id, leases[0].Lease, T0.AddSeconds(1), ran));
+        batch.Retries.Add(new Retry(retried.Id, leases[1].Lease, T0.AddSeconds(5), Error(leases[1], "boom") with { Silo = "silo-b" }, ran));
+        batch.DeadLetters.Add(new DeadLetter(dead.Id, leases[2].Lease, Error(leases[2], "fatal") with { Silo = "silo-b" }, ran));
+        var written = await Store.WriteAsync(batch, default);
+        Assert.True(written.Completions[0] && written.Retries[0] && written.DeadLetters[0]);
+
+        foreach (var id in new[] { done.Id, retried.Id, dead.Id })
+        {
+            var info = (await Store.GetJobAsync(_tenant, id, default))!;
+            Assert.Equal((T0.AddMilliseconds(400), "silo-b"), (info.StartedAt!.Value, info.LastSilo));
+        }
+
+        // An outcome whose handler never started (a lost attempt) keeps what the lease wrote.
+        var lost = NewJob();
+        await InsertAsync(lost);
+        var lease = (await LeaseAsync(lost.Id))!;
+        Assert.True(await RetryAsync(lease, T0.AddSeconds(5)));
+        var kept = (await Store.GetJobAsync(_tenant, lost.Id, default))!;
+        Assert.Equal((T0, "silo-a"), (kept.StartedAt!.Value, kept.LastSilo));
+    }
+
+    [Fact]
     public async Task A_retry_reschedules_and_fences_off_the_old_lease()
     {
         var job = NewJob();

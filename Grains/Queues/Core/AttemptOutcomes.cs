@@ -9,23 +9,24 @@ internal static class AttemptOutcomes
 {
     public static AttemptOutcome Decide(LeasedJob job, JobRunResult result, DateTimeOffset now, QueueCoreSettings settings, Random random)
     {
+        var silo = result.Silo ?? settings.Owner;
+        AttemptRan? ran = result.StartedAt is { } startedAt ? new AttemptRan(startedAt, silo) : null;
         if (result.Error is not { } error)
         {
-            return new Succeeded(new Completion(job.Id, job.Lease, now), result.Duration);
+            return new Succeeded(new Completion(job.Id, job.Lease, now, ran), result.Duration);
         }
 
-        var silo = result.Silo ?? settings.Owner;
         if (error is JobCancelledException cancelled)
         {
             var reason = new AttemptError(job.Attempt, now, silo, typeof(JobCancelledException).FullName!, cancelled.Message, null);
-            return new CancelledWhileRunning(new CancelledRun(job.Id, job.Lease, reason), result.Duration);
+            return new CancelledWhileRunning(new CancelledRun(job.Id, job.Lease, reason, ran), result.Duration);
         }
 
         var retryable = settings.IsRetryable(error);
         var attemptError = new AttemptError(job.Attempt, now, silo, JobErrors.TypeName(error), error.Message, error.ToString());
         var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, settings.Retry, now, random);
         return decision.DeadLetter
-            ? new DeadLettered(new DeadLetter(job.Id, job.Lease, attemptError), error, retryable, result.Duration)
-            : new Retrying(new Retry(job.Id, job.Lease, StoreTime.Ceiling(decision.RetryAt), attemptError), error, result.Duration);
+            ? new DeadLettered(new DeadLetter(job.Id, job.Lease, attemptError, ran), error, retryable, result.Duration)
+            : new Retrying(new Retry(job.Id, job.Lease, StoreTime.Ceiling(decision.RetryAt), attemptError, ran), error, result.Duration);
     }
 }
