@@ -8,6 +8,8 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
 {
     private const int MaxPageSize = 1000;
     private readonly JobClientOptions _options = options.Value;
+    private readonly JobIdGenerator _ids = new(time);
+    private readonly EnqueueRetry _retry = new(options.Value, time);
 
     public async Task<JobId> EnqueueAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default) =>
         (await EnqueueWithReceiptAsync(tenant, jobType, payload, options, cancellationToken)).Id;
@@ -23,7 +25,8 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         using var activity = OrleansJobsTelemetry.StartEnqueue(tenant, jobType, 1);
         try
         {
-            var receipts = await Queue(tenant, jobType).EnqueueAsync([new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent())]).WaitAsync(cancellationToken);
+            var submission = new JobSubmission(bytes, jobOptions, OrleansJobsTelemetry.CurrentTraceParent(), _ids.Next());
+            var receipts = await SendAsync(Queue(tenant, jobType), [submission], cancellationToken);
             activity?.SetTag("messaging.message.id", receipts[0].Id.ToString());
             activity?.SetTag("orleansjobs.job_id", receipts[0].Id.ToString());
             return receipts[0];
@@ -69,10 +72,10 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             // One producer span per queue: its jobs' handler spans become its children.
             using var activity = OrleansJobsTelemetry.StartEnqueue(pair.Key.Tenant, pair.Key.JobType, pair.Value.Count);
             var traceParent = OrleansJobsTelemetry.CurrentTraceParent();
-            var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions(), traceParent)).ToArray();
+            var submissions = pair.Value.Select(i => new JobSubmission(jobs[i].Payload.ToArray(), jobs[i].Options ?? new EnqueueOptions(), traceParent, _ids.Next())).ToArray();
             try
             {
-                var receipts = await Queue(pair.Key.Tenant, pair.Key.JobType).EnqueueAsync(submissions);
+                var receipts = await SendAsync(Queue(pair.Key.Tenant, pair.Key.JobType), submissions, cancellationToken);
                 for (var n = 0; n < receipts.Length; n++)
                 {
                     results[pair.Value[n]] = receipts[n];
@@ -85,6 +88,25 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
             }
         })).WaitAsync(cancellationToken);
         return results;
+    }
+
+    /// <summary>
+    /// Sends the submissions, again after a transient failure (<see cref="EnqueueRetry"/>). A receipt
+    /// naming the id this client chose is this call's own job, stored by this try or an earlier one;
+    /// only an idempotency key naming an earlier job answers with another id and created false.
+    /// </summary>
+    private async Task<EnqueueReceipt[]> SendAsync(IQueueGrain queue, JobSubmission[] submissions, CancellationToken cancellationToken)
+    {
+        var receipts = await _retry.RunAsync(() => queue.EnqueueAsync(submissions), [.. submissions.Select(s => s.Id!.Value)], cancellationToken);
+        for (var i = 0; i < receipts.Length; i++)
+        {
+            if (receipts[i].Id == submissions[i].Id)
+            {
+                receipts[i] = receipts[i] with { Created = true };
+            }
+        }
+
+        return receipts;
     }
 
     public Task<JobInfo?> GetStatusAsync(string tenant, JobId id, CancellationToken cancellationToken = default)

@@ -13,4 +13,13 @@ public sealed class JobClientOptions
     /// again on arrival. <value>Defaults to <see cref="JobLimits.Default"/>.</value>
     /// </summary>
     public JobLimits Limits { get; set; } = JobLimits.Default;
+
+    /// <summary>
+    /// How long an enqueue is sent again after it timed out, reached a silo that was leaving, was
+    /// rejected or lost its connection (a rolling deploy, a silo crash). Every try carries the job ids
+    /// chosen before the first, so a job is stored once however many tries reach the grid; when the
+    /// time is up, <see cref="EnqueueOutcomeUnknownException"/> names those ids. <see cref="TimeSpan.Zero"/>
+    /// turns the retries off. <value>Defaults to one minute: longer than Orleans' 30-second response timeout.</value>
+    /// </summary>
+    public TimeSpan EnqueueRetryFor { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -18,6 +18,7 @@ internal sealed partial class PostgresJobStore
         var (outcomes, inserts) = keyed
             ? await ClaimKeysAsync(connection, batch.Inserts, cancellationToken)
             : (batch.Inserts.Select(j => new InsertOutcome(j.Id, Created: true)).ToArray(), batch.Inserts);
+        inserts = WithoutRepeatedIds(batch.Inserts, outcomes, inserts);
         List<Failure> failures =
         [
             .. batch.Retries.Select(r => new Failure(r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt, r.Ran)),
@@ -25,7 +26,7 @@ internal sealed partial class PostgresJobStore
             .. batch.Cancellations.Select(c => new Failure(c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt, c.Ran)),
         ];
 
-        // The statements that return rows come first, in the order they are read; the insert returns none.
+        // The statements are read in the order they are added.
         await using var statements = new NpgsqlBatch(connection, transaction);
         if (batch.Leases.Count > 0)
         {
@@ -74,6 +75,17 @@ internal sealed partial class PostgresJobStore
             }
 
             queueWrites = await ReadQueueWritesAsync(reader, batch, cancellationToken);
+            if (inserts.Count > 0)
+            {
+                var existed = await ReadIdsAsync(reader, cancellationToken);
+                for (var i = 0; i < outcomes.Length; i++)
+                {
+                    if (outcomes[i].Created && existed.Contains(outcomes[i].Id.Value))
+                    {
+                        outcomes[i] = outcomes[i] with { Created = false };
+                    }
+                }
+            }
 
             // Reading to the end surfaces an error in a later statement or, in an implicit
             // transaction, in the commit itself: nothing counts as written before that.
@@ -193,17 +205,49 @@ internal sealed partial class PostgresJobStore
         return (outcomes, inserts);
     }
 
+    /// <summary>
+    /// A job id sent again (a client retrying an enqueue it already made, with the id it chose)
+    /// stores nothing and answers with that job. Within one flush only the first row of an id is
+    /// inserted, so the store never has to choose between two versions of it.
+    /// </summary>
+    private static List<NewJob> WithoutRepeatedIds(List<NewJob> jobs, InsertOutcome[] outcomes, List<NewJob> inserts)
+    {
+        var seen = new HashSet<Guid>(jobs.Count);
+        var repeated = false;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (!seen.Add(jobs[i].Id.Value) && outcomes[i].Created)
+            {
+                outcomes[i] = outcomes[i] with { Created = false };
+                repeated = true;
+            }
+        }
+
+        if (!repeated)
+        {
+            return inserts;
+        }
+
+        seen.Clear();
+        return inserts.Where(j => seen.Add(j.Id.Value)).ToList();
+    }
+
+    /// <summary>Inserts the jobs; answers the ids that were already stored (normally none), which it left as they were.</summary>
     private static NpgsqlBatchCommand InsertCommand(List<NewJob> inserts)
     {
         var command = new NpgsqlBatchCommand(
             """
-            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
-                attempt, lease, lease_owner, started_at, lease_expires_at)
-            SELECT r.id, r.tenant, r.job_type, r.state, r.priority, r.created, r.run, r.max, r.timeout, r.key, r.payload, r.trace,
-                CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, r.owner, r.started,
-                r.started + (r.timeout + r.margin) * interval '1 millisecond'
-            FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces, @owners, @started, @margins)
-                AS r(id, tenant, job_type, state, priority, created, run, max, timeout, key, payload, trace, owner, started, margin);
+            WITH inserted AS (
+                INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
+                    attempt, lease, lease_owner, started_at, lease_expires_at)
+                SELECT r.id, r.tenant, r.job_type, r.state, r.priority, r.created, r.run, r.max, r.timeout, r.key, r.payload, r.trace,
+                    CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, r.owner, r.started,
+                    r.started + (r.timeout + r.margin) * interval '1 millisecond'
+                FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces, @owners, @started, @margins)
+                    AS r(id, tenant, job_type, state, priority, created, run, max, timeout, key, payload, trace, owner, started, margin)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id)
+            SELECT u.id FROM unnest(@ids) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM inserted WHERE inserted.id = u.id);
             """);
         command.Parameters.Add(Array("ids", inserts.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
         command.Parameters.Add(Array("tenants", inserts.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
@@ -328,6 +372,18 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(Array("started", failures.Select(f => f.Ran is { } ran ? Utc(ran.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array("ran_on", failures.Select(f => f.Ran?.Silo), NpgsqlDbType.Text));
         return command;
+    }
+
+    private static async Task<HashSet<Guid>> ReadIdsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        return ids;
     }
 
     /// <summary>The (id, lease) pairs of the current result set: the guarded writes that took effect.</summary>

@@ -47,6 +47,23 @@ public readonly record struct JobId([property: Id(0)] Guid Value) : IComparable<
         return FromBytes(bytes);
     }
 
+    /// <summary>The millisecond the id was made at, read from its first 48 bits.</summary>
+    public DateTimeOffset CreatedAt
+    {
+        get
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            Value.TryWriteBytes(bytes, bigEndian: true, out _);
+            long ms = 0;
+            for (var i = 0; i < 6; i++)
+            {
+                ms = (ms << 8) | bytes[i];
+            }
+
+            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        }
+    }
+
     /// <inheritdoc />
     public int CompareTo(JobId other) => Value.CompareTo(other.Value);
 

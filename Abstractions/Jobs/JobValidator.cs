@@ -26,6 +26,12 @@ public static class JobValidator
     /// <summary>Furthest in the future a job may be scheduled.</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(366);
 
+    /// <summary>How old a client-chosen job id may be: a client retries an enqueue for minutes, not days.</summary>
+    public static readonly TimeSpan ChosenIdMaxAge = TimeSpan.FromHours(24);
+
+    /// <summary>How far ahead of the silo's clock a client-chosen job id may be: the clocks of client and silo differ a little.</summary>
+    public static readonly TimeSpan ChosenIdMaxSkew = TimeSpan.FromMinutes(5);
+
     /// <summary>Deepest nesting a payload may have.</summary>
     private const int MaxPayloadDepth = 64;
 
@@ -167,6 +173,25 @@ public static class JobValidator
                     throw new JobValidationException("options.idempotencyKey", "invalid_characters", "must be printable ASCII without spaces.");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Checks an id a client chose for its job (<see cref="JobSubmission.Id"/>): a UUID v7 made within
+    /// the last day and not more than a few minutes ahead of <paramref name="now"/>, since ids order
+    /// jobs by time and retention finds finished jobs by their id's time.
+    /// </summary>
+    public static void ValidateChosenId(JobId id, DateTimeOffset now)
+    {
+        if (id.Value.Version != 7)
+        {
+            throw new JobValidationException("id", "invalid", "must be a UUID version 7.");
+        }
+
+        var made = id.CreatedAt;
+        if (made < now - ChosenIdMaxAge || made > now + ChosenIdMaxSkew)
+        {
+            throw new JobValidationException("id", "out_of_range", $"was made at {made:O}; a chosen id must be made within {ChosenIdMaxAge.TotalHours} h before and {ChosenIdMaxSkew.TotalMinutes} min after the silo's clock ({now:O}).");
         }
     }
 

@@ -252,6 +252,30 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_submission_sent_again_with_its_id_answers_with_that_job_and_runs_it_once()
+    {
+        // What the client does after a timeout: the same submission, with the id it chose, again and
+        // again, some while the first is still on its way and some after the job ran.
+        var queue = fixture.Cluster.Client.GetGrain<Grains.IQueueGrain>(new QueueKey(_tenant, ClusterFixture.Slow).ToString());
+        var submission = new JobSubmission("{\"delayMs\":200}"u8.ToArray(), new EnqueueOptions(), Id: JobIdGenerator.Shared.Next());
+        var together = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => queue.EnqueueAsync([submission])));
+        await WaitForStateAsync(submission.Id!.Value, JobState.Succeeded);
+        var after = await queue.EnqueueAsync([submission]);
+
+        var receipts = together.Append(after).Select(r => Assert.Single(r)).ToList();
+        Assert.All(receipts, r => Assert.Equal(submission.Id, r.Id));
+        Assert.Single(receipts, r => r.Created);
+        Assert.Equal(1, Probe.Successes(submission.Id.Value));
+        Assert.Single(Probe.Starts(submission.Id.Value));
+        Assert.Equal([submission.Id.Value], Probe.JobsOf(_tenant));
+
+        // An id the client did not make now is refused, naming the field.
+        var stale = submission with { Id = JobId.MinAt(DateTimeOffset.UtcNow.AddDays(-2)) };
+        var error = await Assert.ThrowsAsync<JobValidationException>(() => queue.EnqueueAsync([stale]));
+        Assert.Equal(("id", "out_of_range"), (error.Field, error.Code));
+    }
+
+    [Fact]
     public async Task Duplicate_enqueues_to_a_queue_with_room_give_back_the_slots_they_were_offered()
     {
         // Each duplicate arrives while the queue has room, so it is offered a slot to start at once;

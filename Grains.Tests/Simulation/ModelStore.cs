@@ -163,9 +163,14 @@ internal sealed class ModelStore
         return true;
     }
 
-
     private InsertOutcome Insert(NewJob job)
     {
+        // A client sending its enqueue again with the id it chose: the job stays as it is.
+        if (_rows.ContainsKey(job.Id))
+        {
+            return new InsertOutcome(job.Id, Created: false);
+        }
+
         var row = new Row
         {
             Id = job.Id,

@@ -54,6 +54,9 @@ internal sealed partial class QueueSimulation
     /// <summary>Jobs that may run twice: an activation holding them was lost, or their outcome could not be written.</summary>
     private readonly HashSet<JobId> _mayRunTwice = [];
     private readonly HashSet<JobId> _acknowledged = [];
+
+    /// <summary>Recent enqueues as planned, for a client to send again.</summary>
+    private readonly Queue<NewJob[]> _sent = new();
     private long _nextId;
     private DateTimeOffset _now = T0;
     private QueueCore _core = null!;
@@ -66,6 +69,9 @@ internal sealed partial class QueueSimulation
 
     /// <summary>The silo's room, and the simulated queue's share of it in the live activation.</summary>
     private readonly ModelRoom _rooms;
+
+    /// <summary>A quarter of the seeds enqueue a twentieth as often, so the queue is often idle and jobs start as they are inserted.</summary>
+    private readonly bool _light;
     private ModelRoom.Activation _room = null!;
 
     /// <summary>Units a served wait holds that the core has not heard of yet.</summary>
@@ -105,6 +111,7 @@ internal sealed partial class QueueSimulation
         _budgetCeiling = _policy.MaxConcurrency;
 
         // Half the seeds share a small silo room with other queues, so leases wait their turn.
+        _light = new Random(seed ^ 0x2545F491).Next(4) == 0;
         _rooms = new Random(seed ^ 0x5BD1E995) is var room && room.Next(2) == 0 ? new ModelRoom(room.Next(1, 8)) : new ModelRoom(1_000_000);
     }
 
@@ -127,9 +134,20 @@ internal sealed partial class QueueSimulation
         {
             Advance(_pending[_random.Next(_pending.Count)]);
         }
+        else if (inputs && roll < 0.69)
+        {
+            if (!_light || _random.Next(20) == 0)
+            {
+                Enqueue();
+            }
+            else
+            {
+                Tick();
+            }
+        }
         else if (inputs && roll < 0.70)
         {
-            Enqueue();
+            SendAgain();
         }
         else if (inputs && roll < 0.72)
         {
@@ -320,6 +338,31 @@ internal sealed partial class QueueSimulation
                 _policy.MaxAttempts, _policy.Timeout, null, null);
         }
 
+        Submit(rows);
+    }
+
+    /// <summary>
+    /// A client sends one of its recent enqueues again with the ids it chose, as it does after a
+    /// timeout: the first may still be in flight, committed, running or finished.
+    /// </summary>
+    private void SendAgain()
+    {
+        if (_sent.Count == 0)
+        {
+            return;
+        }
+
+        // Most often one whose jobs started as they were inserted (they may run now), else any recent one.
+        var started = _sent.Where(rows => rows.Any(r => r.Start is not null)).ToList();
+        var first = started.Count > 0 && _random.Next(2) == 0 ? started[^1] : _sent.ElementAt(_random.Next(_sent.Count));
+        Note($"send again: {string.Join(" ", first.Select(r => Short(r.Id)))}");
+        Submit([.. first.Select(r => r with { CreatedAt = _now, RunAt = _now + (r.RunAt - r.CreatedAt), Start = null })]);
+    }
+
+    private void Submit(NewJob[] rows)
+    {
+        var count = rows.Length;
+
         var decision = _core.ReserveBacklog(rows, shedDone: false);
         if (decision is ShedFirst shed)
         {
@@ -348,6 +391,12 @@ internal sealed partial class QueueSimulation
         NewJob[] planned = null!;
         _reserved = count;
         Event($"enqueue {count}", () => planned = _core.PlanStarts(_now, rows));
+        _sent.Enqueue(planned);
+        if (_sent.Count > 20)
+        {
+            _sent.Dequeue();
+        }
+
         _reserved = 0;
         TakeTokens(planned.Count(r => r.Start is not null));
         InsertOutcome[]? outcomes = null;

@@ -19,6 +19,10 @@ internal static class NewJobRows
             {
                 JobValidator.ValidatePayload(payload, options.Limits);
                 JobValidator.ValidateOptions(jobOptions, now);
+                if (jobs[i].Id is { } chosen)
+                {
+                    JobValidator.ValidateChosenId(chosen, now);
+                }
             }
             catch (JobValidationException ex) when (jobs.Length > 1)
             {
@@ -27,7 +31,7 @@ internal static class NewJobRows
 
             var runAt = jobOptions.RunAt ?? now + (jobOptions.Delay ?? TimeSpan.Zero);
             rows[i] = new NewJob(
-                ids.Next(),
+                jobs[i].Id ?? ids.Next(),
                 queue,
                 payload,
                 jobOptions.Priority,

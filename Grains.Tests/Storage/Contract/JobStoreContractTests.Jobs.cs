@@ -75,6 +75,26 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_job_id_sent_again_stores_nothing_and_leaves_the_first_job_as_it_is()
+    {
+        var first = NewJob(payload: "{\"n\":1}");
+        Assert.True((await InsertAsync(first)).Single().Created);
+        Assert.NotNull(await LeaseAsync(first.Id));
+
+        // A client's retry, in a later flush, and twice in one flush.
+        var again = first with { Payload = Encoding.UTF8.GetBytes("{\"n\":2}"), CreatedAt = T0.AddSeconds(30) };
+        var twice = NewJob();
+        var outcomes = await InsertAsync(again, twice, twice with { Payload = Encoding.UTF8.GetBytes("{\"n\":3}") });
+
+        Assert.Equal([(first.Id, false), (twice.Id, true), (twice.Id, false)], outcomes.Select(o => (o.Id, o.Created)));
+        var kept = (await Store.GetJobAsync(_tenant, first.Id, default))!;
+        Assert.Equal((JobState.Active, 1, T0), (kept.State, kept.Attempt, kept.CreatedAt));
+        var leased = (await LeaseAsync(twice.Id))!;
+        Assert.Equal("{\"n\":1}", Encoding.UTF8.GetString(leased.Payload));
+        Assert.Equal(2, (await Store.GetQueueCountsAsync(Queue(), default)).Active);
+    }
+
+    [Fact]
     public async Task An_outcome_records_when_and_where_the_handler_ran_in_place_of_the_lease()
     {
         // Leased at T0 by silo-a; the handler started 400 ms later on silo-b (a spill-over silo).
@@ -172,9 +192,10 @@ public abstract partial class JobStoreContractTests
     [Fact]
     public async Task A_failed_batch_stores_nothing()
     {
+        // A row the schema refuses (no payload) fails the insert of the whole batch.
         var good = NewJob();
-        var duplicateId = NewJob() with { Id = good.Id };
-        await Assert.ThrowsAnyAsync<Exception>(() => InsertAsync(good, duplicateId));
+        var refused = NewJob() with { Payload = null! };
+        await Assert.ThrowsAnyAsync<Exception>(() => InsertAsync(good, refused));
 
         Assert.Null(await Store.GetJobAsync(_tenant, good.Id, default));
         Assert.Empty(await Store.ReadReadyAsync(Queue(), null, 10, default));

@@ -51,6 +51,25 @@ public sealed class QueueCoreTests
     }
 
     [Fact]
+    public void A_job_sent_again_while_its_first_attempt_runs_is_not_started_a_second_time()
+    {
+        var core = NewCore(maxConcurrency: 2);
+        var rows = core.PlanStarts(T0, [Row()]);
+        core.InsertCommitted(T0, rows, [new InsertOutcome(rows[0].Id, true)]);
+        core.TakeCommands();
+
+        // The client's retry carries the id it chose; a slot is free, but that job already runs here.
+        var again = core.PlanStarts(T0, [rows[0] with { Start = null }]);
+        Assert.Null(again[0].Start);
+        Assert.Equal(1, core.Attempts.InBudget);
+        core.InsertCommitted(T0, again, [new InsertOutcome(rows[0].Id, false)]);
+
+        Assert.Empty(core.TakeCommands().OfType<RunAttempt>());
+        Assert.Equal(AttemptPhase.Running, core.Attempts.PhaseOf(rows[0].Id));
+        Assert.Equal(0, core.Window.Count);
+    }
+
+    [Fact]
     public void An_ended_attempt_frees_its_slot_for_the_next_job_before_its_outcome_is_stored()
     {
         var core = NewCore(maxConcurrency: 1);

@@ -22,7 +22,8 @@ internal sealed partial class QueueCore
     /// <summary>
     /// The fast path of a queue with room: a due job that arrives while nothing due waits ahead of it
     /// and a slot, a permit, room on the silo and a token are free is inserted with its first attempt already leased.
-    /// Marks those rows (best priority first) and returns them.
+    /// Marks those rows (best priority first) and returns them. A row whose id this activation already
+    /// holds is a client sending its enqueue again: the store keeps the first, so it is never started.
     /// </summary>
     public NewJob[] PlanStarts(DateTimeOffset now, NewJob[] rows)
     {
@@ -35,8 +36,9 @@ internal sealed partial class QueueCore
 
         // OrderBy is stable, so jobs of one priority start in the order they were submitted.
         IReadOnlyList<int> due = rows.Length == 1
-            ? rows[0].State == JobState.Enqueued ? [0] : []
-            : [.. Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued).OrderBy(i => rows[i].Priority).Take(free)];
+            ? rows[0].State == JobState.Enqueued && !Attempts.Holds(rows[0].Id) ? [0] : []
+            : [.. Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued && !Attempts.Holds(rows[i].Id))
+                .DistinctBy(i => rows[i].Id).OrderBy(i => rows[i].Priority).Take(free)];
         var starting = Room.Take(_bucket is { } bucket ? Math.Min(due.Count, bucket.Available()) : due.Count);
         _bucket?.TakeUpTo(starting);
         for (var n = 0; n < starting; n++)
