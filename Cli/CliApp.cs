@@ -25,7 +25,7 @@ internal static class CliApp
                 : throw new ApiException($"--url must be an http(s) address, not '{r.GetValue(url)}'.");
         string Tenant(ParseResult r) => r.GetValue(tenant) ?? throw new ApiException("a tenant is needed: --tenant or ORLEANSJOBS_TENANT.");
 
-        root.Add(Commands.Enqueue(Api, Tenant, output));
+        root.Add(Commands.Enqueue(Api, Tenant, output, error));
         root.Add(Commands.Status(Api, Tenant, output));
         root.Add(Commands.Stats(Api, r => r.GetValue(tenant), output));
         root.Add(Commands.DeadLetters(Api, Tenant, output));

@@ -7,14 +7,14 @@ namespace OrleansJobs.Cli;
 /// <summary>The CLI's commands, each a thin layer over one or two HTTP calls.</summary>
 internal static class Commands
 {
-    public static Command Enqueue(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
+    public static Command Enqueue(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output, TextWriter error)
     {
         var jobType = new Argument<string>("job-type") { Description = "The registered job type." };
         var payload = new Argument<string>("payload") { Description = "The payload as JSON.", DefaultValueFactory = _ => "{}" };
         var delay = new Option<TimeSpan?>("--delay") { Description = "Run after this long (e.g. 00:05:00)." };
         var priority = new Option<JobPriority>("--priority") { Description = "high, normal or low.", DefaultValueFactory = _ => JobPriority.Normal };
         var idempotencyKey = new Option<string?>("--idempotency-key") { Description = "Enqueue at most once per key." };
-        var command = new Command("enqueue", "Enqueue one job; prints its id.") { jobType, payload, delay, priority, idempotencyKey };
+        var command = new Command("enqueue", "Enqueue one job; prints its id (the earlier job's, with a note on stderr, when the idempotency key named one).") { jobType, payload, delay, priority, idempotencyKey };
         command.SetAction(async (r, ct) =>
         {
             JsonElement body;
@@ -30,7 +30,13 @@ internal static class Commands
             using var client = api(r);
             var options = new { delay = r.GetValue(delay), priority = r.GetValue(priority), idempotencyKey = r.GetValue(idempotencyKey) };
             var created = await client.PostAsync<JsonElement>($"/v1/tenants/{tenant(r)}/jobs", new { jobType = r.GetValue(jobType), payload = body, options }, ct);
-            await output.WriteLineAsync(created.GetProperty("id").GetString());
+            var id = created.GetProperty("id").GetString();
+            await output.WriteLineAsync(id);
+            if (created.TryGetProperty("created", out var fresh) && fresh.ValueKind == JsonValueKind.False)
+            {
+                // Stdout stays the id alone, for scripts; the person at the terminal learns the payload was not used.
+                await error.WriteLineAsync($"note: idempotency key '{r.GetValue(idempotencyKey)}' already named job {id}; nothing new was stored and this payload was not used.");
+            }
         });
         return command;
     }

@@ -23,6 +23,13 @@ public interface IJobClient
     /// </summary>
     Task<EnqueueReceipt> EnqueueWithReceiptAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores one job whose payload is already UTF-8 JSON (<see cref="JobRequest.Payload"/>), byte for
+    /// byte as given, with the receipt <see cref="EnqueueWithReceiptAsync{TPayload}"/> answers. For a
+    /// gateway that passes on what its callers sent.
+    /// </summary>
+    Task<EnqueueReceipt> EnqueueWithReceiptAsync(JobRequest job, CancellationToken cancellationToken = default);
+
     /// <summary>Stores many jobs as <see cref="EnqueueManyAsync"/> does, with a receipt for each, in request order.</summary>
     Task<IReadOnlyList<EnqueueReceipt>> EnqueueManyWithReceiptsAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default);
 

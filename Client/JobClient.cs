@@ -17,9 +17,17 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
     public async Task<IReadOnlyList<JobId>> EnqueueManyAsync(IReadOnlyList<JobRequest> jobs, CancellationToken cancellationToken = default) =>
         [.. (await EnqueueManyWithReceiptsAsync(jobs, cancellationToken)).Select(receipt => receipt.Id)];
 
-    public async Task<EnqueueReceipt> EnqueueWithReceiptAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<EnqueueReceipt> EnqueueWithReceiptAsync<TPayload>(string tenant, string jobType, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default) =>
+        EnqueueOneAsync(tenant, jobType, JsonSerializer.SerializeToUtf8Bytes(payload, _options.JsonSerializerOptions), options, cancellationToken);
+
+    public Task<EnqueueReceipt> EnqueueWithReceiptAsync(JobRequest job, CancellationToken cancellationToken = default)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, _options.JsonSerializerOptions);
+        ArgumentNullException.ThrowIfNull(job);
+        return EnqueueOneAsync(job.Tenant, job.JobType, job.Payload.ToArray(), job.Options, cancellationToken);
+    }
+
+    private async Task<EnqueueReceipt> EnqueueOneAsync(string tenant, string jobType, byte[] bytes, EnqueueOptions? options, CancellationToken cancellationToken)
+    {
         var jobOptions = options ?? new EnqueueOptions();
         JobValidator.Validate(tenant, jobType, bytes, jobOptions, _options.Limits, time.GetUtcNow());
         using var activity = OrleansJobsTelemetry.StartEnqueue(tenant, jobType, 1);

@@ -26,7 +26,7 @@ internal sealed class ErrorFilter : IEndpointFilter
         }
         catch (JobStoreUnavailableException unavailable)
         {
-            context.HttpContext.Response.Headers.RetryAfter = "5";
+            context.HttpContext.Response.Headers.RetryAfter = StoreFailureMiddleware.RetryAfterSeconds;
             return Problems.Unavailable(unavailable.Message);
         }
     }

@@ -109,7 +109,10 @@ public static class HttpApiExtensions
         return endpoints;
     }
 
-    /// <summary>Refuses oversized request bodies before they are read; call after <c>UseRouting</c> (or early in a minimal host).</summary>
+    /// <summary>
+    /// Refuses oversized request bodies before they are read, and answers a store failure anywhere in
+    /// the API (signing a caller in included) with 503; call after <c>UseRouting</c> (or early in a minimal host).
+    /// </summary>
     public static IApplicationBuilder UseOrleansJobsHttpApi(this IApplicationBuilder app)
     {
         if (app is IEndpointRouteBuilder)
@@ -118,7 +121,7 @@ public static class HttpApiExtensions
             app.UseRouting();
         }
 
-        return app.UseMiddleware<BodyLimitMiddleware>().UseAuthentication().UseAuthorization();
+        return app.UseMiddleware<StoreFailureMiddleware>().UseMiddleware<BodyLimitMiddleware>().UseAuthentication().UseAuthorization();
     }
 
     /// <summary>

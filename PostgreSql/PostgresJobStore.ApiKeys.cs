@@ -19,18 +19,18 @@ internal sealed partial class PostgresJobStore : IApiKeyStore
     }
 
     public async Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken) =>
-        (await ReadApiKeysAsync("WHERE id = @id", new NpgsqlParameter<string>("id", id), cancellationToken)).SingleOrDefault();
+        (await ReadApiKeysAsync("WHERE id = @id", () => new NpgsqlParameter<string>("id", id), cancellationToken)).SingleOrDefault();
 
     public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? tenant, CancellationToken cancellationToken) =>
-        ReadApiKeysAsync(tenant is null ? "" : "WHERE tenant = @tenant", new NpgsqlParameter<string?>("tenant", tenant), cancellationToken);
+        ReadApiKeysAsync(tenant is null ? "" : "WHERE tenant = @tenant", () => new NpgsqlParameter<string?>("tenant", tenant), cancellationToken);
 
     public async Task<bool> RevokeApiKeyAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync("UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL;", cancellationToken, ("id", id), ("now", Utc(now))) == 1;
 
-    private async Task<IReadOnlyList<ApiKeyRecord>> ReadApiKeysAsync(string where, NpgsqlParameter parameter, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<ApiKeyRecord>> ReadApiKeysAsync(string where, Func<NpgsqlParameter> parameter, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<ApiKeyRecord>>(async () =>
     {
         await using var command = _db.CreateCommand($"SELECT id, tenant, role, name, secret_hash, created_at, revoked_at FROM api_keys {where} ORDER BY created_at, id;");
-        command.Parameters.Add(parameter);
+        command.Parameters.Add(parameter());
         var keys = new List<ApiKeyRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -46,5 +46,5 @@ internal sealed partial class PostgresJobStore : IApiKeyStore
         }
 
         return keys;
-    }
+    }, readOnly: true);
 }

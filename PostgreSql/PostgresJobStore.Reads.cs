@@ -54,7 +54,7 @@ internal sealed partial class PostgresJobStore
         return await reader.ReadAsync(cancellationToken) ? ReadJobInfo(reader) : null;
     }, readOnly: true);
 
-    public async Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken)
+    public Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();
         var where = DeadFilterSql(command, tenant, filter, id: null, before: cursor);
@@ -70,9 +70,9 @@ internal sealed partial class PostgresJobStore
         }
 
         return DeadLetterSql.ToPage(jobs, pageSize);
-    }
+    }, readOnly: true);
 
-    public async Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken)
+    public Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken) => ReconnectingAsync<DeadLetteredJob?>(async () =>
     {
         await using var connection = await _db.OpenConnectionAsync(cancellationToken);
         JobInfo info;
@@ -111,7 +111,7 @@ internal sealed partial class PostgresJobStore
         }
 
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
-    }
+    }, readOnly: true);
 
     public Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<QueuePolicy?>(async () =>
     {

@@ -28,6 +28,10 @@ internal sealed partial class PostgresJobStore
             catch (Exception ex) when (attempt < _maxPoolSize && IsKilledConnection(ex, readOnly))
             {
                 _db.Clear();
+
+                // Orleans' ADO.NET membership and reminder tables draw from Npgsql's shared pools, whose
+                // idle connections died with these; only their idle ones go, at the cost of a reconnect.
+                NpgsqlConnection.ClearAllPools();
             }
         }
     }

@@ -6,14 +6,14 @@ internal sealed partial class PostgresJobStore
 {
     private const string ScheduleColumns = "definition::text, next_fire_at, last_occurrence, last_job_id, created_at, updated_at";
 
-    public async Task<ScheduleInfo?> GetScheduleAsync(string tenant, string id, CancellationToken cancellationToken)
+    public Task<ScheduleInfo?> GetScheduleAsync(string tenant, string id, CancellationToken cancellationToken) => ReconnectingAsync<ScheduleInfo?>(async () =>
     {
         await using var command = _db.CreateCommand($"SELECT {ScheduleColumns} FROM schedules WHERE tenant = @tenant AND id = @id;");
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadSchedule(reader) : null;
-    }
+    }, readOnly: true);
 
     public async Task SaveScheduleAsync(ScheduleInfo schedule, CancellationToken cancellationToken)
     {
@@ -38,7 +38,7 @@ internal sealed partial class PostgresJobStore
     public async Task<bool> DeleteScheduleAsync(string tenant, string id, CancellationToken cancellationToken) =>
         await ExecuteAsync("DELETE FROM schedules WHERE tenant = @tenant AND id = @id;", cancellationToken, ("tenant", tenant), ("id", id)) == 1;
 
-    public async Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor, CancellationToken cancellationToken)
+    public Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand($"SELECT {ScheduleColumns} FROM schedules WHERE tenant = @tenant AND id COLLATE \"C\" > @cursor ORDER BY id COLLATE \"C\" LIMIT @limit;");
         command.Parameters.AddWithValue("tenant", tenant);
@@ -52,9 +52,9 @@ internal sealed partial class PostgresJobStore
         }
 
         return ScheduleSql.Page(items, pageSize);
-    }
+    }, readOnly: true);
 
-    public async Task<IReadOnlyList<(string Tenant, string Id)>> ListScheduleKeysAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<(string Tenant, string Id)>> ListScheduleKeysAsync(CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<(string Tenant, string Id)>>(async () =>
     {
         await using var command = _db.CreateCommand("SELECT tenant, id FROM schedules;");
         var keys = new List<(string, string)>();
@@ -65,7 +65,7 @@ internal sealed partial class PostgresJobStore
         }
 
         return keys;
-    }
+    }, readOnly: true);
 
     private static ScheduleInfo ReadSchedule(NpgsqlDataReader reader) => new()
     {

@@ -86,7 +86,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         return replayed;
     }
 
-    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand(sql);
         foreach (var (name, value) in parameters)
@@ -95,7 +95,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
         }
 
         return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    }, readOnly: false);
 
     private static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
     {

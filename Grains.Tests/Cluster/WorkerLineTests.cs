@@ -75,6 +75,23 @@ public abstract class WorkerLineTests(OneSlotFixture fixture)
         Assert.Equal(2, (await fixture.Jobs.GetStatusAsync(_tenant, waiting))!.Attempt);
     }
 
+    [Fact]
+    public async Task A_job_that_waited_for_the_slot_reports_when_its_handler_started_not_when_it_was_leased()
+    {
+        // Leased while the first job had just taken the slot, which it holds for a second.
+        var (running, waiting) = await EnqueueBehindAsync(TimeSpan.FromSeconds(1));
+        await fixture.Probe.WaitForAsync(
+            async () => (await fixture.Jobs.GetStatusAsync(_tenant, waiting))?.State == JobState.Succeeded,
+            "the waiting job to succeed");
+
+        var started = (await fixture.Jobs.GetStatusAsync(_tenant, waiting))!.StartedAt!.Value;
+        var handler = Assert.Single(fixture.Probe.Starts(waiting)).At;
+
+        // Taken just before the handler is called, once the first job gave the slot back.
+        Assert.InRange(started, handler.AddMilliseconds(-50), handler.AddMilliseconds(1));
+        Assert.True(started >= Assert.Single(fixture.Probe.Starts(running)).At.AddMilliseconds(900));
+    }
+
     /// <summary>Enqueues a job that holds the only slot for <paramref name="holdFor"/>, then one that is leased and waits in line behind it.</summary>
     private async Task<(JobId Running, JobId Waiting)> EnqueueBehindAsync(TimeSpan holdFor)
     {

@@ -33,6 +33,19 @@ public sealed class CliTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task Enqueue_with_a_used_idempotency_key_prints_the_earlier_id_and_says_so_on_stderr()
+    {
+        var key = "cli-" + Guid.NewGuid().ToString("N");
+        var first = await RunAsync(Operator, "-t", TenantA, "enqueue", ClusterFixture.Noop, "{}", "--idempotency-key", key);
+        var again = await RunAsync(Operator, "-t", TenantA, "enqueue", ClusterFixture.Noop, """{"delayMs":5}""", "--idempotency-key", key);
+
+        Assert.Equal((0, ""), (first.Code, first.Error));
+        Assert.Equal((0, first.Output), (again.Code, again.Output));
+        Assert.Contains($"idempotency key '{key}' already named job {first.Output.Trim()}", again.Error);
+        Assert.Contains("payload was not used", again.Error);
+    }
+
+    [Fact]
     public async Task Help_never_prints_the_key_from_the_environment_and_the_environment_key_is_used()
     {
         var previous = Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY");

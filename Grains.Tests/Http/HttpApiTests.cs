@@ -155,7 +155,9 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
         Assert.True((await OkAsync<CancelResponse>(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}/cancel", null))).Cancelled);
         Assert.Equal(JobState.Cancelled, (await OkAsync<JobInfo>(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}"))).State);
         Assert.False((await OkAsync<CancelResponse>(await Producer().PostAsync($"/v1/tenants/{TenantA}/jobs/{later.Id}/cancel", null))).Cancelled);
-        await ProblemAsync(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/not-an-id"), HttpStatusCode.NotFound);
+        var notAnId = await ProblemAsync(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/not-an-id"), HttpStatusCode.BadRequest);
+        Assert.Equal(("id", "invalid"), (notAnId.GetProperty("field").GetString(), notAnId.GetProperty("code").GetString()));
+        await ProblemAsync(await Producer().GetAsync($"/v1/tenants/{TenantA}/jobs/{JobIdGenerator.Shared.Next()}"), HttpStatusCode.NotFound);
     }
 
     [Fact]

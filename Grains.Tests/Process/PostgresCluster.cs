@@ -75,6 +75,20 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Ends every session on the cluster's database from outside (the silos' pools and the client's
+    /// membership reads), as a database restart or an operator's <c>pg_terminate_backend</c> does; returns how many.
+    /// </summary>
+    public async Task<int> TerminateConnectionsAsync()
+    {
+        var database = new NpgsqlConnectionStringBuilder(_database.ConnectionString).Database!;
+        await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Database = "postgres", Pooling = false }.ToString());
+        await admin.OpenAsync();
+        await using var kill = new NpgsqlCommand("SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @db;", admin);
+        kill.Parameters.AddWithValue("db", database);
+        return (int)(long)(await kill.ExecuteScalarAsync())!;
+    }
+
     /// <summary>kill -9 of one silo.</summary>
     public void Crash(int index)
     {

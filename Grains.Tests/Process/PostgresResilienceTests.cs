@@ -72,16 +72,32 @@ public sealed class PostgresResilienceTests(ITestOutputHelper output)
         var acknowledgedDuringOutage = producers.Acknowledged.Count - acknowledgedAtStop;
         await server.StartAgainAsync();
         var clock = Stopwatch.StartNew();
+
+        // Queues activating for the first time after the restart read the store on the pools' dead connections.
+        var client = await cluster.ClientAsync();
+        var fresh = new List<JobId>();
+        foreach (var tenant in Enumerable.Range(0, 8).Select(i => $"{_tenants}n{i}"))
+        {
+            try
+            {
+                fresh.Add(await client.EnqueueAsync(tenant, "demo.sleep", new { milliseconds = 20 }));
+            }
+            catch (Exception ex)
+            {
+                producers.Errors.Add(ex);
+            }
+        }
+
         await WaitUntilAsync(() => producers.Acknowledged.Count >= acknowledgedAtStop + 500, "enqueues to succeed again", TimeSpan.FromSeconds(60));
         var recoveredAfter = clock.Elapsed;
         await producers.StopAsync();
 
-        var acknowledged = producers.Acknowledged.ToList();
+        var acknowledged = producers.Acknowledged.Concat(fresh).ToList();
         await cluster.WaitForAsync(_tenants, jobs => jobs.Count(j => j.State == JobState.Succeeded) >= acknowledged.Count, "every acknowledged job to succeed", TimeSpan.FromMinutes(3));
         var jobs = await cluster.JobsAsync(_tenants);
         output.WriteLine($"{acknowledged.Count} enqueues acknowledged, {producers.Errors.Count} refused while PostgreSQL was down " +
             $"({acknowledgedDuringOutage} in-flight commits acknowledged just as it stopped); enqueues worked again {recoveredAfter.TotalSeconds:F1} s after it restarted; " +
-            $"every acknowledged job succeeded; {jobs.Count - acknowledged.Count} stored but unacknowledged.");
+            $"{fresh.Count} of 8 queues activated just after the restart took their job; every acknowledged job succeeded; {jobs.Count - acknowledged.Count} stored but unacknowledged.");
         Assert.All(producers.Errors, e => Assert.IsType<JobStoreUnavailableException>(e));
         Assert.All(acknowledged, id => Assert.Equal(JobState.Succeeded, jobs[id].State));
 
@@ -103,6 +119,53 @@ public sealed class PostgresResilienceTests(ITestOutputHelper output)
             cluster.WriteSiloLogs(output);
             throw;
         }
+    }
+
+    [Fact]
+    public async Task Killing_the_silos_database_connections_again_and_again_under_load_loses_nothing_and_fails_only_with_typed_errors()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(size: 2, sampleConcurrency: 8);
+        var client = await cluster.ClientAsync();
+        var producers = new Producers(client, _tenants, loops: 4);
+        producers.Start();
+        await WaitUntilAsync(() => producers.Acknowledged.Count >= 300, "300 acknowledged enqueues", TimeSpan.FromSeconds(60));
+
+        // Each kill also meets queues activating for the first time: their activation reads the store on a dead connection.
+        var killed = 0;
+        var fresh = new List<JobId>();
+        var freshErrors = new List<Exception>();
+        for (var round = 0; round < 5; round++)
+        {
+            killed += await cluster.TerminateConnectionsAsync();
+            foreach (var tenant in Enumerable.Range(0, 4).Select(i => $"{_tenants}f{round}-{i}"))
+            {
+                try
+                {
+                    fresh.Add(await client.EnqueueAsync(tenant, "demo.sleep", new { milliseconds = 20 }));
+                }
+                catch (Exception ex)
+                {
+                    freshErrors.Add(ex);
+                }
+            }
+
+            var target = producers.Acknowledged.Count + 200;
+            await WaitUntilAsync(() => producers.Acknowledged.Count >= target, $"enqueues to go on after kill {round + 1}", TimeSpan.FromSeconds(60));
+        }
+
+        await producers.StopAsync();
+        var acknowledged = producers.Acknowledged.Concat(fresh).ToList();
+        await cluster.WaitForAsync(_tenants, jobs => jobs.Count(j => j.State == JobState.Succeeded) >= acknowledged.Count, "every acknowledged job to succeed", TimeSpan.FromMinutes(3));
+        var jobs = await cluster.JobsAsync(_tenants);
+        output.WriteLine($"Ended {killed} database sessions in 5 rounds under load; {acknowledged.Count} enqueues acknowledged ({fresh.Count} to queues activating just after a kill), " +
+            $"{producers.Errors.Count + freshErrors.Count} refused; every acknowledged job succeeded.");
+        foreach (var error in producers.Errors.Concat(freshErrors).Take(5))
+        {
+            output.WriteLine($"refused: {error.GetType().Name}: {error.Message}");
+        }
+
+        Assert.All(producers.Errors.Concat(freshErrors), e => Assert.IsType<JobStoreUnavailableException>(e));
+        Assert.All(acknowledged, id => Assert.Equal(JobState.Succeeded, jobs[id].State));
     }
 
     /// <summary>

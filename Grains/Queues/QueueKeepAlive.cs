@@ -7,7 +7,7 @@ namespace OrleansJobs.Queues;
 /// Keeps a busy queue alive and recoverable: a housekeeping timer while its activation has work, a
 /// reminder in case the silo dies. An idle queue drops both so it can be collected.
 /// </summary>
-internal sealed partial class QueueKeepAlive(IGrainBase grain, QueueKey queue, TimeSpan interval, Func<Task> housekeep, ILogger logger)
+internal sealed partial class QueueKeepAlive(IGrainBase grain, QueueKey queue, TimeSpan interval, Func<Task> housekeep, QueueLog log, ILogger logger)
 {
     /// <summary>How often the reminder ticks; a lease is swept no sooner than one tick after it could have been.</summary>
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
@@ -58,6 +58,12 @@ internal sealed partial class QueueKeepAlive(IGrainBase grain, QueueKey queue, T
                     _reminderOn = false;
                 }
             }
+        }
+        catch (Exception ex) when (ex is JobStoreUnavailableException || StoreErrorBoundary.IsStoreError(ex))
+        {
+            // The reminder table is in the store: an outage is the outage log's to tell, once. The next
+            // update tries again, since the reminder is still marked off.
+            log.StoreError(ex, "update its reminder");
         }
         catch (Exception ex)
         {

@@ -13,7 +13,7 @@ internal static class DeadLetterEndpoints
     {
         var dead = tenant.MapGroup("/dead-letters").WithTags("Dead letters").RequireRole(ApiKeyRole.Operator);
 
-        dead.MapGet("/", async (string tenant, string? jobType, string? from, string? to, string? errorContains, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
+        dead.MapGet("/", async (string tenant, string? jobType, string? from, string? to, string? errorContains, string? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
             {
                 JobId? after = null;
                 if (cursor is not null)
@@ -33,14 +33,22 @@ internal static class DeadLetterEndpoints
                     To = StrictTime.ParseOptional(to, "to"),
                     ErrorContains = errorContains,
                 };
-                return ApiJson.Ok(await client.ListDeadLettersAsync(tenant, filter, pageSize ?? 100, after, ct));
+                try
+                {
+                    return ApiJson.Ok(await client.ListDeadLettersAsync(tenant, filter, RequestValues.Int(pageSize, "pageSize", 100), after, ct));
+                }
+                catch (JobValidationException error) when (error.Field.StartsWith("filter.", StringComparison.Ordinal))
+                {
+                    // The filter came as query parameters of these names.
+                    throw new JobValidationException(error.Field["filter.".Length..], error.Code, error.Message);
+                }
             })
             .WithName("OrleansJobs.ListDeadLetters")
             .Produces<DeadLetterPage>()
             .WithSummary("Dead-lettered jobs, newest first, filtered by type, time and error text; paged.");
 
         dead.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
-                JobId.TryParse(id, out var jobId) && await client.GetDeadLetterAsync(tenant, jobId, ct) is { } job
+                await client.GetDeadLetterAsync(tenant, RequestValues.Id(id), ct) is { } job
                     ? ApiJson.Ok(DeadLetterResponse.From(job))
                     : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
             .WithName("OrleansJobs.GetDeadLetter")
@@ -49,7 +57,7 @@ internal static class DeadLetterEndpoints
             .WithSummary("A dead-lettered job with its payload and every attempt's error.");
 
         dead.MapPost("/{id}/replay", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
-                JobId.TryParse(id, out var jobId) && await client.ReplayAsync(tenant, jobId, ct)
+                await client.ReplayAsync(tenant, RequestValues.Id(id), ct)
                     ? ApiJson.Ok(new ReplayResponse(1))
                     : Problems.NotFound($"Tenant '{tenant}' has no dead-lettered job '{id}'."))
             .WithName("OrleansJobs.ReplayDeadLetter")

@@ -19,12 +19,8 @@ internal static class JobEndpoints
 
         jobs.MapPost("/", async (HttpContext http, string tenant, JsonBody<EnqueueRequest> body, IJobClient client, CancellationToken ct) =>
             {
-                var request = body.Value;
-                var job = ToJobRequest(tenant, request, "");
-
-                // The bytes as sent: the client writes the element out again, which would mend invalid UTF-8.
-                JobValidator.ValidatePayload(job.Payload.Span, limits);
-                var (id, created) = await client.EnqueueWithReceiptAsync(tenant, job.JobType, request.Payload, job.Options, ct);
+                // The payload's bytes as sent: writing the element out again would mend invalid UTF-8.
+                var (id, created) = await client.EnqueueWithReceiptAsync(ToJobRequest(tenant, body.Value, ""), ct);
                 if (!created)
                 {
                     // As payment APIs answer a repeated idempotency key: the earlier result, marked as a replay.
@@ -56,7 +52,7 @@ internal static class JobEndpoints
             .WithSummary("Enqueue many jobs, stored together; all or none.");
 
         jobs.MapGet("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
-                JobId.TryParse(id, out var jobId) && await client.GetStatusAsync(tenant, jobId, ct) is { } job
+                await client.GetStatusAsync(tenant, RequestValues.Id(id), ct) is { } job
                     ? ApiJson.Ok(job)
                     : Problems.NotFound($"Tenant '{tenant}' has no job '{id}'."))
             .WithName("OrleansJobs.GetJob")
@@ -66,7 +62,8 @@ internal static class JobEndpoints
 
         jobs.MapPost("/{id}/cancel", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
             {
-                if (!JobId.TryParse(id, out var jobId) || await client.GetStatusAsync(tenant, jobId, ct) is null)
+                var jobId = RequestValues.Id(id);
+                if (await client.GetStatusAsync(tenant, jobId, ct) is null)
                 {
                     return Problems.NotFound($"Tenant '{tenant}' has no job '{id}'.");
                 }

@@ -46,7 +46,14 @@ internal static class KeyEndpoints
             .WithSummary("Make a key; its secret is in this answer only.");
 
         keys.MapGet("/", async (string? tenant, IApiKeyStore store, CancellationToken ct) =>
-                ApiJson.Ok((await store.ListApiKeysAsync(tenant, ct)).Select(k => new ApiKeyResponse(k.Id, k.Tenant, k.Role, k.Name, k.CreatedAt, k.RevokedAt)).ToList()))
+            {
+                if (tenant is not null)
+                {
+                    JobValidator.ValidateName(tenant, "tenant");
+                }
+
+                return ApiJson.Ok((await store.ListApiKeysAsync(tenant, ct)).Select(k => new ApiKeyResponse(k.Id, k.Tenant, k.Role, k.Name, k.CreatedAt, k.RevokedAt)).ToList());
+            })
             .WithName("OrleansJobs.ListKeys")
             .Produces<List<ApiKeyResponse>>()
             .WithSummary("Every key, or one tenant's; never their secrets.");

@@ -14,9 +14,9 @@ internal static class ScheduleEndpoints
     {
         var schedules = tenant.MapGroup("/schedules").WithTags("Schedules").RequireRole(ApiKeyRole.Operator);
 
-        schedules.MapGet("/", async (string tenant, int? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
+        schedules.MapGet("/", async (string tenant, string? pageSize, string? cursor, IJobClient client, CancellationToken ct) =>
             {
-                var page = await client.ListSchedulesAsync(tenant, pageSize ?? 100, cursor, ct);
+                var page = await client.ListSchedulesAsync(tenant, RequestValues.Int(pageSize, "pageSize", 100), cursor, ct);
                 return ApiJson.Ok(new SchedulePageResponse([.. page.Items.Select(ScheduleResponse.From)], page.NextCursor));
             })
             .WithName("OrleansJobs.ListSchedules")
