@@ -29,6 +29,8 @@ internal static class CliApp
         root.Add(Commands.Status(Api, Tenant, output));
         root.Add(Commands.Stats(Api, r => r.GetValue(tenant), output));
         root.Add(Commands.DeadLetters(Api, Tenant, output));
+        root.Add(Commands.Pause(Api, Tenant, output, pause: true));
+        root.Add(Commands.Pause(Api, Tenant, output, pause: false));
 
         var parsed = root.Parse(args);
         try

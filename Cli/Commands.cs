@@ -72,10 +72,10 @@ internal static class Commands
                 }
 
                 await output.WriteAsync(TextTable.Render(
-                    ["QUEUE", "BACKLOG", "SCHEDULED", "RUNNING", "OLDEST", "DONE/S", "DEAD", "DRAIN"],
+                    ["QUEUE", "STATE", "BACKLOG", "SCHEDULED", "RUNNING", "OLDEST", "DONE/S", "DEAD", "DRAIN"],
                     queues.Select(q => (IReadOnlyList<string>)
                     [
-                        $"{q.Tenant}/{q.JobType}", N(q.Enqueued), N(q.Scheduled), N(q.Active),
+                        $"{q.Tenant}/{q.JobType}", State(q), N(q.Enqueued), N(q.Scheduled), N(q.Active),
                         q.OldestWaiting is { } age ? CliApp.Seconds(age) : "-", q.CompletedPerSecond.ToString("0.#", CultureInfo.InvariantCulture),
                         N(q.DeadLettered), CliApp.Seconds(q.DrainTime),
                     ])));
@@ -88,6 +88,24 @@ internal static class Commands
         });
         return command;
     }
+
+    /// <summary>Pauses (or resumes) one of the tenant's queues and prints its state.</summary>
+    public static Command Pause(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output, bool pause)
+    {
+        var jobType = new Argument<string>("job-type") { Description = "The queue's job type." };
+        var command = pause
+            ? new Command("pause", "Pause a queue: it takes jobs and starts none until resumed; running ones finish.") { jobType }
+            : new Command("resume", "Resume a paused queue.") { jobType };
+        command.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            var stats = await client.PostAsync<QueueStats>($"/v1/tenants/{tenant(r)}/queues/{Uri.EscapeDataString(r.GetValue(jobType)!)}/{(pause ? "pause" : "resume")}", null, ct);
+            await output.WriteLineAsync($"{stats.Tenant}/{stats.JobType}: {(stats.Paused ? "paused" : "running")}, {N(stats.Enqueued)} waiting, {N(stats.Active)} running");
+        });
+        return command;
+    }
+
+    private static string State(QueueStats queue) => queue.Paused ? "paused" : queue.BackingOffUntil is not null ? "backing off" : "running";
 
     public static Command DeadLetters(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
     {

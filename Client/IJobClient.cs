@@ -55,6 +55,16 @@ public interface IJobClient
     /// <summary>Replays up to <paramref name="limit"/> of the tenant's dead-lettered jobs that match the filter; returns how many.</summary>
     Task<int> ReplayAsync(string tenant, DeadLetterFilter filter, int limit = 1000, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pauses the queue across the cluster: it still takes jobs (up to its backlog limit) but starts
+    /// none until resumed; attempts already running finish. Stored, so a pause outlives restarts and
+    /// the queue moving to another silo. Returns the queue's stats, <see cref="QueueStats.Paused"/> set.
+    /// </summary>
+    Task<QueueStats> PauseQueueAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused queue: it starts its waiting jobs at once. Returns the queue's stats.</summary>
+    Task<QueueStats> ResumeQueueAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
+
     /// <summary>The queue's counts, oldest waiting job, recent completion rate and drain time.</summary>
     Task<QueueStats> GetQueueStatsAsync(string tenant, string jobType, CancellationToken cancellationToken = default);
 

@@ -173,6 +173,19 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Queue(tenant, jobType).GetStatsAsync().WaitAsync(cancellationToken);
     }
 
+    public Task<QueueStats> PauseQueueAsync(string tenant, string jobType, CancellationToken cancellationToken = default) =>
+        SetPausedAsync(tenant, jobType, paused: true, cancellationToken);
+
+    public Task<QueueStats> ResumeQueueAsync(string tenant, string jobType, CancellationToken cancellationToken = default) =>
+        SetPausedAsync(tenant, jobType, paused: false, cancellationToken);
+
+    private Task<QueueStats> SetPausedAsync(string tenant, string jobType, bool paused, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(jobType, "jobType");
+        return Queue(tenant, jobType).SetPausedAsync(paused).WaitAsync(cancellationToken);
+    }
+
     public Task<QueuePolicy> GetQueuePolicyAsync(string tenant, string jobType, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateName(tenant, "tenant");

@@ -113,12 +113,15 @@ internal sealed partial class PostgresJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
     }, readOnly: true);
 
-    public Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<QueuePolicy?>(async () =>
+    public Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
-        await using var command = _db.CreateCommand("SELECT policy::text FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");
+        await using var command = _db.CreateCommand("SELECT policy::text, paused_at FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");
         command.Parameters.AddWithValue("tenant", queue.Tenant);
         command.Parameters.AddWithValue("type", queue.JobType);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<QueuePolicy>(json) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new QueueSettings(StoredJson.Read<QueuePolicy>(reader.GetString(0)), reader.IsDBNull(1) ? null : Time(reader, 1))
+            : new QueueSettings(null, null);
     }, readOnly: true);
 
     public Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync<TenantPolicy?>(async () =>

@@ -43,6 +43,11 @@ internal sealed partial class PostgresJobStore
             statements.BatchCommands.Add(FailCommand(failures));
         }
 
+        if (batch.Snoozes.Count > 0)
+        {
+            statements.BatchCommands.Add(SnoozeCommand(batch.Snoozes));
+        }
+
         AddQueueWrites(statements, batch);
         if (inserts.Count > 0)
         {
@@ -52,6 +57,7 @@ internal sealed partial class PostgresJobStore
         var leased = new LeasedJob?[batch.Leases.Count];
         HashSet<(Guid, long)> completed = [];
         HashSet<(Guid, long)> failed = [];
+        HashSet<(Guid, long)> snoozed = [];
         var queueWrites = new QueueWriteResults([], [], [], []);
         if (statements.BatchCommands.Count > 0)
         {
@@ -71,6 +77,12 @@ internal sealed partial class PostgresJobStore
             if (failures.Count > 0)
             {
                 failed = await ReadKeysAsync(reader, cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            if (batch.Snoozes.Count > 0)
+            {
+                snoozed = await ReadKeysAsync(reader, cancellationToken);
                 await reader.NextResultAsync(cancellationToken);
             }
 
@@ -106,6 +118,7 @@ internal sealed partial class PostgresJobStore
             Leases = leased,
             Completions = batch.Completions.Select(c => completed.Contains((c.Id.Value, c.Lease))).ToArray(),
             Retries = failedAt[..batch.Retries.Count],
+            Snoozes = batch.Snoozes.Select(z => snoozed.Contains((z.Id.Value, z.Lease))).ToArray(),
             DeadLetters = failedAt.AsSpan(batch.Retries.Count, batch.DeadLetters.Count).ToArray(),
             Cancellations = failedAt[(batch.Retries.Count + batch.DeadLetters.Count)..],
             Promotions = queueWrites.Promotions,
@@ -331,6 +344,25 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(Array("finished", completions.Select(c => Utc(c.FinishedAt)), NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array("started", completions.Select(c => c.Ran is { } ran ? Utc(ran.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array("silos", completions.Select(c => c.Ran?.Silo), NpgsqlDbType.Text));
+        return command;
+    }
+
+    /// <summary>The attempt's count goes back to what it was before it, so the next lease gives the same number.</summary>
+    private static NpgsqlBatchCommand SnoozeCommand(List<Snooze> snoozes)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE jobs AS j SET state = 0, run_at = r.run, attempt = j.attempt - 1, lease_expires_at = NULL,
+                started_at = COALESCE(r.started, j.started_at), lease_owner = COALESCE(r.silo, j.lease_owner)
+            FROM unnest(@ids, @leases, @run, @started, @silos) AS r(id, lease, run, started, silo)
+            WHERE j.id = r.id AND j.lease = r.lease AND j.state + 0 = 2
+            RETURNING j.id, j.lease;
+            """);
+        command.Parameters.Add(Array("ids", snoozes.Select(z => z.Id.Value), NpgsqlDbType.Uuid));
+        command.Parameters.Add(Array("leases", snoozes.Select(z => z.Lease), NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array("run", snoozes.Select(z => Utc(z.RunAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("started", snoozes.Select(z => z.Ran is { } ran ? Utc(ran.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("silos", snoozes.Select(z => z.Ran?.Silo), NpgsqlDbType.Text));
         return command;
     }
 

@@ -55,6 +55,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             """,
             cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("policy", StoredJson.Write(policy)), ("now", Utc(now)));
 
+    public async Task SetQueuePausedAsync(QueueKey queue, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            """
+            INSERT INTO queue_policies (tenant, job_type, policy, updated_at, paused_at) VALUES (@tenant, @type, '{}'::jsonb, @now, @paused)
+            ON CONFLICT (tenant, job_type) DO UPDATE SET paused_at = EXCLUDED.paused_at, updated_at = EXCLUDED.updated_at;
+            """,
+            cancellationToken, ("tenant", queue.Tenant), ("type", queue.JobType), ("now", Utc(now)), ("paused", pausedAt is { } at ? (object)Utc(at) : DBNull.Value));
+
     public async Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
             """

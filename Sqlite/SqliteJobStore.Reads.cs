@@ -123,14 +123,17 @@ internal sealed partial class SqliteJobStore
         return new DeadLetteredJob { Job = info, Payload = payload, Errors = list };
     }
 
-    public async Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
+    public async Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = "SELECT policy FROM queue_policies WHERE tenant = @tenant AND job_type = @type;";
+        command.CommandText = "SELECT policy, paused_at FROM queue_policies WHERE tenant = @tenant AND job_type = @type;";
         command.Parameters.AddWithValue("@tenant", queue.Tenant);
         command.Parameters.AddWithValue("@type", queue.JobType);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<QueuePolicy>(json) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new QueueSettings(StoredJson.Read<QueuePolicy>(reader.GetString(0)), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1)))
+            : new QueueSettings(null, null);
     }
 
     public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)

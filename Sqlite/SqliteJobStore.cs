@@ -78,6 +78,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             var leases = Lease(writer, batch.Leases);
             var completions = Complete(writer, batch.Completions);
             var retries = Fail(writer, batch.Retries.Select(r => (r.Id, r.Lease, r.Error, JobState.Scheduled, r.RunAt, r.Ran)).ToList());
+            var snoozes = Snooze(writer, batch.Snoozes);
             var deadLetters = Fail(writer, batch.DeadLetters.Select(d => (d.Id, d.Lease, d.Error, JobState.Dead, d.Error.FailedAt, d.Ran)).ToList());
             var cancellations = Fail(writer, batch.Cancellations.Select(c => (c.Id, c.Lease, c.Reason, JobState.Cancelled, c.Reason.FailedAt, c.Ran)).ToList());
             var promotions = await PromoteAsync(writer, batch.Promotions, cancellationToken);
@@ -89,6 +90,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 Leases = leases,
                 Completions = completions,
                 Retries = retries,
+                Snoozes = snoozes,
                 DeadLetters = deadLetters,
                 Cancellations = cancellations,
                 Promotions = promotions,
@@ -219,6 +221,30 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         return done;
     }
 
+    /// <summary>The attempt's count goes back to what it was before it, so the next lease gives the same number.</summary>
+    private static bool[] Snooze(SqliteConnection db, List<Snooze> snoozes)
+    {
+        var done = new bool[snoozes.Count];
+        if (snoozes.Count == 0)
+        {
+            return done;
+        }
+
+        using var command = Command(db, """
+            UPDATE jobs SET state = 0, run_at = @run, attempt = attempt - 1, lease_expires_at = NULL,
+                started_at = COALESCE(@started, started_at), lease_owner = COALESCE(@silo, lease_owner)
+            WHERE id = @id AND lease = @lease AND state = 2;
+            """, "@id", "@lease", "@run", "@started", "@silo");
+        for (var i = 0; i < snoozes.Count; i++)
+        {
+            var (id, lease, run, ran) = snoozes[i];
+            Bind(command, id.ToBytes(), lease, Ms(run), ran is { } r ? Ms(r.StartedAt) : (long?)null, ran?.Silo);
+            done[i] = command.ExecuteNonQuery() == 1;
+        }
+
+        return done;
+    }
+
     private static bool[] Fail(SqliteConnection db, List<(JobId Id, long Lease, AttemptError Error, JobState Next, DateTimeOffset At, AttemptRan? Ran)> failures)
     {
         var done = new bool[failures.Count];
@@ -260,6 +286,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             INSERT INTO queue_policies (tenant, job_type, policy, updated_at) VALUES (@tenant, @type, @policy, @now)
             ON CONFLICT (tenant, job_type) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
             """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@policy", StoredJson.Write(policy)), ("@now", Ms(now)));
+
+    public async Task SetQueuePausedAsync(QueueKey queue, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await WriteOneAsync("""
+            INSERT INTO queue_policies (tenant, job_type, policy, updated_at, paused_at) VALUES (@tenant, @type, '{}', @now, @paused)
+            ON CONFLICT (tenant, job_type) DO UPDATE SET paused_at = excluded.paused_at, updated_at = excluded.updated_at;
+            """, cancellationToken, ("@tenant", queue.Tenant), ("@type", queue.JobType), ("@now", Ms(now)), ("@paused", pausedAt is { } at ? (object)Ms(at) : DBNull.Value));
 
     public async Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
         await WriteOneAsync("""

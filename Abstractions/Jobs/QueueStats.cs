@@ -33,4 +33,13 @@ public sealed record QueueStats
 
     /// <summary>Backlog divided by the recent completion rate; null when nothing finished lately and work waits.</summary>
     [Id(9)] public TimeSpan? DrainTime { get; init; }
+
+    /// <summary>
+    /// Until when the queue starts none of its jobs because a handler reported its downstream
+    /// throttled it (<see cref="DownstreamThrottledException"/>); null when it is not backing off.
+    /// </summary>
+    [Id(10)] public DateTimeOffset? BackingOffUntil { get; init; }
+
+    /// <summary>A person paused the queue: it takes jobs (up to its backlog limit) and starts none until resumed.</summary>
+    [Id(11)] public bool Paused { get; init; }
 }

@@ -29,6 +29,10 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("GetStats")]
     Task<QueueStats> GetStatsAsync();
 
+    /// <summary>Pauses the queue (it takes jobs and starts none; running ones finish) or resumes it; stored, so it outlives the activation.</summary>
+    [Alias("SetPaused")]
+    Task<QueueStats> SetPausedAsync(bool paused);
+
     /// <summary>Tells the queue that the store holds due jobs it may not know of (replay, restart).</summary>
     [Alias("Wake")]
     Task WakeAsync();

@@ -46,7 +46,7 @@ public abstract class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutpu
 
         var effective = await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Slow, new QueuePolicy { MaxConcurrency = 2, MaxAttempts = 9 });
         Assert.Equal((2, 9, ClusterFixture.SlowConcurrency), (effective.MaxConcurrency!.Value, effective.MaxAttempts!.Value, defaults.MaxConcurrency!.Value));
-        Assert.Equal(new QueuePolicy { MaxConcurrency = 2, MaxAttempts = 9 }, await fixture.Store.GetQueuePolicyAsync(new QueueKey(_tenant, ClusterFixture.Slow), default));
+        Assert.Equal(new QueuePolicy { MaxConcurrency = 2, MaxAttempts = 9 }, (await fixture.Store.GetQueueSettingsAsync(new QueueKey(_tenant, ClusterFixture.Slow), default)).Override);
 
         var ids = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Slow, 12, "{\"delayMs\":40}"));
         await Probe.WaitForAsync(() => ids.All(id => Probe.Successes(id) == 1), "all slow jobs to finish");
@@ -62,7 +62,7 @@ public abstract class QueuePolicyClusterTests(ClusterFixture fixture, ITestOutpu
         var bad = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { RatePerSecond = -5 }));
         Assert.Equal("policy.ratePerSecond", bad.Field);
         await Assert.ThrowsAsync<UnknownJobTypeException>(() => Jobs.SetQueuePolicyAsync(_tenant, "no.such-type", new QueuePolicy { MaxConcurrency = 1 }));
-        Assert.Null(await fixture.Store.GetQueuePolicyAsync(new QueueKey(_tenant, ClusterFixture.Noop), default));
+        Assert.Null((await fixture.Store.GetQueueSettingsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default)).Override);
     }
 
     [Fact]

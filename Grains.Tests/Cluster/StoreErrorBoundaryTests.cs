@@ -40,10 +40,10 @@ internal sealed class FaultyReads(IQueueReadStore inner, ReadFaults faults) : IQ
         return inner.GetQueueCountsAsync(queue, cancellationToken);
     }
 
-    public Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken)
+    public Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         faults.ThrowIfFailing(queue.Tenant);
-        return inner.GetQueuePolicyAsync(queue, cancellationToken);
+        return inner.GetQueueSettingsAsync(queue, cancellationToken);
     }
 
     public Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 namespace OrleansJobs.Tests.Cluster;
 
-public sealed record ProbePayload(int DelayMs = 0, bool Fail = false, bool NonRetryable = false, string? Gate = null);
+/// <param name="SnoozeFirstMs">On its first run, the handler snoozes the job for this long.</param>
+/// <param name="ThrottleFirstMs">On its first run, the handler reports its downstream throttled it for this long.</param>
+public sealed record ProbePayload(int DelayMs = 0, bool Fail = false, bool NonRetryable = false, string? Gate = null, int SnoozeFirstMs = 0, int ThrottleFirstMs = 0);
 
 /// <summary>Records its run in the probe; optionally waits (a time, or until its gate opens), and fails until healed.</summary>
 public sealed class ProbeHandler(JobProbe probe, TimeProvider time) : IJobHandler<ProbePayload>
@@ -19,6 +21,17 @@ public sealed class ProbeHandler(JobProbe probe, TimeProvider time) : IJobHandle
             if (payload.Gate is { } gate)
             {
                 await probe.GateAsync(gate, context.CancellationToken);
+            }
+
+            var firstRun = probe.Starts(context.JobId).Count == 1;
+            if (payload.SnoozeFirstMs > 0 && firstRun)
+            {
+                throw new SnoozeJobException(TimeSpan.FromMilliseconds(payload.SnoozeFirstMs));
+            }
+
+            if (payload.ThrottleFirstMs > 0 && firstRun)
+            {
+                throw new DownstreamThrottledException(TimeSpan.FromMilliseconds(payload.ThrottleFirstMs), "429 Too Many Requests from the test downstream");
             }
 
             if (payload.Fail && !probe.IsHealed(context.JobId))

@@ -46,6 +46,24 @@ public sealed class CliTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task Pause_and_resume_print_the_queues_state_and_stats_shows_it()
+    {
+        var pause = await RunAsync(Operator, "-t", TenantA, "pause", ClusterFixture.Flaky);
+        try
+        {
+            Assert.Equal(0, pause.Code);
+            Assert.StartsWith($"{TenantA}/{ClusterFixture.Flaky}: paused", pause.Output);
+            var stats = await RunAsync(Operator, "-t", TenantA, "stats");
+            Assert.Contains("STATE", stats.Output);
+        }
+        finally
+        {
+            var resume = await RunAsync(Operator, "-t", TenantA, "resume", ClusterFixture.Flaky);
+            Assert.StartsWith($"{TenantA}/{ClusterFixture.Flaky}: running", resume.Output);
+        }
+    }
+
+    [Fact]
     public async Task Help_never_prints_the_key_from_the_environment_and_the_environment_key_is_used()
     {
         var previous = Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY");

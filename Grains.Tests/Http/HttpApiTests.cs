@@ -161,6 +161,28 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task An_operator_pauses_and_resumes_a_queue_which_keeps_taking_jobs_meanwhile()
+    {
+        const string tenant = TenantB;
+        await ProblemAsync(await Producer(tenant).PostAsync($"/v1/tenants/{tenant}/queues/{Noop}/pause", null), HttpStatusCode.Forbidden);
+        try
+        {
+            Assert.True((await OkAsync<QueueStats>(await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/queues/{Noop}/pause", null))).Paused);
+            var job = await OkAsync<EnqueueResponse>(await Producer(tenant).PostAsJsonAsync($"/v1/tenants/{tenant}/jobs", new { jobType = Noop, payload = new { } }), HttpStatusCode.Accepted);
+            var stats = await OkAsync<QueueStats>(await Operator(tenant).GetAsync($"/v1/tenants/{tenant}/queues/{Noop}/stats"));
+            Assert.True(stats.Paused);
+            Assert.Contains(await OkAsync<List<QueueStats>>(await Operator(tenant).GetAsync($"/v1/tenants/{tenant}/queues")), q => q.JobType == Noop && q.Paused);
+
+            Assert.False((await OkAsync<QueueStats>(await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/queues/{Noop}/resume", null))).Paused);
+            await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(job.Id) == 1, "the job to run once the queue is resumed");
+        }
+        finally
+        {
+            await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/queues/{Noop}/resume", null);
+        }
+    }
+
+    [Fact]
     public async Task A_full_queue_answers_429_with_retry_after_and_stores_nothing()
     {
         const string tenant = TenantA;

@@ -45,6 +45,9 @@ internal sealed class ModelStore
 
         public int Attempt { get; set; }
 
+        /// <summary>Attempts that asked to run again without counting (snoozed or throttled).</summary>
+        public int Rescheduled { get; set; }
+
         public DateTimeOffset LeaseExpiresAt { get; set; }
 
         public ReadyJob Ready => new(Id, Priority, RunAt);
@@ -89,6 +92,11 @@ internal sealed class ModelStore
         Move(row, JobState.Active);
         row.Lease++;
         row.Attempt++;
+        if (row.Attempt != row.Lease - row.Rescheduled)
+        {
+            throw new InvalidOperationException($"job {row.Id} leased as attempt {row.Attempt} after {row.Lease} leases of which {row.Rescheduled} did not count");
+        }
+
         row.LeaseExpiresAt = request.StartedAt + row.Timeout + request.ExpiryMargin;
         return Leased(row);
     }
@@ -103,6 +111,20 @@ internal sealed class ModelStore
         }
 
         Move(row, to, runAt);
+        return true;
+    }
+
+    /// <summary>A lease-guarded snooze: the job waits until <paramref name="runAt"/> and its attempt does not count.</summary>
+    public bool Reschedule(JobId id, long lease, DateTimeOffset runAt)
+    {
+        if (!Finish(id, lease, JobState.Scheduled, runAt))
+        {
+            return false;
+        }
+
+        var row = _rows[id];
+        row.Attempt--;
+        row.Rescheduled++;
         return true;
     }
 

@@ -36,7 +36,7 @@ internal sealed partial class QueueSimulation
         }
 
         var window = _core.Window;
-        if (!_core.Draining && window.Count > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null)
+        if (!_core.Draining && !_paused && window.Count > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null)
         {
             Fail($"{window.Count} due job(s) wait and {_core.SlotsFree} slot(s) are free, yet the queue neither leases, waits for room, nor waits for the rate (room: {_rooms.Free} free of {_rooms.Capacity}, {_room.Held} held, model waiting {_room.Waiting}; rate {_policy.RatePerSecond})");
         }
@@ -57,9 +57,19 @@ internal sealed partial class QueueSimulation
         }
     }
 
-    /// <summary>Attempts started: never more than the queue's rate allows (a burst, then the rate).</summary>
+    /// <summary>Attempts start now: within the rate (a burst, then the rate), never while paused or backing off from a throttled downstream.</summary>
     private void TakeTokens(int started)
     {
+        if (started > 0 && _paused)
+        {
+            Fail($"{started} attempt(s) started while a person has the queue paused");
+        }
+
+        if (started > 0 && _backoffUntil > _now)
+        {
+            Fail($"{started} attempt(s) started while the queue backs off until {(_backoffUntil.Value - T0).TotalMilliseconds:F0} ms for its throttled downstream");
+        }
+
         if (_policy.RatePerSecond is not { } rate || started == 0)
         {
             return;

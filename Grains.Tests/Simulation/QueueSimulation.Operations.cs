@@ -176,7 +176,18 @@ internal sealed partial class QueueSimulation
             var stop = _running[job.Id];
             _running.Remove(job.Id);
             var outcome = _random.NextDouble();
-            Exception? error = stop ? new JobCancelledException("cancelled") : outcome < 0.7 ? null : outcome < 0.9 ? new TimeoutException("slow") : new InvalidOperationException("poison");
+            Exception? error = stop ? new JobCancelledException("cancelled")
+                : outcome < 0.65 ? null
+                : outcome < 0.68 ? new SnoozeJobException(TimeSpan.FromMilliseconds(_random.Next(0, 3000)))
+                : outcome < 0.70 ? new DownstreamThrottledException(TimeSpan.FromMilliseconds(_random.Next(0, 2000)))
+                : outcome < 0.9 ? new TimeoutException("slow") : new InvalidOperationException("poison");
+            if (error is DownstreamThrottledException throttled)
+            {
+                // As the core rounds it: the queue may start nothing before this.
+                var until = OrleansJobs.Queues.StoreTime.Ceiling(_now + throttled.RetryAfter);
+                _backoffUntil = _backoffUntil > until ? _backoffUntil : until;
+            }
+
             if (error is null)
             {
                 _successes[job.Id] = _successes.GetValueOrDefault(job.Id) + 1;
@@ -205,6 +216,7 @@ internal sealed partial class QueueSimulation
             {
                 Succeeded => _store.Finish(job.Id, job.Lease, JobState.Succeeded),
                 Retrying r => _store.Finish(job.Id, job.Lease, JobState.Scheduled, r.Write.RunAt),
+                Rescheduled z => _store.Reschedule(job.Id, job.Lease, z.Write.RunAt),
                 DeadLettered => _store.Finish(job.Id, job.Lease, JobState.Dead),
                 _ => _store.Finish(job.Id, job.Lease, JobState.Cancelled),
             };

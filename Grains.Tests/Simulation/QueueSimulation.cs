@@ -55,6 +55,12 @@ internal sealed partial class QueueSimulation
     private readonly HashSet<JobId> _mayRunTwice = [];
     private readonly HashSet<JobId> _acknowledged = [];
 
+    /// <summary>Whether a person has the queue paused (in the store, so across activations).</summary>
+    private bool _paused;
+
+    /// <summary>Until when the activation may start nothing: the latest throttle its handlers reported.</summary>
+    private DateTimeOffset? _backoffUntil;
+
     /// <summary>Recent enqueues as planned, for a client to send again.</summary>
     private readonly Queue<NewJob[]> _sent = new();
     private long _nextId;
@@ -187,6 +193,12 @@ internal sealed partial class QueueSimulation
     private void Settle()
     {
         _rooms.OthersGive(int.MaxValue);
+        if (_paused)
+        {
+            _paused = false;
+            Event("resumed", () => _core.PauseChanged(_now, paused: false));
+        }
+
         if (_sibling is not null)
         {
             Notify(_sibling.Stop());
@@ -235,12 +247,15 @@ internal sealed partial class QueueSimulation
             }, _now));
         };
         _core = new QueueCore(_settings, _policy, _policy.MaxBacklog is null ? null : _store.Waiting, new Random(_random.Next()), room);
+
+        // A backoff lives in its activation: the new one starts at once.
+        _backoffUntil = null;
         _dueTimer = _pumpTimer = null;
         _drained = false;
         _tokens = _policy.Burst;
         _tokensAt = _now;
         _nextHousekeeping = _now + HousekeepingInterval;
-        Event($"activate #{_activation}", () => _core.Activate(_now, _store.NextDue()));
+        Event($"activate #{_activation}", () => _core.Activate(_now, _store.NextDue(), paused: _paused));
     }
 
     /// <summary>The silo dies: whatever was in flight is lost, each write having committed or not, and handlers die with it.</summary>
@@ -459,6 +474,14 @@ internal sealed partial class QueueSimulation
     /// </summary>
     private void ChangePolicy()
     {
+        if (_random.Next(3) == 0)
+        {
+            // Stored before the queue hears of it, as the grain does; a new activation reads it back.
+            _paused = !_paused;
+            Event(_paused ? "paused" : "resumed", () => _core.PauseChanged(_now, _paused));
+            return;
+        }
+
         double? rate = _random.Next(3) == 0 ? _random.Next(2, 20) : null;
         _policy = _policy with { MaxConcurrency = _random.Next(1, 7), RatePerSecond = rate, Burst = _random.Next(1, 4), MaxAttempts = _random.Next(1, 4) };
         _budgetCeiling = Math.Max(_policy.MaxConcurrency, _core.Attempts.InBudget);

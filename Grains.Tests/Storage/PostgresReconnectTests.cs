@@ -40,7 +40,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
         var now = DateTimeOffset.UtcNow;
         var calls = Enumerable.Range(0, Callers).Select(i => (i % 4) switch
         {
-            0 => (Task)_store.GetQueuePolicyAsync(queue, default),
+            0 => (Task)_store.GetQueueSettingsAsync(queue, default),
             1 => _store.GetQueueCountsAsync(queue, default),
             2 => _store.ReadReadyAsync(queue, null, 10, default),
             _ => _store.WriteAsync(new JobWriteBatch { Inserts = { new NewJob(_ids.Next(), queue, "{}"u8.ToArray(), JobPriority.Normal, now, now, 3, TimeSpan.FromMinutes(1), null, null) } }, default),
@@ -66,7 +66,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
         try
         {
             await TerminateStoreConnectionsAsync();
-            await Assert.ThrowsAnyAsync<NpgsqlException>(() => _store.GetQueuePolicyAsync(new QueueKey("acme", "email"), default));
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => _store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default));
         }
         finally
         {
@@ -76,7 +76,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
             await allow.ExecuteNonQueryAsync();
         }
 
-        Assert.Null(await _store.GetQueuePolicyAsync(new QueueKey("acme", "email"), default));
+        Assert.Null((await _store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default)).Override);
     }
 
     private string Database => new NpgsqlConnectionStringBuilder(_database.ConnectionString).Database!;

@@ -287,6 +287,8 @@ public sealed class JobWriteBatcherTests
 
         public Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
 
+        public Task SetQueuePausedAsync(QueueKey queue, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
+
         private async Task<JobWriteResult> WriteAsync(JobWriteBatch batch)
         {
             var inFlight = Interlocked.Increment(ref _inFlight);
@@ -319,6 +321,7 @@ public sealed class JobWriteBatcherTests
                 Leases = new LeasedJob?[batch.Leases.Count],
                 Completions = [.. batch.Completions.Select(_ => true)],
                 Retries = [.. batch.Retries.Select(_ => true)],
+                Snoozes = [.. batch.Snoozes.Select(_ => true)],
                 DeadLetters = [.. batch.DeadLetters.Select(_ => true)],
                 Cancellations = [.. batch.Cancellations.Select(_ => true)],
                 Promotions = [.. batch.Promotions.Select(_ => new DuePromotion([], null))],

@@ -24,6 +24,8 @@ internal sealed class JobsMetrics
     private readonly Counter<long> _failed;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _snoozed;
+    private readonly Counter<long> _throttled;
     private readonly Counter<long> _sentToOtherSilo;
     private readonly Histogram<double> _runTime;
     private readonly Histogram<double> _waitTime;
@@ -39,6 +41,8 @@ internal sealed class JobsMetrics
         _failed = meter.CreateCounter<long>("orleansjobs.jobs.failed", "{job}", "Attempts that failed.");
         _retried = meter.CreateCounter<long>("orleansjobs.jobs.retried", "{job}", "Failed attempts scheduled to run again.");
         _deadLettered = meter.CreateCounter<long>("orleansjobs.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
+        _snoozed = meter.CreateCounter<long>("orleansjobs.jobs.snoozed", "{job}", "Attempts whose handler asked to run again later without spending an attempt.");
+        _throttled = meter.CreateCounter<long>("orleansjobs.jobs.throttled", "{job}", "Attempts whose downstream throttled them: the job runs again later without spending an attempt and its queue backs off.");
         _sentToOtherSilo = meter.CreateCounter<long>("orleansjobs.jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
         _runTime = meter.CreateHistogram("orleansjobs.job.run_time", "s", "How long handlers ran.", advice: Seconds);
         _waitTime = meter.CreateHistogram("orleansjobs.job.wait_time", "s", "From enqueue to the start of an attempt.", advice: Seconds);
@@ -77,6 +81,10 @@ internal sealed class JobsMetrics
     public void Retried(QueueKey queue) => _retried.Add(1, Tags(queue));
 
     public void DeadLettered(QueueKey queue) => _deadLettered.Add(1, Tags(queue));
+
+    public void Snoozed(QueueKey queue) => _snoozed.Add(1, Tags(queue));
+
+    public void Throttled(QueueKey queue) => _throttled.Add(1, Tags(queue));
 
     /// <summary>One group commit: its rows, how long it took, and how long its oldest write had waited for it.</summary>
     public void Committed(int rows, TimeSpan took, TimeSpan oldestWaited)

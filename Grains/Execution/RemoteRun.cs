@@ -38,7 +38,8 @@ internal sealed record RemoteOutcome(
     [property: Id(7)] TimeSpan Duration,
     [property: Id(8)] SiloAddress Silo,
     [property: Id(9)] int FreeSlots,
-    [property: Id(10)] DateTimeOffset? StartedAt = null)
+    [property: Id(10)] DateTimeOffset? StartedAt = null,
+    [property: Id(11)] TimeSpan? RunAgainAfter = null)
 {
     /// <summary>Describes <paramref name="result"/>, judging retryability where the handler's exception still exists.</summary>
     public static RemoteOutcome From(RemoteRun run, JobRunResult result, JobTypeRegistration? type, SiloAddress silo, int freeSlots)
@@ -48,12 +49,20 @@ internal sealed record RemoteOutcome(
             null => RemoteOutcomeKind.Succeeded,
             JobCancelledException => RemoteOutcomeKind.Cancelled,
             JobTimeoutException => RemoteOutcomeKind.TimedOut,
+            SnoozeJobException => RemoteOutcomeKind.Snoozed,
+            DownstreamThrottledException => RemoteOutcomeKind.Throttled,
             _ => RemoteOutcomeKind.Failed,
+        };
+        var runAgainAfter = result.Error switch
+        {
+            SnoozeJobException snooze => snooze.Delay,
+            DownstreamThrottledException throttled => throttled.RetryAfter,
+            _ => (TimeSpan?)null,
         };
         var error = result.Error;
         return new RemoteOutcome(
             run.Id, run.Lease, kind, error is null ? null : JobErrors.TypeName(error), error?.Message, error?.ToString(),
-            error is null || type is null || type.IsRetryable(error), result.Duration, silo, freeSlots, result.StartedAt);
+            error is null || type is null || type.IsRetryable(error), result.Duration, silo, freeSlots, result.StartedAt, runAgainAfter);
     }
 
     /// <summary>The result as the queue that leased the attempt records it.</summary>
@@ -63,6 +72,8 @@ internal sealed record RemoteOutcome(
             RemoteOutcomeKind.Succeeded => null,
             RemoteOutcomeKind.Cancelled => new JobCancelledException(Message ?? "Cancelled."),
             RemoteOutcomeKind.TimedOut => new JobTimeoutException(Message ?? "Timed out."),
+            RemoteOutcomeKind.Snoozed => new SnoozeJobException(RunAgainAfter ?? TimeSpan.Zero),
+            RemoteOutcomeKind.Throttled => new DownstreamThrottledException(RunAgainAfter ?? TimeSpan.Zero, Message),
             _ => new RemoteJobException(ErrorType ?? "Exception", Message ?? "", Detail, Retryable),
         },
         Duration,
@@ -77,4 +88,6 @@ internal enum RemoteOutcomeKind
     Failed,
     Cancelled,
     TimedOut,
+    Snoozed,
+    Throttled,
 }

@@ -44,6 +44,14 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
                 metrics.Retried(queue);
                 LogRetrying(job.Id, queue.Tenant, queue.JobType, job.Attempt, job.MaxAttempts, retry.Write.RunAt, JobErrors.ShortTypeName(retry.Error), retry.Error.Message);
                 break;
+            case Rescheduled { QueueBackoffUntil: { } until } throttled:
+                metrics.Throttled(queue);
+                LogThrottled(job.Id, queue.Tenant, queue.JobType, job.Attempt, until, throttled.Reason);
+                break;
+            case Rescheduled snoozed:
+                metrics.Snoozed(queue);
+                LogSnoozed(job.Id, queue.Tenant, queue.JobType, job.Attempt, snoozed.Write.RunAt);
+                break;
             case DeadLettered dead:
                 finished.Record();
                 metrics.DeadLettered(queue);
@@ -73,6 +81,12 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
 
     [LoggerMessage(EventId = (int)LogEvents.JobRetrying, Level = LogLevel.Warning, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt}/{MaxAttempts} failed with {ErrorType}: {ErrorMessage}; retrying at {RetryAt:O}")]
     private partial void LogRetrying(JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, DateTimeOffset retryAt, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobSnoozed, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} snoozed until {RunAt:O}; the attempt is not counted")]
+    private partial void LogSnoozed(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset runAt);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobThrottled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} was throttled by its downstream ({Reason}); it and its queue wait until {Until:O}, the attempt is not counted")]
+    private partial void LogThrottled(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset until, string reason);
 
     [LoggerMessage(EventId = (int)LogEvents.JobDeadLettered, Level = LogLevel.Error, Message = "Job {JobId} ({Tenant}/{JobType}) dead-lettered after attempt {Attempt}/{MaxAttempts} (retryable: {Retryable})")]
     private partial void LogDeadLettered(Exception error, JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, bool retryable);

@@ -66,7 +66,8 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         _report = new AttemptReport(_queue, _silo.Metrics, _numbers.Finished, _logger);
         _keepAlive = new QueueKeepAlive(this, _queue, _silo.Options.HousekeepingInterval, HousekeepAsync, _log, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
-        var policy = EffectiveQueuePolicy.Resolve(type, await _silo.Reads.GetQueuePolicyAsync(_queue, cancellationToken));
+        var settings = await _silo.Reads.GetQueueSettingsAsync(_queue, cancellationToken);
+        var policy = EffectiveQueuePolicy.Resolve(type, settings.Override);
 
         // This activation is the queue's only owner, so an attempt still marked active belongs to a
         // previous owner that is gone (crashed or shut down before it finished): run it again.
@@ -83,7 +84,7 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         var attempts = new QueueAttempts(_silo.Dispatcher, type, _report, _silo.Time);
         var outcomes = new OutcomeWriter(_silo.Writes, _queue, _report, _silo.Time, ex => _log.StoreError(ex, "record outcome"));
         _commands = new QueueCommandCarrier(this, _core, _queue, _silo, _room, attempts, outcomes, _tenant, _log, () => _ = UpdateBusyAsync());
-        _core.Activate(Now, nextDue);
+        _core.Activate(Now, nextDue, paused: settings.PausedAt is not null);
         Execute();
         _silo.Gauges.Publish(_queue, () => _numbers.Levels(_core?.Attempts.InBudget ?? 0));
         await UpdateBusyAsync();
@@ -229,10 +230,26 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         return Task.CompletedTask;
     }
 
-    public Task<QueueStats> GetStatsAsync()
+    public async Task<QueueStats> GetStatsAsync()
     {
-        _ = Core;
-        return _numbers.StatsAsync();
+        var core = Core;
+        var stats = await _numbers.StatsAsync();
+        return stats with { Paused = core.Paused, BackingOffUntil = core.BackingOff ? core.BackoffUntil : null };
+    }
+
+    public async Task<QueueStats> SetPausedAsync(bool paused)
+    {
+        var core = Core;
+        if (core.Paused != paused)
+        {
+            // Stored first: a pause must outlive this activation (a restart, the queue moving silos).
+            await _silo.Store.SetQueuePausedAsync(_queue, paused ? Now : null, Now, CancellationToken.None);
+            core.PauseChanged(Now, paused);
+            _log.PauseChanged(paused);
+            Execute();
+        }
+
+        return await GetStatsAsync();
     }
 
     public Task<QueuePolicy> GetPolicyAsync() => Task.FromResult(Core.Policy.ToQueuePolicy());

@@ -19,6 +19,8 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     public void PolicyChanged(string policy) => LogPolicyChanged(queue.Tenant, queue.JobType, policy);
 
+    public void PauseChanged(bool paused) => LogPauseChanged(queue.Tenant, queue.JobType, paused ? "paused: it takes jobs and starts none" : "resumed");
+
     public void Draining(int running) => LogDraining(queue.Tenant, queue.JobType, running);
 
     public void DrainIncomplete(int running) => LogDrainIncomplete(queue.Tenant, queue.JobType, running);
@@ -36,6 +38,9 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     [LoggerMessage(EventId = (int)LogEvents.PolicyChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} policy is now {Policy}")]
     private partial void LogPolicyChanged(string tenant, string jobType, string policy);
+
+    [LoggerMessage(EventId = (int)LogEvents.QueuePauseChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} {State}")]
+    private partial void LogPauseChanged(string tenant, string jobType, string state);
 
     [LoggerMessage(EventId = (int)LogEvents.Draining, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} deactivating: waiting for {Running} running job(s)")]
     private partial void LogDraining(string tenant, string jobType, int running);

@@ -26,8 +26,8 @@ internal interface IQueueReadStore
         return counts.Scheduled + counts.Enqueued;
     }
 
-    /// <summary>The queue's policy override, or null when it has none.</summary>
-    Task<QueuePolicy?> GetQueuePolicyAsync(QueueKey queue, CancellationToken cancellationToken);
+    /// <summary>The queue's policy override (null when it has none) and whether a person paused it.</summary>
+    Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken);
 
     /// <summary>How many of the tenant's jobs are active (leased to an attempt), by job type. Read from the per-queue counters.</summary>
     Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken);

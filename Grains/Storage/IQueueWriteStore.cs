@@ -16,6 +16,9 @@ internal interface IQueueWriteStore
     /// </summary>
     int ConcurrentWrites { get; }
 
-    /// <summary>Stores the queue's policy override, replacing any earlier one.</summary>
+    /// <summary>Stores the queue's policy override, replacing any earlier one; a pause stays as it was.</summary>
     Task SetQueuePolicyAsync(QueueKey queue, QueuePolicy policy, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Pauses the queue since <paramref name="pausedAt"/>, or resumes it (null); its policy override stays as it was.</summary>
+    Task SetQueuePausedAsync(QueueKey queue, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken);
 }

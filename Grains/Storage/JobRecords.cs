@@ -79,6 +79,13 @@ public readonly record struct Completion(JobId Id, long Lease, DateTimeOffset Fi
 /// <summary>The attempt under <see cref="Lease"/> failed; run again at <see cref="RunAt"/>.</summary>
 public sealed record Retry(JobId Id, long Lease, DateTimeOffset RunAt, AttemptError Error, AttemptRan? Ran = null);
 
+/// <summary>
+/// The attempt under <see cref="Lease"/> asked to run again at <see cref="RunAt"/> without spending
+/// an attempt (a snooze, or a downstream's throttle): the job waits scheduled with its attempt count
+/// as it was before this attempt, and no error is recorded.
+/// </summary>
+public sealed record Snooze(JobId Id, long Lease, DateTimeOffset RunAt, AttemptRan? Ran = null);
+
 /// <summary>The attempt under <see cref="Lease"/> failed for the last time: dead-letter the job.</summary>
 public sealed record DeadLetter(JobId Id, long Lease, AttemptError Error, AttemptRan? Ran = null);
 
@@ -103,6 +110,8 @@ internal sealed class JobWriteBatch
 
     public List<Retry> Retries { get; } = [];
 
+    public List<Snooze> Snoozes { get; } = [];
+
     public List<DeadLetter> DeadLetters { get; } = [];
 
     public List<CancelledRun> Cancellations { get; } = [];
@@ -116,7 +125,7 @@ internal sealed class JobWriteBatch
     public List<WaitingCancel> Cancels { get; } = [];
 
     /// <summary>What the batch weighs against the flush's row limit: a row per job named, one per whole-queue statement.</summary>
-    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + DeadLetters.Count + Cancellations.Count
+    public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + Snoozes.Count + DeadLetters.Count + Cancellations.Count
         + Promotions.Count + Requeues.Count + Sheds.Count + Cancels.Count;
 }
 
@@ -133,6 +142,9 @@ internal sealed class JobWriteResult
 
     /// <inheritdoc cref="Completions"/>
     public required bool[] Retries { get; init; }
+
+    /// <inheritdoc cref="Completions"/>
+    public required bool[] Snoozes { get; init; }
 
     /// <inheritdoc cref="Completions"/>
     public required bool[] DeadLetters { get; init; }
@@ -156,6 +168,9 @@ internal sealed class JobWriteResult
 public readonly record struct ReplayedJob(JobId Id, QueueKey Queue);
 
 /// <summary>Counts of one queue's jobs by state (finished jobs while they are kept), and the run-at of its oldest due job.</summary>
+/// <summary>What a person set on a queue: its policy override (null: its job type's defaults) and since when it is paused (null: it runs).</summary>
+public sealed record QueueSettings(QueuePolicy? Override, DateTimeOffset? PausedAt);
+
 public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);
 
 /// <summary>One page of a retention sweep: how many jobs went, and the last id deleted, to continue after.</summary>

@@ -87,6 +87,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     public Task<bool> RetryAsync(QueueKey queue, Retry retry) => Enqueue<bool>(queue, 1, b => b.Retries.Add(retry), (r, start) => r.Retries[start.Retries]);
 
+    public Task<bool> SnoozeAsync(QueueKey queue, Snooze snooze) => Enqueue<bool>(queue, 1, b => b.Snoozes.Add(snooze), (r, start) => r.Snoozes[start.Snoozes]);
+
     public Task<bool> CancelRunningAsync(QueueKey queue, CancelledRun cancelled) => Enqueue<bool>(queue, 1, b => b.Cancellations.Add(cancelled), (r, start) => r.Cancellations[start.Cancellations]);
 
     public Task<bool> DeadLetterAsync(QueueKey queue, DeadLetter deadLetter) => Enqueue<bool>(queue, 1, b => b.DeadLetters.Add(deadLetter), (r, start) => r.DeadLetters[start.DeadLetters]);
@@ -274,10 +276,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     /// <summary>Where a caller's rows start in each list of the batch.</summary>
     private readonly record struct Offsets(
-        int Inserts, int Leases, int Completions, int Retries, int DeadLetters, int Cancellations, int Promotions, int Requeues, int Sheds, int Cancels)
+        int Inserts, int Leases, int Completions, int Retries, int Snoozes, int DeadLetters, int Cancellations, int Promotions, int Requeues, int Sheds, int Cancels)
     {
         public static Offsets Of(JobWriteBatch b) => new(
-            b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.DeadLetters.Count, b.Cancellations.Count,
+            b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.Snoozes.Count, b.DeadLetters.Count, b.Cancellations.Count,
             b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Cancels.Count);
     }
 

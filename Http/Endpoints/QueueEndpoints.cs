@@ -35,6 +35,14 @@ internal static class QueueEndpoints
             .WithName("OrleansJobs.GetQueueStats")
             .Produces<QueueStats>()
             .WithSummary("Counts, oldest waiting job, completion rate and drain time.");
+        queues.MapPost("/pause", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.PauseQueueAsync(tenant, jobType, ct)))
+            .WithName("OrleansJobs.PauseQueue")
+            .Produces<QueueStats>()
+            .WithSummary("Pause the queue: it takes jobs and starts none until resumed; running ones finish. Stored, so it outlives restarts.");
+        queues.MapPost("/resume", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.ResumeQueueAsync(tenant, jobType, ct)))
+            .WithName("OrleansJobs.ResumeQueue")
+            .Produces<QueueStats>()
+            .WithSummary("Resume a paused queue: its waiting jobs start at once.");
         queues.MapGet("/policy", async (string tenant, string jobType, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetQueuePolicyAsync(tenant, jobType, ct)))
             .WithName("OrleansJobs.GetQueuePolicy")
             .Produces<QueuePolicy>()

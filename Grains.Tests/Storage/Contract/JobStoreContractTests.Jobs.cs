@@ -128,6 +128,29 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_snooze_reschedules_without_counting_the_attempt_or_recording_an_error()
+    {
+        var job = NewJob();
+        await InsertAsync(job);
+        var first = (await LeaseAsync(job.Id))!;
+
+        var batch = new JobWriteBatch();
+        batch.Snoozes.Add(new Snooze(job.Id, first.Lease + 1, T0.AddSeconds(5)));
+        batch.Snoozes.Add(new Snooze(job.Id, first.Lease, T0.AddSeconds(5), new AttemptRan(T0.AddMilliseconds(20), "silo-b")));
+        var snoozed = (await Store.WriteAsync(batch, default)).Snoozes;
+        Assert.Equal([false, true], snoozed);
+
+        var info = (await Store.GetJobAsync(_tenant, job.Id, default))!;
+        Assert.Equal((JobState.Scheduled, T0.AddSeconds(5), 0, (string?)null, "silo-b"), (info.State, info.RunAt, info.Attempt, info.LastError, info.LastSilo));
+        Assert.Equal(T0.AddSeconds(5), await Store.GetNextDueAsync(Queue(), default));
+        Assert.False(await CompleteAsync(job.Id, first.Lease));
+
+        await PromoteDueAsync(Queue(), T0.AddSeconds(5), 10);
+        var again = (await LeaseAsync(job.Id))!;
+        Assert.Equal((1, first.Lease + 1), (again.Attempt, again.Lease));
+    }
+
+    [Fact]
     public async Task A_retry_reschedules_and_fences_off_the_old_lease()
     {
         var job = NewJob();

@@ -303,15 +303,31 @@ public abstract partial class JobStoreContractTests
     [Fact]
     public async Task A_queue_policy_override_is_stored_replaced_and_read_back()
     {
-        Assert.Null(await Store.GetQueuePolicyAsync(Queue(), default));
+        Assert.Equal(new QueueSettings(null, null), await Store.GetQueueSettingsAsync(Queue(), default));
         var policy = new QueuePolicy { MaxConcurrency = 3, RatePerSecond = 2.5, Burst = 4, MaxBacklog = 1_000_000_000, MaxAttempts = 7, Timeout = TimeSpan.FromSeconds(90) };
 
         await Store.SetQueuePolicyAsync(Queue(), policy, T0, default);
-        Assert.Equal(policy, await Store.GetQueuePolicyAsync(Queue(), default));
-        Assert.Null(await Store.GetQueuePolicyAsync(Queue("other.type"), default));
+        Assert.Equal(new QueueSettings(policy, null), await Store.GetQueueSettingsAsync(Queue(), default));
+        Assert.Equal(new QueueSettings(null, null), await Store.GetQueueSettingsAsync(Queue("other.type"), default));
 
         await Store.SetQueuePolicyAsync(Queue(), new QueuePolicy { RatePerSecond = 1 }, T0.AddMinutes(1), default);
-        Assert.Equal(new QueuePolicy { RatePerSecond = 1 }, await Store.GetQueuePolicyAsync(Queue(), default));
+        Assert.Equal(new QueuePolicy { RatePerSecond = 1 }, (await Store.GetQueueSettingsAsync(Queue(), default)).Override);
+    }
+
+    [Fact]
+    public async Task A_pause_is_stored_beside_the_policy_and_neither_replaces_the_other()
+    {
+        // A queue with no override can be paused: it reads back as paused with no override.
+        await Store.SetQueuePausedAsync(Queue(), T0, T0, default);
+        Assert.Equal(new QueueSettings(new QueuePolicy(), T0), await Store.GetQueueSettingsAsync(Queue(), default));
+
+        var policy = new QueuePolicy { MaxConcurrency = 3 };
+        await Store.SetQueuePolicyAsync(Queue(), policy, T0.AddMinutes(1), default);
+        Assert.Equal(new QueueSettings(policy, T0), await Store.GetQueueSettingsAsync(Queue(), default));
+
+        await Store.SetQueuePausedAsync(Queue(), null, T0.AddMinutes(2), default);
+        Assert.Equal(new QueueSettings(policy, null), await Store.GetQueueSettingsAsync(Queue(), default));
+        Assert.Equal(new QueueSettings(null, null), await Store.GetQueueSettingsAsync(Queue("other.type"), default));
     }
 
     [Fact]

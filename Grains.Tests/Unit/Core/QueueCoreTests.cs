@@ -70,6 +70,68 @@ public sealed class QueueCoreTests
     }
 
     [Fact]
+    public void A_throttled_attempt_is_rescheduled_uncounted_and_the_queue_starts_nothing_until_the_backoff_ends()
+    {
+        var core = NewCore(maxConcurrency: 2);
+        var rows = core.PlanStarts(T0, [Row()]);
+        core.InsertCommitted(T0, rows, [new InsertOutcome(rows[0].Id, true)]);
+        core.TakeCommands();
+
+        core.AttemptEnded(T0, Leased(rows[0].Id), new JobRunResult(new DownstreamThrottledException(TimeSpan.FromSeconds(2)), TimeSpan.Zero));
+
+        var write = Assert.IsType<Rescheduled>(core.TakeCommands().OfType<WriteOutcome>().Single().Outcome);
+        Assert.Equal((T0.AddSeconds(2), T0.AddSeconds(2)), (write.Write.RunAt, write.QueueBackoffUntil));
+        Assert.Equal(T0.AddSeconds(2), core.BackoffUntil);
+
+        // A free slot and a new job, but the downstream asked for two seconds.
+        var later = core.PlanStarts(T0.AddSeconds(1), [Row()]);
+        Assert.Null(later[0].Start);
+        core.InsertCommitted(T0.AddSeconds(1), later, [new InsertOutcome(later[0].Id, true)]);
+        var waiting = core.TakeCommands();
+        Assert.Empty(waiting.OfType<LeaseJobs>());
+        Assert.Equal(TimeSpan.FromSeconds(1), waiting.OfType<ArmPumpTimer>().Last().Delay);
+
+        core.PumpTimerFired(T0.AddSeconds(2));
+        Assert.Equal([later[0].Id], core.TakeCommands().OfType<LeaseJobs>().Single().Requests.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void A_paused_queue_takes_jobs_into_its_window_and_starts_them_only_when_resumed()
+    {
+        var core = NewCore(maxConcurrency: 2);
+        core.PauseChanged(T0, paused: true);
+
+        var rows = core.PlanStarts(T0, [Row(), Row()]);
+        Assert.All(rows, r => Assert.Null(r.Start));
+        core.InsertCommitted(T0, rows, [.. rows.Select(r => new InsertOutcome(r.Id, true))]);
+        Assert.Empty(core.TakeCommands().OfType<LeaseJobs>());
+        Assert.Equal(2, core.Window.Count);
+        Assert.True(core.HasWork);
+
+        core.PauseChanged(T0, paused: false);
+        Assert.Equal(rows.Select(r => r.Id), core.TakeCommands().OfType<LeaseJobs>().Single().Requests.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void A_snoozed_attempt_is_rescheduled_uncounted_and_the_queue_goes_on()
+    {
+        var core = NewCore(maxConcurrency: 1);
+        var rows = core.PlanStarts(T0, [Row(), Row()]);
+        core.InsertCommitted(T0, rows, [.. rows.Select(r => new InsertOutcome(r.Id, true))]);
+        core.TakeCommands();
+
+        core.AttemptEnded(T0, Leased(rows[0].Id), new JobRunResult(new SnoozeJobException(TimeSpan.FromMinutes(5)), TimeSpan.Zero));
+
+        var commands = core.TakeCommands();
+        var write = Assert.IsType<Rescheduled>(commands.OfType<WriteOutcome>().Single().Outcome);
+        Assert.Equal((T0.AddMinutes(5), (DateTimeOffset?)null), (write.Write.RunAt, write.QueueBackoffUntil));
+        Assert.Null(core.BackoffUntil);
+        Assert.Equal(rows[1].Id, commands.OfType<LeaseJobs>().Single().Requests.Single().Id);
+        core.OutcomeStored(T0, Leased(rows[0].Id), write, stored: true);
+        Assert.Equal(T0.AddMinutes(5), core.Due.NextDue);
+    }
+
+    [Fact]
     public void An_ended_attempt_frees_its_slot_for_the_next_job_before_its_outcome_is_stored()
     {
         var core = NewCore(maxConcurrency: 1);

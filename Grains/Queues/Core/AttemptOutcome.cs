@@ -11,6 +11,12 @@ internal sealed record Succeeded(Completion Write, TimeSpan Duration) : AttemptO
 /// <summary>The handler failed with attempts left and a retryable error: run again at the write's run-at.</summary>
 internal sealed record Retrying(Retry Write, Exception Error, TimeSpan Duration) : AttemptOutcome(Duration);
 
+/// <summary>
+/// The handler asked to run again later without spending an attempt: it snoozed, or its downstream
+/// throttled it. <see cref="QueueBackoffUntil"/> is set for a throttle: the queue starts nothing before it.
+/// </summary>
+internal sealed record Rescheduled(Snooze Write, DateTimeOffset? QueueBackoffUntil, string Reason, TimeSpan Duration) : AttemptOutcome(Duration);
+
 /// <summary>The handler failed for the last time, or with an error that is not retried.</summary>
 internal sealed record DeadLettered(DeadLetter Write, Exception Error, bool Retryable, TimeSpan Duration) : AttemptOutcome(Duration);
 

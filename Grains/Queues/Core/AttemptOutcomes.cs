@@ -11,10 +11,18 @@ internal static class AttemptOutcomes
     {
         var silo = result.Silo ?? settings.Owner;
         AttemptRan? ran = result.StartedAt is { } startedAt ? new AttemptRan(startedAt, silo) : null;
-        if (result.Error is not { } error)
+        switch (result.Error)
         {
-            return new Succeeded(new Completion(job.Id, job.Lease, now, ran), result.Duration);
+            case null:
+                return new Succeeded(new Completion(job.Id, job.Lease, now, ran), result.Duration);
+            case SnoozeJobException snooze:
+                return new Rescheduled(new Snooze(job.Id, job.Lease, StoreTime.Ceiling(now + snooze.Delay), ran), null, snooze.Message, result.Duration);
+            case DownstreamThrottledException throttled:
+                var until = StoreTime.Ceiling(now + throttled.RetryAfter);
+                return new Rescheduled(new Snooze(job.Id, job.Lease, until, ran), until, throttled.Message, result.Duration);
         }
+
+        var error = result.Error;
 
         if (error is JobCancelledException cancelled)
         {

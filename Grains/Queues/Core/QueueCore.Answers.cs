@@ -91,7 +91,14 @@ internal sealed partial class QueueCore
         // Given back before the pump below, so queues waiting in line get it before this one takes it
         // again; keeping it for the next job here would let a flooding queue hold its room for ever.
         Room.Give(1);
-        Emit(new WriteOutcome(job, AttemptOutcomes.Decide(job, result, now, _settings, _random)));
+        var outcome = AttemptOutcomes.Decide(job, result, now, _settings, _random);
+        if (outcome is Rescheduled { QueueBackoffUntil: { } until } && !(BackoffUntil >= until))
+        {
+            // The downstream said so now: nothing more starts, whether or not this outcome is written.
+            BackoffUntil = until;
+        }
+
+        Emit(new WriteOutcome(job, outcome));
         Pump();
     }
 
@@ -104,10 +111,16 @@ internal sealed partial class QueueCore
     {
         At(now);
         var offered = EndAttempt(job.Id);
-        if (outcome is Retrying retry && stored)
+        var waitsUntil = outcome switch
+        {
+            Retrying retry => retry.Write.RunAt,
+            Rescheduled rescheduled => rescheduled.Write.RunAt,
+            _ => (DateTimeOffset?)null,
+        };
+        if (stored && waitsUntil is { } runAt)
         {
             Backlog.Joined(1);
-            Emit(Due.Note(retry.Write.RunAt));
+            Emit(Due.Note(runAt));
         }
 
         // The slot came free when the handler ended; only a job the store may now hand out again is

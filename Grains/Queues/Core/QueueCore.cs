@@ -57,6 +57,19 @@ internal sealed partial class QueueCore
     /// <summary>The activation is stopping: it starts nothing more and waits for its attempts.</summary>
     public bool Draining { get; private set; }
 
+    /// <summary>
+    /// Until when the queue starts nothing because a handler's downstream throttled it (null: it is
+    /// not backing off). Kept by this activation only: a new owner starts at once, and the next
+    /// throttle backs it off again.
+    /// </summary>
+    public DateTimeOffset? BackoffUntil { get; private set; }
+
+    /// <summary>Whether the queue is backing off now.</summary>
+    public bool BackingOff => BackoffUntil > _clock.Now;
+
+    /// <summary>A person paused the queue: it takes jobs but starts none; its running attempts finish.</summary>
+    public bool Paused { get; private set; }
+
     /// <summary>Whether the queue has anything to do: it keeps a reminder and housekeeping while it has.</summary>
     public bool HasWork => Window.Count > 0 || Window.StoreHasMore || Attempts.Count > 0 || Due.NextDue is not null;
 
@@ -76,13 +89,22 @@ internal sealed partial class QueueCore
     }
 
     /// <summary>The activation loaded the queue: <paramref name="nextDue"/> is its earliest scheduled run-at.</summary>
-    public void Activate(DateTimeOffset now, DateTimeOffset? nextDue)
+    public void Activate(DateTimeOffset now, DateTimeOffset? nextDue, bool paused = false)
     {
         At(now);
+        Paused = paused;
         _bucket = Policy.CreateBucket(_clock);
         Window.MarkStoreHasMore();
         Emit(Due.Start(nextDue));
         Read(force: true);
+        Pump();
+    }
+
+    /// <summary>A person paused the queue (it starts nothing, and takes jobs still) or resumed it; the store has it.</summary>
+    public void PauseChanged(DateTimeOffset now, bool paused)
+    {
+        At(now);
+        Paused = paused;
         Pump();
     }
 
@@ -177,6 +199,17 @@ internal sealed partial class QueueCore
         var wanted = Math.Min(SlotsFree, Window.Count);
         if (wanted <= 0)
         {
+            return 0;
+        }
+
+        if (Paused)
+        {
+            return 0;
+        }
+
+        if (BackingOff)
+        {
+            Emit(new ArmPumpTimer(BackoffUntil!.Value - _clock.Now));
             return 0;
         }
 
