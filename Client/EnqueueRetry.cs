@@ -16,10 +16,10 @@ namespace OrleansJobs;
 /// <param name="wait">Waits between tries; a timer on <paramref name="time"/> unless a test passes its own.</param>
 internal sealed class EnqueueRetry(JobClientOptions options, TimeProvider time, Func<TimeSpan, CancellationToken, Task>? wait = null)
 {
-    private readonly Func<TimeSpan, CancellationToken, Task> _wait = wait ?? ((delay, cancel) => Task.Delay(delay, time, cancel));
-
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    private readonly Func<TimeSpan, CancellationToken, Task> _wait = wait ?? ((delay, cancel) => Task.Delay(delay, time, cancel));
 
     /// <summary>Whether the call may have reached the queue or not: sending it again with the same ids is safe and may succeed.</summary>
     public static bool IsTransient(Exception error) => error is TimeoutException

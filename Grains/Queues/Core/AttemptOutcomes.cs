@@ -20,21 +20,16 @@ internal static class AttemptOutcomes
             case DownstreamThrottledException throttled:
                 var until = StoreTime.Ceiling(now + throttled.RetryAfter);
                 return new Rescheduled(new Snooze(job.Id, job.Lease, until, ran), until, throttled.Message, result.Duration);
+            case JobCancelledException cancelled:
+                var reason = new AttemptError(job.Attempt, now, silo, typeof(JobCancelledException).FullName!, cancelled.Message, null);
+                return new CancelledWhileRunning(new CancelledRun(job.Id, job.Lease, reason, ran), result.Duration);
+            case var error:
+                var retryable = settings.IsRetryable(error);
+                var attemptError = new AttemptError(job.Attempt, now, silo, JobErrors.TypeName(error), error.Message, error.ToString());
+                var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, settings.Retry, now, random);
+                return decision.DeadLetter
+                    ? new DeadLettered(new DeadLetter(job.Id, job.Lease, attemptError, ran), error, retryable, result.Duration)
+                    : new Retrying(new Retry(job.Id, job.Lease, StoreTime.Ceiling(decision.RetryAt), attemptError, ran), error, result.Duration);
         }
-
-        var error = result.Error;
-
-        if (error is JobCancelledException cancelled)
-        {
-            var reason = new AttemptError(job.Attempt, now, silo, typeof(JobCancelledException).FullName!, cancelled.Message, null);
-            return new CancelledWhileRunning(new CancelledRun(job.Id, job.Lease, reason, ran), result.Duration);
-        }
-
-        var retryable = settings.IsRetryable(error);
-        var attemptError = new AttemptError(job.Attempt, now, silo, JobErrors.TypeName(error), error.Message, error.ToString());
-        var decision = RetryDecision.For(job.Attempt, job.MaxAttempts, retryable, settings.Retry, now, random);
-        return decision.DeadLetter
-            ? new DeadLettered(new DeadLetter(job.Id, job.Lease, attemptError, ran), error, retryable, result.Duration)
-            : new Retrying(new Retry(job.Id, job.Lease, StoreTime.Ceiling(decision.RetryAt), attemptError, ran), error, result.Duration);
     }
 }
