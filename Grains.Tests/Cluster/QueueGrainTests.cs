@@ -33,41 +33,6 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_snoozed_job_runs_again_later_without_spending_an_attempt()
-    {
-        // One attempt allowed: a snooze that counted would leave none for the second run.
-        var id = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(SnoozeFirstMs: 300), new EnqueueOptions { MaxAttempts = 1 });
-
-        var info = await WaitForStateAsync(id, JobState.Succeeded);
-
-        var starts = Probe.Starts(id);
-        Assert.Equal([1, 1], starts.Select(s => s.Attempt));
-        Assert.True(starts[1].At - starts[0].At >= TimeSpan.FromMilliseconds(300), $"ran again after {starts[1].At - starts[0].At}");
-        Assert.Equal((1, 1, (string?)null), (info.Attempt, info.MaxAttempts, info.LastError));
-        Assert.Null(await Jobs.GetDeadLetterAsync(_tenant, id));
-    }
-
-    [Fact]
-    public async Task A_throttled_downstream_backs_the_whole_queue_off_without_spending_attempts()
-    {
-        var throttled = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(ThrottleFirstMs: 3000), new EnqueueOptions { MaxAttempts = 1 });
-        await Probe.WaitForAsync(async () => (await Jobs.GetStatusAsync(_tenant, throttled))?.State == JobState.Scheduled, "the throttled job to wait for its retry-after");
-        var waiting = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload());
-        var backingOff = (await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Slow)).BackingOffUntil;
-
-        await WaitForStateAsync(throttled, JobState.Succeeded);
-        await WaitForStateAsync(waiting, JobState.Succeeded);
-
-        // The queue had free slots, yet started nothing until the downstream's retry-after was over.
-        var throttledAt = Probe.Starts(throttled)[0].At;
-        Assert.True(Probe.Starts(waiting)[0].At - throttledAt >= TimeSpan.FromMilliseconds(2999), $"the other job started {Probe.Starts(waiting)[0].At - throttledAt} after the throttle");
-        Assert.InRange(backingOff!.Value, throttledAt.AddMilliseconds(2999), throttledAt.AddSeconds(30));
-        Assert.Null((await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Slow)).BackingOffUntil);
-        Assert.Equal([1, 1], Probe.Starts(throttled).Select(s => s.Attempt));
-        Assert.Equal((1, (string?)null), ((await Jobs.GetStatusAsync(_tenant, throttled))!.Attempt, (await Jobs.GetStatusAsync(_tenant, throttled))!.LastError));
-    }
-
-    [Fact]
     public async Task A_failing_job_retries_with_growing_delays_then_dead_letters_with_every_error()
     {
         var id = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
@@ -184,31 +149,6 @@ public abstract class QueueGrainTests(ClusterFixture fixture)
 
         Assert.True(Probe.Starts(delayed)[0].At >= before + delay, $"ran at {Probe.Starts(delayed)[0].At:O}, due {before + delay:O}");
         Assert.True(Probe.Starts(scheduled)[0].At >= before + delay);
-    }
-
-    [Fact]
-    public async Task A_paused_queue_takes_jobs_and_starts_none_even_after_it_moves_until_it_is_resumed()
-    {
-        Assert.True((await Jobs.PauseQueueAsync(_tenant, ClusterFixture.Noop)).Paused);
-        var ids = await Jobs.EnqueueManyAsync([.. Enumerable.Range(0, 3).Select(_ => new JobRequest(_tenant, ClusterFixture.Noop, "{}"u8.ToArray()))]);
-
-        // Taken down and activated again, as a restart or a move to another silo does: it reads its pause back.
-        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        Assert.True((await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).Paused);
-
-        // Nothing to await for an absence: a paused queue is watched for a while, in which a running one starts its jobs within milliseconds.
-        await Task.Delay(500);
-        var stats = await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop);
-        Assert.Equal((true, 3L, 0L), (stats.Paused, stats.Enqueued, stats.Active));
-        Assert.All(ids, id => Assert.Empty(Probe.Starts(id)));
-
-        Assert.False((await Jobs.ResumeQueueAsync(_tenant, ClusterFixture.Noop)).Paused);
-        foreach (var id in ids)
-        {
-            await WaitForStateAsync(id, JobState.Succeeded);
-        }
-
-        Assert.False((await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).Paused);
     }
 
     [Fact]
