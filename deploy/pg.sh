@@ -20,8 +20,12 @@ as_postgres() {
 }
 
 free_port() {
-  local port
-  for port in $(shuf -i 20000-60000 -n 200); do
+  # Below the kernel's ephemeral range: a port there can be the local end of any outgoing
+  # connection (the tests make thousands), which a connect probe cannot see and which makes
+  # the server's bind fail with "Address already in use", at first start or at a restart.
+  local port low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  for port in $(shuf -i 20000-$((low > 20100 ? low - 1 : 32767)) -n 200); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
