@@ -73,6 +73,11 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
             _nextTag += 3 * plan.ScaleOutRounds;
         }
 
+        if (plan.Runs("orleansjobs", "retry-storm"))
+        {
+            _figures.AddRange(await RetryStorm.RunAsync(postgres, plan.Storm, _settings));
+        }
+
         var report = new Report(DateTimeOffset.UtcNow, plan.Mode, Machine.Read(), await postgres.SettingsAsync(), _settings, _figures);
         Console.WriteLine();
         Console.WriteLine(report.Table());

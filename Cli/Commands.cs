@@ -72,10 +72,10 @@ internal static class Commands
                 }
 
                 await output.WriteAsync(TextTable.Render(
-                    ["QUEUE", "STATE", "BACKLOG", "SCHEDULED", "RUNNING", "OLDEST", "DONE/S", "DEAD", "DRAIN"],
+                    ["QUEUE", "STATE", "BACKLOG", "SCHEDULED", "RUNNING", "LIMIT", "OLDEST", "DONE/S", "DEAD", "DRAIN"],
                     queues.Select(q => (IReadOnlyList<string>)
                     [
-                        $"{q.Tenant}/{q.JobType}", State(q), N(q.Enqueued), N(q.Scheduled), N(q.Active),
+                        $"{q.Tenant}/{q.JobType}", State(q), N(q.Enqueued), N(q.Scheduled), N(q.Active), N(q.ConcurrencyLimit),
                         q.OldestWaiting is { } age ? CliApp.Seconds(age) : "-", q.CompletedPerSecond.ToString("0.#", CultureInfo.InvariantCulture),
                         N(q.DeadLettered), CliApp.Seconds(q.DrainTime),
                     ])));
@@ -105,7 +105,14 @@ internal static class Commands
         return command;
     }
 
-    private static string State(QueueStats queue) => queue.Paused ? "paused" : queue.BackingOffUntil is not null ? "backing off" : "running";
+    private static string State(QueueStats queue) => queue switch
+    {
+        { Paused: true } => "paused",
+        { Breaker: BreakerState.Open } => "breaker open",
+        { Breaker: BreakerState.HalfOpen } => "probing",
+        { BackingOffUntil: not null } => "backing off",
+        _ => "running",
+    };
 
     public static Command DeadLetters(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output)
     {

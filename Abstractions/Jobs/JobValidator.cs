@@ -247,6 +247,46 @@ public static class JobValidator
         {
             throw new JobValidationException("policy.overflow", "out_of_range", $"'{overflow}' is not an overflow policy.");
         }
+
+        if (policy.AdaptiveConcurrency is { } adaptive)
+        {
+            ValidateAdaptive(adaptive);
+        }
+
+        if (policy.CircuitBreaker is { } breaker)
+        {
+            ValidateBreaker(breaker);
+        }
+    }
+
+    private static void ValidateAdaptive(AdaptiveConcurrencyPolicy adaptive)
+    {
+        InRange("policy.adaptiveConcurrency.minConcurrency", adaptive.MinConcurrency, 1, 10_000);
+        InRange("policy.adaptiveConcurrency.latencyTolerance", adaptive.LatencyTolerance, 1.1, 100);
+        InRange("policy.adaptiveConcurrency.backoff", adaptive.Backoff, 0.5, 0.99);
+    }
+
+    private static void ValidateBreaker(CircuitBreakerPolicy breaker)
+    {
+        if (!(breaker.FailureRatio > 0 && breaker.FailureRatio <= 1))
+        {
+            throw new JobValidationException("policy.circuitBreaker.failureRatio", "out_of_range", $"must be above 0 and at most 1 (was {breaker.FailureRatio}).");
+        }
+
+        InRange("policy.circuitBreaker.minimumAttempts", breaker.MinimumAttempts, 1, 100_000);
+        InRange("policy.circuitBreaker.samplingWindow", breaker.SamplingWindow, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        InRange("policy.circuitBreaker.breakFor", breaker.BreakFor, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+        InRange("policy.circuitBreaker.probes", breaker.Probes, 1, 100);
+    }
+
+    private static void InRange<T>(string field, T value, T min, T max)
+        where T : IComparable<T>
+    {
+        // CompareTo sorts NaN below every number, so a NaN is refused as under the minimum.
+        if (!(value.CompareTo(min) >= 0 && value.CompareTo(max) <= 0))
+        {
+            throw new JobValidationException(field, "out_of_range", $"must be between {min} and {max} (was {value}).");
+        }
     }
 
     /// <summary>

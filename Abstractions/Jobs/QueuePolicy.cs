@@ -27,6 +27,12 @@ public sealed record QueuePolicy
 
     /// <summary>What an enqueue past <see cref="MaxBacklog"/> does. <value>Defaults to <see cref="OverflowPolicy.Reject"/>.</value></summary>
     [Id(6)] public OverflowPolicy? Overflow { get; init; }
+
+    /// <summary>Lets the in-flight limit adapt to how the downstream copes, under <see cref="MaxConcurrency"/>. Null: inherit (off unless the job type turns it on).</summary>
+    [Id(7)] public AdaptiveConcurrencyPolicy? AdaptiveConcurrency { get; init; }
+
+    /// <summary>Stops starting attempts while most of them fail. Null: inherit (off unless the job type turns it on).</summary>
+    [Id(8)] public CircuitBreakerPolicy? CircuitBreaker { get; init; }
 }
 
 /// <summary>What a full queue does with one more job.</summary>

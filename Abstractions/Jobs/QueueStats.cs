@@ -42,4 +42,16 @@ public sealed record QueueStats
 
     /// <summary>A person paused the queue: it takes jobs (up to its backlog limit) and starts none until resumed.</summary>
     [Id(11)] public bool Paused { get; init; }
+
+    /// <summary>
+    /// Most attempts the queue runs at once now: its max concurrency, or below it while adaptive
+    /// concurrency has lowered it (<see cref="QueuePolicy.AdaptiveConcurrency"/>).
+    /// </summary>
+    [Id(12)] public int ConcurrencyLimit { get; init; }
+
+    /// <summary>Where the queue's circuit breaker stands (<see cref="BreakerState.Closed"/> when it has none).</summary>
+    [Id(13)] public BreakerState Breaker { get; init; }
+
+    /// <summary>While the breaker is open: when it lets its probes through.</summary>
+    [Id(14)] public DateTimeOffset? BreakerOpenUntil { get; init; }
 }

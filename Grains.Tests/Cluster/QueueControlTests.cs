@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace OrleansJobs.Tests.Cluster;
 
 /// <summary>What handlers and people can tell a queue beyond succeed or fail: snooze, throttle, pause.</summary>
@@ -74,6 +76,52 @@ public abstract class QueueControlTests(ClusterFixture fixture)
         }
 
         Assert.False((await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).Paused);
+    }
+
+    [Fact]
+    public async Task An_outage_opens_the_breaker_and_lowers_the_limit_and_no_job_is_dead_lettered_for_it()
+    {
+        // Two attempts each: without the breaker, a job that failed twice in the outage would be dead.
+        var breaker = new CircuitBreakerPolicy { FailureRatio = 0.5, MinimumAttempts = 4, SamplingWindow = TimeSpan.FromSeconds(30), BreakFor = TimeSpan.FromSeconds(2), Probes = 1 };
+        var set = await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Flaky, new QueuePolicy
+        {
+            MaxConcurrency = 4,
+            MaxAttempts = 2,
+            AdaptiveConcurrency = new AdaptiveConcurrencyPolicy { Backoff = 0.5 },
+            CircuitBreaker = breaker,
+        });
+        Assert.Equal(breaker, set.CircuitBreaker);
+        var ids = await Jobs.EnqueueManyAsync([.. Enumerable.Range(0, 8).Select(_ => new JobRequest(_tenant, ClusterFixture.Flaky, JsonSerializer.SerializeToUtf8Bytes(new ProbePayload(Fail: true))))]);
+
+        QueueStats stats = null!;
+        await Probe.WaitForAsync(async () => (stats = await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Flaky)).Breaker == BreakerState.Open, "the breaker to open");
+        var startsWhenOpened = ids.Sum(id => Probe.Starts(id).Count);
+        Assert.NotNull(stats.BreakerOpenUntil);
+        Assert.InRange(stats.ConcurrencyLimit, 1, 2);
+
+        // The downstream recovers while the breaker is open; the probe then succeeds and the rest follow.
+        foreach (var id in ids)
+        {
+            Probe.Heal(id);
+        }
+
+        foreach (var id in ids)
+        {
+            await WaitForStateAsync(id, JobState.Succeeded);
+        }
+
+        // Nothing started while open: after the failures that opened it, only the probe and the rest after it.
+        Assert.True(ids.Sum(id => Probe.Starts(id).Count) <= startsWhenOpened + ids.Count, "jobs ran again while the breaker was open");
+        Assert.Equal(0, (await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Flaky)).DeadLettered);
+        Assert.Equal(BreakerState.Closed, (await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Flaky)).Breaker);
+
+        // A job that failed as the breaker opened was put back: it ran twice, yet its status counts one attempt.
+        var held = ids.Where(id => Probe.Starts(id).Count == 2 && Probe.Starts(id)[1].Attempt == 1).ToArray();
+        Assert.NotEmpty(held);
+
+        // The policy, nested settings and all, outlives the activation.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(breaker, (await Jobs.GetQueuePolicyAsync(_tenant, ClusterFixture.Flaky)).CircuitBreaker);
     }
 }
 

@@ -27,7 +27,7 @@ public sealed partial class DeployConfigTests(HttpApiFixture fixture)
         Assert.True(panelQueries.Count >= 8);
 
         var rules = File.ReadAllText(Path.Combine(SiloProcess.RepositoryRoot, "deploy/prometheus/orleansjobs-alerts.yml"));
-        foreach (var alert in new[] { "OrleansJobsDeadLettersGrowing", "OrleansJobsOldestJobOverSlo", "OrleansJobsDrainTimeOverSlo", "OrleansJobsStalled", "OrleansJobsFirstDeadLetter", "OrleansJobsSilosMissing" })
+        foreach (var alert in new[] { "OrleansJobsDeadLettersGrowing", "OrleansJobsOldestJobOverSlo", "OrleansJobsDrainTimeOverSlo", "OrleansJobsBreakerStuckOpen", "OrleansJobsStalled", "OrleansJobsFirstDeadLetter", "OrleansJobsSilosMissing" })
         {
             Assert.Contains($"alert: {alert}", rules);
         }

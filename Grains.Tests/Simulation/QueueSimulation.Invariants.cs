@@ -36,7 +36,8 @@ internal sealed partial class QueueSimulation
         }
 
         var window = _core.Window;
-        if (!_core.Draining && !_paused && window.Count > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null)
+        // A half-open breaker waits for its probes to end, which pump the queue again.
+        if (!_core.Draining && !_paused && window.Count > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null && _core.Breaker is not { State: BreakerState.HalfOpen })
         {
             Fail($"{window.Count} due job(s) wait and {_core.SlotsFree} slot(s) are free, yet the queue neither leases, waits for room, nor waits for the rate (room: {_rooms.Free} free of {_rooms.Capacity}, {_room.Held} held, model waiting {_room.Waiting}; rate {_policy.RatePerSecond})");
         }
@@ -51,6 +52,7 @@ internal sealed partial class QueueSimulation
             Fail($"job {Short(both)} is both in the window and held by an attempt");
         }
 
+        CheckLimit();
         if (_pending.All(p => p.Commit is null))
         {
             CheckAgainstStore();
@@ -65,6 +67,7 @@ internal sealed partial class QueueSimulation
             Fail($"{started} attempt(s) started while a person has the queue paused");
         }
 
+        CheckProtectedStarts(started);
         if (started > 0 && _backoffUntil > _now)
         {
             Fail($"{started} attempt(s) started while the queue backs off until {(_backoffUntil.Value - T0).TotalMilliseconds:F0} ms for its throttled downstream");

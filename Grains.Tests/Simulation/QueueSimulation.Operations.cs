@@ -103,6 +103,7 @@ internal sealed partial class QueueSimulation
             case LeaseJobs lease:
                 Note("     leasing ", string.Join(" ", lease.Requests.Select(r => Short(r.Id))));
                 TakeTokens(lease.Requests.Count);
+                NoteProbes(lease);
                 LeasedJob?[]? leased = null;
                 Submit($"lease {lease.Requests.Count}", () =>
                 {
@@ -153,6 +154,9 @@ internal sealed partial class QueueSimulation
             case RequeueStale requeue:
                 Sweep(requeue);
                 break;
+            case ReportBreaker report:
+                BreakerReported(report.Change);
+                break;
             case StopAttempt stop when _running.ContainsKey(stop.Id):
                 _running[stop.Id] = true;
                 break;
@@ -177,6 +181,7 @@ internal sealed partial class QueueSimulation
             _running.Remove(job.Id);
             var outcome = _random.NextDouble();
             Exception? error = stop ? new JobCancelledException("cancelled")
+                : OutageError() is { } down ? down
                 : outcome < 0.65 ? null
                 : outcome < 0.68 ? new SnoozeJobException(TimeSpan.FromMilliseconds(_random.Next(0, 3000)))
                 : outcome < 0.70 ? new DownstreamThrottledException(TimeSpan.FromMilliseconds(_random.Next(0, 2000)))
@@ -200,6 +205,7 @@ internal sealed partial class QueueSimulation
     private void WriteOutcome(WriteOutcome write)
     {
         var (job, outcome) = (write.Job, write.Outcome);
+        CheckHeld(outcome);
         bool? stored = null;
         var failures = 0;
         Operation operation = null!;
@@ -217,6 +223,7 @@ internal sealed partial class QueueSimulation
                 Succeeded => _store.Finish(job.Id, job.Lease, JobState.Succeeded),
                 Retrying r => _store.Finish(job.Id, job.Lease, JobState.Scheduled, r.Write.RunAt),
                 Rescheduled z => _store.Reschedule(job.Id, job.Lease, z.Write.RunAt),
+                HeldByBreaker h => _store.Reschedule(job.Id, job.Lease, h.Write.RunAt),
                 DeadLettered => _store.Finish(job.Id, job.Lease, JobState.Dead),
                 _ => _store.Finish(job.Id, job.Lease, JobState.Cancelled),
             };

@@ -114,6 +114,7 @@ internal sealed partial class QueueSimulation
             _policy = _policy with { MaxBacklog = tight.Next(5, 40), Overflow = tight.Next(2) == 0 ? OverflowPolicy.Reject : OverflowPolicy.ShedLowestPriority };
         }
 
+        ChooseProtection(seed);
         _budgetCeiling = _policy.MaxConcurrency;
 
         // Half the seeds share a small silo room with other queues, so leases wait their turn.
@@ -135,6 +136,11 @@ internal sealed partial class QueueSimulation
 
     private void Step(bool inputs)
     {
+        if (inputs)
+        {
+            MaybeToggleOutage();
+        }
+
         var roll = _random.NextDouble();
         if (_pending.Count > 0 && roll < 0.55)
         {
@@ -193,6 +199,7 @@ internal sealed partial class QueueSimulation
     private void Settle()
     {
         _rooms.OthersGive(int.MaxValue);
+        _outage = false;
         if (_paused)
         {
             _paused = false;
@@ -250,6 +257,8 @@ internal sealed partial class QueueSimulation
 
         // A backoff lives in its activation: the new one starts at once.
         _backoffUntil = null;
+        _breakerReported = BreakerState.Closed;
+        _probes.Clear();
         _dueTimer = _pumpTimer = null;
         _drained = false;
         _tokens = _policy.Burst;
@@ -483,7 +492,7 @@ internal sealed partial class QueueSimulation
         }
 
         double? rate = _random.Next(3) == 0 ? _random.Next(2, 20) : null;
-        _policy = _policy with { MaxConcurrency = _random.Next(1, 7), RatePerSecond = rate, Burst = _random.Next(1, 4), MaxAttempts = _random.Next(1, 4) };
+        _policy = ChangeProtection(_policy with { MaxConcurrency = _random.Next(1, 7), RatePerSecond = rate, Burst = _random.Next(1, 4), MaxAttempts = _random.Next(1, 4) });
         _budgetCeiling = Math.Max(_policy.MaxConcurrency, _core.Attempts.InBudget);
 
         // The core starts a full bucket under the new rate; so does the mirror.

@@ -45,7 +45,29 @@ public sealed class QueuePolicyTests
         { new QueuePolicy { MaxAttempts = 101 }, "policy.maxAttempts" },
         { new QueuePolicy { Overflow = (OverflowPolicy)7 }, "policy.overflow" },
         { new QueuePolicy { Timeout = TimeSpan.Zero }, "policy.timeout" },
+        { new QueuePolicy { AdaptiveConcurrency = new() { MinConcurrency = 0 } }, "policy.adaptiveConcurrency.minConcurrency" },
+        { new QueuePolicy { AdaptiveConcurrency = new() { LatencyTolerance = double.NaN } }, "policy.adaptiveConcurrency.latencyTolerance" },
+        { new QueuePolicy { AdaptiveConcurrency = new() { Backoff = 1 } }, "policy.adaptiveConcurrency.backoff" },
+        { new QueuePolicy { CircuitBreaker = new() { FailureRatio = 0 } }, "policy.circuitBreaker.failureRatio" },
+        { new QueuePolicy { CircuitBreaker = new() { FailureRatio = 1.5 } }, "policy.circuitBreaker.failureRatio" },
+        { new QueuePolicy { CircuitBreaker = new() { MinimumAttempts = 0 } }, "policy.circuitBreaker.minimumAttempts" },
+        { new QueuePolicy { CircuitBreaker = new() { SamplingWindow = TimeSpan.FromMilliseconds(10) } }, "policy.circuitBreaker.samplingWindow" },
+        { new QueuePolicy { CircuitBreaker = new() { BreakFor = TimeSpan.FromHours(2) } }, "policy.circuitBreaker.breakFor" },
+        { new QueuePolicy { CircuitBreaker = new() { Probes = 101 } }, "policy.circuitBreaker.probes" },
     };
+
+    [Fact]
+    public void Protection_set_on_the_job_type_applies_until_a_queue_turns_it_off()
+    {
+        var type = Type(TypeDefaults with { AdaptiveConcurrency = new() { MinConcurrency = 2 }, CircuitBreaker = new() });
+        var inherited = EffectiveQueuePolicy.Resolve(type, null);
+        Assert.Equal((2, 0.5), (inherited.Adaptive!.MinConcurrency, inherited.Breaker!.FailureRatio));
+
+        var off = EffectiveQueuePolicy.Resolve(type, new QueuePolicy { CircuitBreaker = new() { Enabled = false } });
+        Assert.Null(off.Breaker);
+        Assert.Null(off.ToQueuePolicy().CircuitBreaker);
+        Assert.NotNull(off.Adaptive);
+    }
 
     [Theory]
     [MemberData(nameof(BadPolicies))]

@@ -26,6 +26,8 @@ internal sealed class JobsMetrics
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _snoozed;
     private readonly Counter<long> _throttled;
+    private readonly Counter<long> _heldByBreaker;
+    private readonly Counter<long> _breakerChanges;
     private readonly Counter<long> _sentToOtherSilo;
     private readonly Histogram<double> _runTime;
     private readonly Histogram<double> _waitTime;
@@ -43,6 +45,8 @@ internal sealed class JobsMetrics
         _deadLettered = meter.CreateCounter<long>("orleansjobs.jobs.dead_lettered", "{job}", "Jobs moved to the dead-letter queue.");
         _snoozed = meter.CreateCounter<long>("orleansjobs.jobs.snoozed", "{job}", "Attempts whose handler asked to run again later without spending an attempt.");
         _throttled = meter.CreateCounter<long>("orleansjobs.jobs.throttled", "{job}", "Attempts whose downstream throttled them: the job runs again later without spending an attempt and its queue backs off.");
+        _heldByBreaker = meter.CreateCounter<long>("orleansjobs.jobs.held_by_breaker", "{job}", "Attempts that failed while their queue's circuit breaker was open: the job waits for the breaker without spending the attempt.");
+        _breakerChanges = meter.CreateCounter<long>("orleansjobs.queue.breaker.transitions", "{transition}", "Circuit breaker moves, tagged by the state moved to (open, half_open, closed).");
         _sentToOtherSilo = meter.CreateCounter<long>("orleansjobs.jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
         _runTime = meter.CreateHistogram("orleansjobs.job.run_time", "s", "How long handlers ran.", advice: Seconds);
         _waitTime = meter.CreateHistogram("orleansjobs.job.wait_time", "s", "From enqueue to the start of an attempt.", advice: Seconds);
@@ -57,6 +61,8 @@ internal sealed class JobsMetrics
         meter.CreateObservableGauge("orleansjobs.cluster.active_silos", () => ActiveSilos(services), "{silo}", "Silos this silo sees as active cluster members.");
         meter.CreateObservableGauge("orleansjobs.silo.room.in_use", () => Room(services, r => r.InUse), "{attempt}", "Attempts this silo's queues hold leased or running, against its room (worker slots, lease-ahead, other silos' free slots).");
         meter.CreateObservableGauge("orleansjobs.silo.room.waiting_queues", () => Room(services, r => r.Waiting), "{queue}", "Queues on this silo waiting for room to lease their next jobs.");
+        meter.CreateObservableGauge("orleansjobs.queue.concurrency_limit", () => gauges.Measure(l => l.ConcurrencyLimit), "{attempt}", "Most attempts the queue runs at once now: its max concurrency, or the lower limit adaptive concurrency set.");
+        meter.CreateObservableGauge("orleansjobs.queue.breaker.state", () => gauges.Measure(l => l.BreakerState), "{state}", "The queue's circuit breaker: 0 closed (or none), 1 open, 2 half-open.");
         meter.CreateObservableGauge("orleansjobs.queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
     }
 
@@ -85,6 +91,15 @@ internal sealed class JobsMetrics
     public void Snoozed(QueueKey queue) => _snoozed.Add(1, Tags(queue));
 
     public void Throttled(QueueKey queue) => _throttled.Add(1, Tags(queue));
+
+    public void HeldByBreaker(QueueKey queue) => _heldByBreaker.Add(1, Tags(queue));
+
+    public void BreakerMoved(QueueKey queue, BreakerState state)
+    {
+        var tags = Tags(queue);
+        tags.Add("state", state switch { BreakerState.Open => "open", BreakerState.HalfOpen => "half_open", _ => "closed" });
+        _breakerChanges.Add(1, tags);
+    }
 
     /// <summary>One group commit: its rows, how long it took, and how long its oldest write had waited for it.</summary>
     public void Committed(int rows, TimeSpan took, TimeSpan oldestWaited)

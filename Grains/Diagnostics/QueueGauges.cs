@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace OrleansJobs.Diagnostics;
 
 /// <summary>One queue's levels at a moment: what waits, what runs, what is dead, how long it will take.</summary>
-internal readonly record struct QueueLevels(long Backlog, long Scheduled, long InFlight, long DeadLettered, double OldestWaitingSeconds, double DrainSeconds);
+internal readonly record struct QueueLevels(long Backlog, long Scheduled, long InFlight, long DeadLettered, double OldestWaitingSeconds, double DrainSeconds, int ConcurrencyLimit, int BreakerState);
 
 /// <summary>
 /// The levels of the queues this silo owns, read when the metrics are collected. Each queue grain

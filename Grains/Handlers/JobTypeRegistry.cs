@@ -35,6 +35,8 @@ internal sealed class JobTypeRegistry
                     Burst = typeOptions.Burst,
                     MaxBacklog = typeOptions.MaxBacklog,
                     Overflow = typeOptions.Overflow,
+                    AdaptiveConcurrency = typeOptions.AdaptiveConcurrency,
+                    CircuitBreaker = typeOptions.CircuitBreaker,
                 },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],

@@ -197,6 +197,12 @@ public sealed class JobTypeOptions
     /// <summary>What a full queue of this type does with one more job. <value>Defaults to <see cref="OverflowPolicy.Reject"/>.</value></summary>
     public OverflowPolicy? Overflow { get; set; }
 
+    /// <summary>Lets each queue's in-flight limit adapt to how its downstream copes, under <see cref="MaxConcurrency"/>. Null: off. Queues may override it at run time.</summary>
+    public AdaptiveConcurrencyPolicy? AdaptiveConcurrency { get; set; }
+
+    /// <summary>Stops a queue starting attempts while most of them fail. Null: none. Queues may override it at run time.</summary>
+    public CircuitBreakerPolicy? CircuitBreaker { get; set; }
+
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
     /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.

@@ -3,7 +3,25 @@ using OrleansJobs.Handlers;
 namespace OrleansJobs.Policies;
 
 /// <summary>A queue's policy with every value resolved: its override first, then its job type's defaults.</summary>
-internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerSecond, int Burst, long? MaxBacklog, int MaxAttempts, TimeSpan Timeout, OverflowPolicy Overflow)
+/// <param name="MaxConcurrency">Most attempts in flight at once (the ceiling, when the limit adapts).</param>
+/// <param name="RatePerSecond">Most starts per second; null when not rate-limited.</param>
+/// <param name="Burst">Starts allowed back to back under the rate.</param>
+/// <param name="MaxBacklog">Most jobs waiting; null when unbounded.</param>
+/// <param name="MaxAttempts">Attempts for jobs enqueued without their own.</param>
+/// <param name="Timeout">Per-attempt timeout for jobs enqueued without their own.</param>
+/// <param name="Overflow">What an enqueue past the backlog limit does.</param>
+/// <param name="Adaptive">How the in-flight limit adapts under <paramref name="MaxConcurrency"/>; null when it does not.</param>
+/// <param name="Breaker">The queue's circuit breaker; null when it has none.</param>
+internal sealed record EffectiveQueuePolicy(
+    int MaxConcurrency,
+    double? RatePerSecond,
+    int Burst,
+    long? MaxBacklog,
+    int MaxAttempts,
+    TimeSpan Timeout,
+    OverflowPolicy Overflow,
+    AdaptiveConcurrencyPolicy? Adaptive = null,
+    CircuitBreakerPolicy? Breaker = null)
 {
     public static EffectiveQueuePolicy Resolve(JobTypeRegistration type, QueuePolicy? queueOverride)
     {
@@ -15,7 +33,9 @@ internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerS
             queueOverride?.MaxBacklog ?? type.Defaults.MaxBacklog,
             queueOverride?.MaxAttempts ?? type.Defaults.MaxAttempts ?? 1,
             queueOverride?.Timeout ?? type.Defaults.Timeout ?? TimeSpan.FromMinutes(5),
-            queueOverride?.Overflow ?? type.Defaults.Overflow ?? OverflowPolicy.Reject);
+            queueOverride?.Overflow ?? type.Defaults.Overflow ?? OverflowPolicy.Reject,
+            (queueOverride?.AdaptiveConcurrency ?? type.Defaults.AdaptiveConcurrency) is { Enabled: true } adaptive ? adaptive : null,
+            (queueOverride?.CircuitBreaker ?? type.Defaults.CircuitBreaker) is { Enabled: true } breaker ? breaker : null);
     }
 
     /// <summary>A token bucket for the rate, or null when the queue is not rate-limited.</summary>
@@ -30,5 +50,7 @@ internal sealed record EffectiveQueuePolicy(int MaxConcurrency, double? RatePerS
         MaxAttempts = MaxAttempts,
         Timeout = Timeout,
         Overflow = Overflow,
+        AdaptiveConcurrency = Adaptive,
+        CircuitBreaker = Breaker,
     };
 }

@@ -24,7 +24,7 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
     /// <summary>The attempt ended with this outcome; it is about to be written.</summary>
     public void Ended(AttemptOutcome outcome)
     {
-        if (outcome is Retrying or DeadLettered)
+        if (outcome is Retrying or DeadLettered or HeldByBreaker)
         {
             metrics.Failed(queue, outcome.Duration);
         }
@@ -51,6 +51,10 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
             case Rescheduled snoozed:
                 metrics.Snoozed(queue);
                 LogSnoozed(job.Id, queue.Tenant, queue.JobType, job.Attempt, snoozed.Write.RunAt);
+                break;
+            case HeldByBreaker held:
+                metrics.HeldByBreaker(queue);
+                LogHeldByBreaker(job.Id, queue.Tenant, queue.JobType, job.Attempt, held.Write.RunAt, JobErrors.ShortTypeName(held.Error), held.Error.Message);
                 break;
             case DeadLettered dead:
                 finished.Record();
@@ -87,6 +91,9 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
 
     [LoggerMessage(EventId = (int)LogEvents.JobThrottled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} was throttled by its downstream ({Reason}); it and its queue wait until {Until:O}, the attempt is not counted")]
     private partial void LogThrottled(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset until, string reason);
+
+    [LoggerMessage(EventId = (int)LogEvents.JobHeldByBreaker, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} failed while its queue's circuit breaker was open ({ErrorType}: {ErrorMessage}); it waits until {RunAt:O}, the attempt is not counted")]
+    private partial void LogHeldByBreaker(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset runAt, string errorType, string errorMessage);
 
     [LoggerMessage(EventId = (int)LogEvents.JobDeadLettered, Level = LogLevel.Error, Message = "Job {JobId} ({Tenant}/{JobType}) dead-lettered after attempt {Attempt}/{MaxAttempts} (retryable: {Retryable})")]
     private partial void LogDeadLettered(Exception error, JobId jobId, string tenant, string jobType, int attempt, int maxAttempts, bool retryable);

@@ -44,6 +44,7 @@ internal sealed class OutcomeWriter(JobWriteBatcher writes, QueueKey queue, Atte
                     Succeeded s => writes.CompleteAsync(queue, s.Write),
                     Retrying r => writes.RetryAsync(queue, r.Write),
                     Rescheduled z => writes.SnoozeAsync(queue, z.Write),
+                    HeldByBreaker h => writes.SnoozeAsync(queue, h.Write),
                     DeadLettered d => writes.DeadLetterAsync(queue, d.Write),
                     CancelledWhileRunning c => writes.CancelRunningAsync(queue, c.Write),
                     _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),

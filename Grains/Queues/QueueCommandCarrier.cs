@@ -132,6 +132,10 @@ internal sealed class QueueCommandCarrier(
                     },
                     ex => log.StoreError(ex, "requeue expired leases"));
                 break;
+            case ReportBreaker report:
+                log.BreakerMoved(report.Change);
+                silo.Metrics.BreakerMoved(queue, report.Change.State);
+                break;
             case StopAttempt stop:
                 attempts.Stop(stop.Id);
                 break;

@@ -86,7 +86,7 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         _commands = new QueueCommandCarrier(this, _core, _queue, _silo, _room, attempts, outcomes, _tenant, _log, () => _ = UpdateBusyAsync());
         _core.Activate(Now, nextDue, paused: settings.PausedAt is not null);
         Execute();
-        _silo.Gauges.Publish(_queue, () => _numbers.Levels(_core?.Attempts.InBudget ?? 0));
+        _silo.Gauges.Publish(_queue, () => _core is { } c ? _numbers.Levels(c.Attempts.InBudget, c.ConcurrencyLimit, c.Breaker?.State ?? BreakerState.Closed) : default);
         await UpdateBusyAsync();
     }
 
@@ -230,12 +230,7 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         return Task.CompletedTask;
     }
 
-    public async Task<QueueStats> GetStatsAsync()
-    {
-        var core = Core;
-        var stats = await _numbers.StatsAsync();
-        return stats with { Paused = core.Paused, BackingOffUntil = core.BackingOff ? core.BackoffUntil : null };
-    }
+    public Task<QueueStats> GetStatsAsync() => _numbers.StatsAsync(Core);
 
     public async Task<QueueStats> SetPausedAsync(bool paused)
     {

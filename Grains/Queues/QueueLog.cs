@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrleansJobs.Diagnostics;
+using OrleansJobs.Queues.Core;
 
 namespace OrleansJobs.Queues;
 
@@ -21,6 +22,18 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     public void PauseChanged(bool paused) => LogPauseChanged(queue.Tenant, queue.JobType, paused ? "paused: it takes jobs and starts none" : "resumed");
 
+    public void BreakerMoved(BreakerChange change)
+    {
+        if (change.State == BreakerState.Open)
+        {
+            LogBreakerOpened(queue.Tenant, queue.JobType, change.Failures, change.Attempts, change.OpenUntil!.Value);
+        }
+        else
+        {
+            LogBreakerMoved(queue.Tenant, queue.JobType, change.State == BreakerState.HalfOpen ? "half-open: its probes run" : "closed: its attempts start again");
+        }
+    }
+
     public void Draining(int running) => LogDraining(queue.Tenant, queue.JobType, running);
 
     public void DrainIncomplete(int running) => LogDrainIncomplete(queue.Tenant, queue.JobType, running);
@@ -41,6 +54,12 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     [LoggerMessage(EventId = (int)LogEvents.QueuePauseChanged, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} {State}")]
     private partial void LogPauseChanged(string tenant, string jobType, string state);
+
+    [LoggerMessage(EventId = (int)LogEvents.BreakerOpened, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} circuit breaker opened: {Failures} of its last {Attempts} attempts failed; it starts nothing until {OpenUntil:O}, and jobs wait without spending attempts")]
+    private partial void LogBreakerOpened(string tenant, string jobType, int failures, int attempts, DateTimeOffset openUntil);
+
+    [LoggerMessage(EventId = (int)LogEvents.BreakerMoved, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} circuit breaker {State}")]
+    private partial void LogBreakerMoved(string tenant, string jobType, string state);
 
     [LoggerMessage(EventId = (int)LogEvents.Draining, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} deactivating: waiting for {Running} running job(s)")]
     private partial void LogDraining(string tenant, string jobType, int running);

@@ -1,5 +1,6 @@
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Policies;
+using OrleansJobs.Queues.Core;
 using OrleansJobs.Storage;
 
 namespace OrleansJobs.Queues;
@@ -24,7 +25,8 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
     public static long? Backlog(EffectiveQueuePolicy policy, QueueCounts counts) =>
         policy.MaxBacklog is null ? null : counts.Scheduled + counts.Enqueued;
 
-    public async Task<QueueStats> StatsAsync()
+    /// <summary>The store's counters and the recent pace, with what only the live core knows: pause, backoff, limit, breaker.</summary>
+    public async Task<QueueStats> StatsAsync(QueueCore core)
     {
         var counts = await reads.GetQueueCountsAsync(queue, CancellationToken.None);
         var now = time.GetUtcNow();
@@ -41,11 +43,16 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
             OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
             CompletedPerSecond = pace,
             DrainTime = counts.Enqueued == 0 ? TimeSpan.Zero : pace > 0 ? TimeSpan.FromSeconds(counts.Enqueued / pace) : null,
+            Paused = core.Paused,
+            BackingOffUntil = core.BackingOff ? core.BackoffUntil : null,
+            ConcurrencyLimit = core.ConcurrencyLimit,
+            Breaker = core.Breaker?.State ?? BreakerState.Closed,
+            BreakerOpenUntil = core.Breaker?.OpenUntil,
         };
     }
 
     /// <summary>Called on the metrics collector's thread: reads fields only, never awaits or mutates.</summary>
-    public QueueLevels Levels(long running)
+    public QueueLevels Levels(long running, int limit, BreakerState breaker)
     {
         var counts = _counts;
         var backlog = counts?.Enqueued ?? 0;
@@ -53,7 +60,7 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
         var oldest = counts?.OldestEnqueuedRunAt is { } runAt && now > runAt ? (now - runAt).TotalSeconds : 0;
         var pace = Finished.PerSecond();
         var drain = backlog == 0 ? 0 : pace > 0 ? backlog / pace : double.PositiveInfinity;
-        return new QueueLevels(backlog, counts?.Scheduled ?? 0, running, counts?.Dead ?? 0, oldest, drain);
+        return new QueueLevels(backlog, counts?.Scheduled ?? 0, running, counts?.Dead ?? 0, oldest, drain, limit, (int)breaker);
     }
 
     /// <summary>When a full queue's caller should try again: the time to drain the excess at the recent pace, whole seconds.</summary>

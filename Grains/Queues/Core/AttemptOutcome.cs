@@ -22,3 +22,9 @@ internal sealed record DeadLettered(DeadLetter Write, Exception Error, bool Retr
 
 /// <summary>A person cancelled the job while it ran.</summary>
 internal sealed record CancelledWhileRunning(CancelledRun Write, TimeSpan Duration) : AttemptOutcome(Duration);
+
+/// <summary>
+/// The handler failed while the queue's circuit breaker was open: the downstream's outage, not the
+/// job's fault. The job waits for the breaker's probes without spending the attempt.
+/// </summary>
+internal sealed record HeldByBreaker(Snooze Write, Exception Error, TimeSpan Duration) : AttemptOutcome(Duration);

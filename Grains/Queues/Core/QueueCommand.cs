@@ -46,3 +46,6 @@ internal sealed record StopAttempt(JobId Id) : QueueCommand;
 
 /// <summary>Every attempt of the draining activation has ended and its outcome is stored (or given up).</summary>
 internal sealed record Drained : QueueCommand;
+
+/// <summary>The queue's circuit breaker moved: tell operators (a log line, a counter).</summary>
+internal sealed record ReportBreaker(BreakerChange Change) : QueueCommand;

@@ -91,7 +91,7 @@ internal sealed partial class QueueCore
         // Given back before the pump below, so queues waiting in line get it before this one takes it
         // again; keeping it for the next job here would let a flooding queue hold its room for ever.
         Room.Give(1);
-        var outcome = AttemptOutcomes.Decide(job, result, now, _settings, _random);
+        var outcome = Protect(job, result, AttemptOutcomes.Decide(job, result, now, _settings, _random));
         if (outcome is Rescheduled { QueueBackoffUntil: { } until } && !(BackoffUntil >= until))
         {
             // The downstream said so now: nothing more starts, whether or not this outcome is written.
@@ -115,6 +115,7 @@ internal sealed partial class QueueCore
         {
             Retrying retry => retry.Write.RunAt,
             Rescheduled rescheduled => rescheduled.Write.RunAt,
+            HeldByBreaker held => held.Write.RunAt,
             _ => (DateTimeOffset?)null,
         };
         if (stored && waitsUntil is { } runAt)

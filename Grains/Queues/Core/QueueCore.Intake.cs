@@ -29,7 +29,7 @@ internal sealed partial class QueueCore
     {
         At(now);
         var free = SlotsFree;
-        if (Draining || Paused || BackingOff || Window.Count > 0 || Window.StoreHasMore || free <= 0)
+        if (Draining || Paused || BackingOff || !BreakerClosed || Window.Count > 0 || Window.StoreHasMore || free <= 0)
         {
             return rows;
         }

@@ -38,6 +38,7 @@ internal sealed partial class QueueCore
         Permits = new PermitClient(settings.PermitFreshFor);
         Policy = policy;
         Backlog = new BacklogGuard(waiting);
+        ProtectWith(policy);
     }
 
     public EffectiveQueuePolicy Policy { get; private set; }
@@ -74,10 +75,10 @@ internal sealed partial class QueueCore
     public bool HasWork => Window.Count > 0 || Window.StoreHasMore || Attempts.Count > 0 || Due.NextDue is not null;
 
     /// <summary>Attempts the queue may start now: its concurrency budget left, within its tenant's permits.</summary>
-    public int SlotsFree => Math.Min(Policy.MaxConcurrency - Attempts.InBudget, Permits.Free(_clock.Now, Attempts.InBudget));
+    public int SlotsFree => Math.Min(ConcurrencyLimit - Attempts.InBudget, Permits.Free(_clock.Now, Attempts.InBudget));
 
     /// <summary>Jobs the queue could run at once now, were the tenant's permits no object.</summary>
-    private int PermitsWanted => Math.Min(Policy.MaxConcurrency, Attempts.InBudget + Window.Count);
+    private int PermitsWanted => Math.Min(ConcurrencyLimit, Attempts.InBudget + Window.Count);
 
     /// <summary>The commands decided since the last call, in order.</summary>
     public QueueCommand[] TakeCommands()
@@ -114,6 +115,7 @@ internal sealed partial class QueueCore
         At(now);
         Policy = policy;
         _bucket = policy.CreateBucket(_clock);
+        ProtectWith(policy);
         Backlog.PolicyChanged(policy, storeWaiting);
         Pump();
     }
@@ -179,6 +181,7 @@ internal sealed partial class QueueCore
             while (batch.Count < free && Window.TryTakeFirst(out var job))
             {
                 Attempts.Begin(job.Id, AttemptPhase.Leasing);
+                Breaker?.Began(job.Id);
                 batch.Add(new LeaseRequest(job.Id, _settings.Owner, _clock.Now, _settings.LeaseMargin));
             }
 
@@ -190,8 +193,8 @@ internal sealed partial class QueueCore
     }
 
     /// <summary>
-    /// How many jobs to lease now: within the budget and permits, the window, the rate and the silo's
-    /// room. When the room or the rate is what stops it, it makes sure it is pumped again: the room's
+    /// How many jobs to lease now: within the budget and permits, the window, the breaker, the rate and
+    /// the silo's room. When the room or the rate is what stops it, it makes sure it is pumped again: the room's
     /// grant does that, or the pump timer at the next token.
     /// </summary>
     private int StartsAllowed()
@@ -210,6 +213,12 @@ internal sealed partial class QueueCore
         if (BackingOff)
         {
             Emit(new ArmPumpTimer(BackoffUntil!.Value - _clock.Now));
+            return 0;
+        }
+
+        wanted = AdmitPastBreaker(wanted);
+        if (wanted <= 0)
+        {
             return 0;
         }
 
@@ -271,6 +280,8 @@ internal sealed partial class QueueCore
         {
             return false;
         }
+
+        Breaker?.Forget(id);
 
         if (holdsRoom)
         {
