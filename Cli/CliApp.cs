@@ -31,6 +31,10 @@ internal static class CliApp
         root.Add(Commands.DeadLetters(Api, Tenant, output));
         root.Add(Commands.Pause(Api, Tenant, output, pause: true));
         root.Add(Commands.Pause(Api, Tenant, output, pause: false));
+        root.Add(Commands.PauseTenant(Api, Tenant, output, pause: true));
+        root.Add(Commands.PauseTenant(Api, Tenant, output, pause: false));
+        root.Add(Commands.PauseSchedule(Api, Tenant, output, pause: true));
+        root.Add(Commands.PauseSchedule(Api, Tenant, output, pause: false));
 
         var parsed = root.Parse(args);
         try

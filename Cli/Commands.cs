@@ -105,9 +105,46 @@ internal static class Commands
         return command;
     }
 
+    /// <summary>Pauses (or resumes) every queue of the tenant and prints its state.</summary>
+    public static Command PauseTenant(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output, bool pause)
+    {
+        var command = pause
+            ? new Command("pause-tenant", "Pause every queue of the tenant: they take jobs and start none until resumed; running ones finish.")
+            : new Command("resume-tenant", "Resume a paused tenant.");
+        command.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            var status = await client.PostAsync<TenantStatus>($"/v1/tenants/{tenant(r)}/{(pause ? "pause" : "resume")}", null, ct);
+            await output.WriteLineAsync($"{status.Tenant}: {(status.Paused ? $"paused since {status.PausedAt:u}" : "running")}");
+        });
+        return command;
+    }
+
+    /// <summary>Pauses (or resumes) one of the tenant's schedules and prints when it fires next.</summary>
+    public static Command PauseSchedule(Func<ParseResult, ApiClient> api, Func<ParseResult, string> tenant, TextWriter output, bool pause)
+    {
+        var id = new Argument<string>("schedule-id") { Description = "The schedule's id." };
+        var command = pause
+            ? new Command("pause-schedule", "Pause a recurring job: it enqueues nothing until resumed.") { id }
+            : new Command("resume-schedule", "Resume a paused recurring job from its next occurrence; skipped ones are not made up.") { id };
+        command.SetAction(async (r, ct) =>
+        {
+            using var client = api(r);
+            var schedule = await client.PostAsync<ScheduleView>($"/v1/tenants/{tenant(r)}/schedules/{Uri.EscapeDataString(r.GetValue(id)!)}/{(pause ? "pause" : "resume")}", null, ct);
+            await output.WriteLineAsync(schedule.PausedAt is { } since
+                ? $"{schedule.Tenant}/{schedule.Id}: paused since {since:u}"
+                : $"{schedule.Tenant}/{schedule.Id}: running, next occurrence {schedule.NextOccurrence:u}");
+        });
+        return command;
+    }
+
+    /// <summary>The fields of the API's schedule answer the CLI prints.</summary>
+    private sealed record ScheduleView(string Tenant, string Id, DateTimeOffset? NextOccurrence, DateTimeOffset? PausedAt);
+
     private static string State(QueueStats queue) => queue switch
     {
         { Paused: true } => "paused",
+        { TenantPaused: true } => "tenant paused",
         { Breaker: BreakerState.Open } => "breaker open",
         { Breaker: BreakerState.HalfOpen } => "probing",
         { BackingOffUntil: not null } => "backing off",

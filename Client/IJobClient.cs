@@ -91,6 +91,15 @@ public interface IJobClient
     /// <summary>The tenant's schedules in name order, a page at a time; pass the page's cursor for the next.</summary>
     Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize = 100, string? cursor = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pauses the tenant's schedule: it enqueues nothing until resumed, and has no next occurrence
+    /// meanwhile. Stored. Returns the schedule, or null when there is none.
+    /// </summary>
+    Task<ScheduleInfo?> PauseScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused schedule from its next occurrence after now; the occurrences it skipped are not made up. Null when there is none.</summary>
+    Task<ScheduleInfo?> ResumeScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes the tenant's schedule; false when there was none. Jobs it already enqueued stay.</summary>
     Task<bool> DeleteScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default);
 
@@ -102,4 +111,17 @@ public interface IJobClient
     /// fields inherit the silo's defaults. Returns the effective policy.
     /// </summary>
     Task<TenantPolicy> SetTenantPolicyAsync(string tenant, TenantPolicy policyOverride, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Pauses a whole tenant: each of its queues keeps taking jobs (up to its max backlog) and starts
+    /// none until the tenant is resumed; attempts already running finish. Stored, so it outlives
+    /// restarts; the tenant's busy queues hear of it at once, the others when they next have work.
+    /// </summary>
+    Task<TenantStatus> PauseTenantAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused tenant: its queues start their waiting jobs at once.</summary>
+    Task<TenantStatus> ResumeTenantAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the tenant is paused, and its in-flight cap.</summary>
+    Task<TenantStatus> GetTenantStatusAsync(string tenant, CancellationToken cancellationToken = default);
 }

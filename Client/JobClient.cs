@@ -230,6 +230,12 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         return Admin.ListSchedulesAsync(tenant, pageSize, cursor).WaitAsync(cancellationToken);
     }
 
+    public Task<ScheduleInfo?> PauseScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default) =>
+        SetSchedulePausedAsync(tenant, scheduleId, true, cancellationToken);
+
+    public Task<ScheduleInfo?> ResumeScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default) =>
+        SetSchedulePausedAsync(tenant, scheduleId, false, cancellationToken);
+
     public Task<bool> DeleteScheduleAsync(string tenant, string scheduleId, CancellationToken cancellationToken = default)
     {
         JobValidator.ValidateName(tenant, "tenant");
@@ -248,6 +254,29 @@ internal sealed class JobClient(IGrainFactory grains, IOptions<JobClientOptions>
         JobValidator.ValidateName(tenant, "tenant");
         JobValidator.ValidateTenantPolicy(policyOverride);
         return grains.GetGrain<ITenantGrain>(tenant).SetPolicyAsync(policyOverride).WaitAsync(cancellationToken);
+    }
+
+    public Task<TenantStatus> PauseTenantAsync(string tenant, CancellationToken cancellationToken = default) => SetTenantPausedAsync(tenant, true, cancellationToken);
+
+    public Task<TenantStatus> ResumeTenantAsync(string tenant, CancellationToken cancellationToken = default) => SetTenantPausedAsync(tenant, false, cancellationToken);
+
+    public Task<TenantStatus> GetTenantStatusAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return grains.GetGrain<ITenantGrain>(tenant).GetStatusAsync().WaitAsync(cancellationToken);
+    }
+
+    private Task<ScheduleInfo?> SetSchedulePausedAsync(string tenant, string scheduleId, bool paused, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        JobValidator.ValidateName(scheduleId, "scheduleId");
+        return Schedule(tenant, scheduleId).SetPausedAsync(paused).WaitAsync(cancellationToken);
+    }
+
+    private Task<TenantStatus> SetTenantPausedAsync(string tenant, bool paused, CancellationToken cancellationToken)
+    {
+        JobValidator.ValidateName(tenant, "tenant");
+        return grains.GetGrain<ITenantGrain>(tenant).SetPausedAsync(paused).WaitAsync(cancellationToken);
     }
 
     private static void ValidateFilter(DeadLetterFilter? filter)

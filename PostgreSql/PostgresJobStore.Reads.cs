@@ -124,11 +124,14 @@ internal sealed partial class PostgresJobStore
             : new QueueSettings(null, null);
     }, readOnly: true);
 
-    public Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync<TenantPolicy?>(async () =>
+    public Task<TenantSettings> GetTenantSettingsAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
-        await using var command = _db.CreateCommand("SELECT policy::text FROM tenant_policies WHERE tenant = @tenant;");
+        await using var command = _db.CreateCommand("SELECT policy::text, paused_at FROM tenant_policies WHERE tenant = @tenant;");
         command.Parameters.AddWithValue("tenant", tenant);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<TenantPolicy>(json) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new TenantSettings(StoredJson.Read<TenantPolicy>(reader.GetString(0)), reader.IsDBNull(1) ? null : Time(reader, 1))
+            : new TenantSettings(null, null);
     }, readOnly: true);
 
     public Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyDictionary<string, int>>(async () =>

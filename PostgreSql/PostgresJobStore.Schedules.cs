@@ -4,7 +4,7 @@ namespace OrleansJobs.Storage.Postgres;
 
 internal sealed partial class PostgresJobStore
 {
-    private const string ScheduleColumns = "definition::text, next_fire_at, last_occurrence, last_job_id, created_at, updated_at";
+    private const string ScheduleColumns = "definition::text, next_fire_at, last_occurrence, last_job_id, created_at, updated_at, paused_at";
 
     public Task<ScheduleInfo?> GetScheduleAsync(string tenant, string id, CancellationToken cancellationToken) => ReconnectingAsync<ScheduleInfo?>(async () =>
     {
@@ -18,11 +18,11 @@ internal sealed partial class PostgresJobStore
     public async Task SaveScheduleAsync(ScheduleInfo schedule, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand("""
-            INSERT INTO schedules (tenant, id, definition, next_fire_at, last_occurrence, last_job_id, created_at, updated_at)
-            VALUES (@tenant, @id, @definition::jsonb, @next, @last, @lastJob, @created, @updated)
+            INSERT INTO schedules (tenant, id, definition, next_fire_at, last_occurrence, last_job_id, created_at, updated_at, paused_at)
+            VALUES (@tenant, @id, @definition::jsonb, @next, @last, @lastJob, @created, @updated, @paused)
             ON CONFLICT (tenant, id) DO UPDATE SET
                 definition = EXCLUDED.definition, next_fire_at = EXCLUDED.next_fire_at, last_occurrence = EXCLUDED.last_occurrence,
-                last_job_id = EXCLUDED.last_job_id, updated_at = EXCLUDED.updated_at;
+                last_job_id = EXCLUDED.last_job_id, updated_at = EXCLUDED.updated_at, paused_at = EXCLUDED.paused_at;
             """);
         command.Parameters.AddWithValue("tenant", schedule.Definition.Tenant);
         command.Parameters.AddWithValue("id", schedule.Definition.Id);
@@ -32,6 +32,7 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(new NpgsqlParameter<Guid?>("lastJob", schedule.LastJobId?.Value));
         command.Parameters.AddWithValue("created", Utc(schedule.CreatedAt));
         command.Parameters.AddWithValue("updated", Utc(schedule.UpdatedAt));
+        command.Parameters.Add(new NpgsqlParameter<DateTime?>("paused", schedule.PausedAt?.UtcDateTime));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -75,5 +76,6 @@ internal sealed partial class PostgresJobStore
         LastJobId = reader.IsDBNull(3) ? null : new JobId(reader.GetGuid(3)),
         CreatedAt = Time(reader, 4),
         UpdatedAt = Time(reader, 5),
+        PausedAt = reader.IsDBNull(6) ? null : Time(reader, 6),
     };
 }

@@ -71,6 +71,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IAsyncDisposable
             """,
             cancellationToken, ("tenant", tenant), ("policy", StoredJson.Write(policy)), ("now", Utc(now)));
 
+    public async Task SetTenantPausedAsync(string tenant, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            """
+            INSERT INTO tenant_policies (tenant, policy, updated_at, paused_at) VALUES (@tenant, '{}'::jsonb, @now, @paused)
+            ON CONFLICT (tenant) DO UPDATE SET paused_at = EXCLUDED.paused_at, updated_at = EXCLUDED.updated_at;
+            """,
+            cancellationToken, ("tenant", tenant), ("now", Utc(now)), ("paused", pausedAt is { } at ? (object)Utc(at) : DBNull.Value));
+
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken)
     {
         var (tenant, id, filter, limit, now) = (replay.Tenant, replay.Id, replay.Filter, replay.Limit, replay.Now);

@@ -136,13 +136,16 @@ internal sealed partial class SqliteJobStore
             : new QueueSettings(null, null);
     }
 
-    public async Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken)
+    public async Task<TenantSettings> GetTenantSettingsAsync(string tenant, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = "SELECT policy FROM tenant_policies WHERE tenant = @tenant;";
+        command.CommandText = "SELECT policy, paused_at FROM tenant_policies WHERE tenant = @tenant;";
         command.Parameters.AddWithValue("@tenant", tenant);
-        return await command.ExecuteScalarAsync(cancellationToken) is string json ? StoredJson.Read<TenantPolicy>(json) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new TenantSettings(StoredJson.Read<TenantPolicy>(reader.GetString(0)), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1)))
+            : new TenantSettings(null, null);
     }
 
     public async Task<IReadOnlyDictionary<string, int>> CountActiveByJobTypeAsync(string tenant, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ namespace OrleansJobs.Storage.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
-    private const string ScheduleColumns = "definition, next_fire_at, last_occurrence, last_job_id, created_at, updated_at";
+    private const string ScheduleColumns = "definition, next_fire_at, last_occurrence, last_job_id, created_at, updated_at, paused_at";
 
     public async Task<ScheduleInfo?> GetScheduleAsync(string tenant, string id, CancellationToken cancellationToken)
     {
@@ -21,10 +21,10 @@ internal sealed partial class SqliteJobStore
         await WriteOneAsync(
             $"""
             INSERT INTO schedules (tenant, id, {ScheduleColumns})
-            VALUES (@tenant, @id, @definition, @next, @last, @lastJob, @created, @updated)
+            VALUES (@tenant, @id, @definition, @next, @last, @lastJob, @created, @updated, @paused)
             ON CONFLICT (tenant, id) DO UPDATE SET
                 definition = excluded.definition, next_fire_at = excluded.next_fire_at, last_occurrence = excluded.last_occurrence,
-                last_job_id = excluded.last_job_id, updated_at = excluded.updated_at;
+                last_job_id = excluded.last_job_id, updated_at = excluded.updated_at, paused_at = excluded.paused_at;
             """,
             cancellationToken,
             ("@tenant", schedule.Definition.Tenant),
@@ -34,7 +34,8 @@ internal sealed partial class SqliteJobStore
             ("@last", schedule.LastOccurrence is { } last ? Ms(last) : null),
             ("@lastJob", schedule.LastJobId?.ToBytes()),
             ("@created", Ms(schedule.CreatedAt)),
-            ("@updated", Ms(schedule.UpdatedAt)));
+            ("@updated", Ms(schedule.UpdatedAt)),
+            ("@paused", schedule.PausedAt is { } paused ? Ms(paused) : null));
 
     public async Task<bool> DeleteScheduleAsync(string tenant, string id, CancellationToken cancellationToken) =>
         await WriteOneAsync("DELETE FROM schedules WHERE tenant = @tenant AND id = @id;", cancellationToken, ("@tenant", tenant), ("@id", id)) == 1;
@@ -80,5 +81,6 @@ internal sealed partial class SqliteJobStore
         LastJobId = reader.IsDBNull(3) ? null : JobId.FromBytes((byte[])reader.GetValue(3)),
         CreatedAt = Time(reader.GetInt64(4)),
         UpdatedAt = Time(reader.GetInt64(5)),
+        PausedAt = reader.IsDBNull(6) ? null : Time(reader.GetInt64(6)),
     };
 }

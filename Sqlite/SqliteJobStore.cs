@@ -216,6 +216,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             ON CONFLICT (tenant) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at;
             """, cancellationToken, ("@tenant", tenant), ("@policy", StoredJson.Write(policy)), ("@now", Ms(now)));
 
+    public async Task SetTenantPausedAsync(string tenant, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await WriteOneAsync("""
+            INSERT INTO tenant_policies (tenant, policy, updated_at, paused_at) VALUES (@tenant, '{}', @now, @paused)
+            ON CONFLICT (tenant) DO UPDATE SET paused_at = excluded.paused_at, updated_at = excluded.updated_at;
+            """, cancellationToken, ("@tenant", tenant), ("@now", Ms(now)), ("@paused", pausedAt is { } at ? (object)Ms(at) : DBNull.Value));
+
     public async Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken)
     {
         var (tenant, id, filter, limit, now) = (replay.Tenant, replay.Id, replay.Filter, replay.Limit, replay.Now);

@@ -54,4 +54,7 @@ public sealed record QueueStats
 
     /// <summary>While the breaker is open: when it lets its probes through.</summary>
     [Id(14)] public DateTimeOffset? BreakerOpenUntil { get; init; }
+
+    /// <summary>A person paused the queue's whole tenant (the client's <c>PauseTenantAsync</c>): it takes jobs and starts none.</summary>
+    [Id(15)] public bool TenantPaused { get; init; }
 }

@@ -75,6 +75,13 @@ public sealed record ScheduleInfo
 
     /// <summary>When its definition last changed.</summary>
     [Id(5)] public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>
+    /// Since when a person has it paused; null when it runs. A paused schedule enqueues nothing and
+    /// has no next occurrence; resumed, it fires from its next occurrence after then, without making
+    /// up the ones it skipped.
+    /// </summary>
+    [Id(6)] public DateTimeOffset? PausedAt { get; init; }
 }
 
 /// <summary>One page of a tenant's schedules, in name order.</summary>

@@ -40,6 +40,13 @@ public interface IQueueGrain : IGrainWithStringKey
     /// <summary>Its tenant's permits changed (freed, wanted by another queue, or a new cap): ask again.</summary>
     [Alias("PermitsChanged"), OneWay]
     Task PermitsChangedAsync();
+
+    /// <summary>
+    /// The queue's tenant was paused: the queue's grant is void at once, so it starts nothing until the
+    /// tenant answers again. Awaited by the tenant, so that a pause that returned has stopped every queue it knew.
+    /// </summary>
+    [Alias("TenantPaused")]
+    Task TenantPausedAsync();
 }
 
 /// <summary>Reads and operator actions that span queues; a stateless worker on every silo.</summary>

@@ -20,6 +20,13 @@ public interface IScheduleGrain : IGrainWithStringKey
     [Alias("Delete")]
     Task<bool> DeleteAsync();
 
+    /// <summary>
+    /// Pauses the schedule (it enqueues nothing until resumed) or resumes it (from its next occurrence
+    /// after now; the ones skipped are not made up). Stored. Null when there is no such schedule.
+    /// </summary>
+    [Alias("SetPaused")]
+    Task<ScheduleInfo?> SetPausedAsync(bool paused);
+
     /// <summary>Enqueues any occurrence that is due and arms the timer for the next (restart, dead silo).</summary>
     [Alias("Wake")]
     Task WakeAsync();

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace OrleansJobs.Grains;
 
 /// <summary>
@@ -20,11 +22,27 @@ public interface ITenantGrain : IGrainWithStringKey
     /// runs, and it starts no more until answered) and how many it could use; the answer is how many
     /// it may hold from now on, never fewer than it kept.
     /// </summary>
-    [Alias("SyncPermits")]
+    /// <remarks>
+    /// Interleaves with a pause in progress, which waits for the tenant's queues while they ask for
+    /// their new grants; it awaits nothing itself, so its work is never split.
+    /// </remarks>
+    [Alias("SyncPermits"), AlwaysInterleave]
     Task<PermitGrant> SyncPermitsAsync(string jobType, int held, int wanted);
 
+    /// <summary>
+    /// Pauses the tenant (its queues take jobs and start none; what runs finishes) or resumes it. Stored
+    /// first, so it outlives restarts; the tenant's queues hear of it at once.
+    /// </summary>
+    [Alias("SetPaused")]
+    Task<TenantStatus> SetPausedAsync(bool paused);
+
+    /// <summary>Whether the tenant is paused, and its cap.</summary>
+    [Alias("GetStatus")]
+    Task<TenantStatus> GetStatusAsync();
+
     /// <summary>A queue of the tenant stops (it runs nothing): forget it and free its permits.</summary>
-    [Alias("ReleasePermits")]
+    /// <remarks>Interleaves, as <see cref="SyncPermitsAsync"/> does: a queue stopping during a pause must not wait for it.</remarks>
+    [Alias("ReleasePermits"), AlwaysInterleave]
     Task ReleasePermitsAsync(string jobType);
 }
 
@@ -34,5 +52,6 @@ public interface ITenantGrain : IGrainWithStringKey
 /// Set while other queues of the tenant wait for permits: the allowance each queue should come down
 /// to, so the queue gives back what it does not use or holds beyond it.
 /// </param>
+/// <param name="Paused">A person paused the tenant: the queue starts nothing (its share is 0) and says so.</param>
 [GenerateSerializer, Immutable]
-public sealed record PermitGrant([property: Id(0)] int? Allowance, [property: Id(1)] int? Share);
+public sealed record PermitGrant([property: Id(0)] int? Allowance, [property: Id(1)] int? Share, [property: Id(2)] bool Paused = false);

@@ -79,6 +79,44 @@ public abstract class QueueControlTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_paused_tenant_takes_jobs_in_every_queue_starts_none_even_after_it_moves_and_lets_running_jobs_finish()
+    {
+        var gate = _tenant + "-running";
+        var running = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(Gate: gate));
+        await Probe.WaitForAsync(() => Probe.Starts(running).Count == 1, "the first job to start");
+
+        var status = await Jobs.PauseTenantAsync(_tenant);
+        Assert.Equal((_tenant, true), (status.Tenant, status.Paused));
+        Assert.NotNull(status.PausedAt);
+
+        // Once the pause has returned, nothing starts: not in the queue that was running, nor in one that was idle.
+        var waiting = await Jobs.EnqueueManyAsync([.. new[] { ClusterFixture.Slow, ClusterFixture.Noop }.SelectMany(type => Enumerable.Range(0, 3).Select(_ => new JobRequest(_tenant, type, "{}"u8.ToArray())))]);
+        Probe.Open(gate);
+        await WaitForStateAsync(running, JobState.Succeeded);
+
+        // Taken down and activated again, as a restart or a move does: the tenant reads its pause back and its queues hear it.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.True((await Jobs.GetTenantStatusAsync(_tenant)).Paused);
+        foreach (var type in new[] { ClusterFixture.Slow, ClusterFixture.Noop })
+        {
+            await Probe.WaitForAsync(async () => (await Jobs.GetQueueStatsAsync(_tenant, type)) is { TenantPaused: true, Enqueued: 3, Active: 0 }, $"queue {type} to report its tenant paused with its 3 jobs waiting");
+        }
+
+        // Other tenants run as before.
+        var other = await Jobs.EnqueueAsync(_tenant + "-other", ClusterFixture.Noop, new ProbePayload());
+        await Probe.WaitForAsync(() => Probe.Successes(other) == 1, "another tenant's job to run");
+        Assert.All(waiting, id => Assert.Empty(Probe.Starts(id)));
+
+        Assert.False((await Jobs.ResumeTenantAsync(_tenant)).Paused);
+        foreach (var id in waiting)
+        {
+            await WaitForStateAsync(id, JobState.Succeeded);
+        }
+
+        Assert.False((await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).TenantPaused);
+    }
+
+    [Fact]
     public async Task An_outage_opens_the_breaker_and_lowers_the_limit_and_no_job_is_dead_lettered_for_it()
     {
         // Two attempts each: without the breaker, a job that failed twice in the outage would be dead.

@@ -49,6 +49,38 @@ public abstract class ScheduleClusterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_paused_schedule_enqueues_nothing_even_after_it_moves_and_resumed_goes_on_from_now()
+    {
+        await Jobs.UpsertScheduleAsync(EverySecond("pausable"));
+        await Probe.WaitForAsync(async () => (await Fired("pausable")).Count >= 1, "the first occurrence");
+
+        var paused = (await Jobs.PauseScheduleAsync(_tenant, "pausable"))!;
+        Assert.NotNull(paused.PausedAt);
+        Assert.Null(paused.NextOccurrence);
+        var firedWhenPaused = (await Fired("pausable")).Count;
+
+        // Taken down and activated again: it reads its pause back. Replacing its definition keeps it paused.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var replaced = await Jobs.UpsertScheduleAsync(EverySecond("pausable") with { Priority = JobPriority.High });
+        Assert.Equal((paused.PausedAt, (DateTimeOffset?)null), (replaced.PausedAt, replaced.NextOccurrence));
+
+        // A witness firing twice proves time went on; the paused schedule added nothing meanwhile.
+        await Jobs.UpsertScheduleAsync(EverySecond("witness"));
+        await Probe.WaitForAsync(async () => (await Fired("witness")).Count >= 2, "the witness schedule to fire twice");
+        Assert.Equal(firedWhenPaused, (await Fired("pausable")).Count);
+
+        var resumedAt = DateTimeOffset.UtcNow;
+        var resumed = (await Jobs.ResumeScheduleAsync(_tenant, "pausable"))!;
+        Assert.Null(resumed.PausedAt);
+        Assert.InRange(resumed.NextOccurrence!.Value, resumedAt.AddSeconds(-1), resumedAt.AddSeconds(2));
+        await Probe.WaitForAsync(async () => (await Fired("pausable")).Count > firedWhenPaused, "the resumed schedule to fire");
+
+        Assert.Null(await Jobs.PauseScheduleAsync(_tenant, "no-such-schedule"));
+        await Jobs.DeleteScheduleAsync(_tenant, "pausable");
+        await Jobs.DeleteScheduleAsync(_tenant, "witness");
+    }
+
+    [Fact]
     public async Task Bad_schedules_are_refused_naming_the_field_and_store_nothing()
     {
         var badCron = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.UpsertScheduleAsync(EverySecond("bad") with { Cron = "every day at noon" }));

@@ -50,7 +50,7 @@ public abstract class TenantCapClusterTests(ClusterFixture fixture, ITestOutputH
         var capped = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Noop, 20, delayMs: 30));
         await Probe.WaitForAsync(() => capped.All(id => Probe.Successes(id) == 1), "the capped jobs to finish");
         Assert.Equal(2, Probe.MaxInFlight(_tenant));
-        Assert.Equal(new TenantPolicy { MaxInFlight = 2 }, await fixture.Store.GetTenantPolicyAsync(_tenant, default));
+        Assert.Equal(new TenantPolicy { MaxInFlight = 2 }, (await fixture.Store.GetTenantSettingsAsync(_tenant, default)).Override);
 
         Assert.Equal(new TenantPolicy(), await Jobs.SetTenantPolicyAsync(_tenant, new TenantPolicy()));
         var lifted = await Jobs.EnqueueManyAsync(Requests(_tenant, ClusterFixture.Noop, 40, delayMs: 30));
@@ -64,7 +64,7 @@ public abstract class TenantCapClusterTests(ClusterFixture fixture, ITestOutputH
         var bad = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.SetTenantPolicyAsync(_tenant, new TenantPolicy { MaxInFlight = 0 }));
         Assert.Equal("policy.maxInFlight", bad.Field);
         await Assert.ThrowsAsync<JobValidationException>(() => Jobs.SetTenantPolicyAsync("bad tenant!", new TenantPolicy { MaxInFlight = 3 }));
-        Assert.Null(await fixture.Store.GetTenantPolicyAsync(_tenant, default));
+        Assert.Null((await fixture.Store.GetTenantSettingsAsync(_tenant, default)).Override);
     }
 }
 

@@ -64,6 +64,41 @@ public sealed class CliTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task Pause_tenant_and_resume_tenant_print_the_tenants_state()
+    {
+        var pause = await RunAsync(Operator, "-t", TenantA, "pause-tenant");
+        try
+        {
+            Assert.Equal(0, pause.Code);
+            Assert.StartsWith($"{TenantA}: paused since ", pause.Output);
+        }
+        finally
+        {
+            var resume = await RunAsync(Operator, "-t", TenantA, "resume-tenant");
+            Assert.StartsWith($"{TenantA}: running", resume.Output);
+        }
+    }
+
+    [Fact]
+    public async Task Pause_schedule_and_resume_schedule_print_the_schedules_state()
+    {
+        await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = TenantA, Id = "cli-pausable", JobType = ClusterFixture.Noop, Cron = "0 3 * * *" });
+        try
+        {
+            var pause = await RunAsync(Operator, "-t", TenantA, "pause-schedule", "cli-pausable");
+            Assert.Equal(0, pause.Code);
+            Assert.StartsWith($"{TenantA}/cli-pausable: paused since ", pause.Output);
+            var resume = await RunAsync(Operator, "-t", TenantA, "resume-schedule", "cli-pausable");
+            Assert.StartsWith($"{TenantA}/cli-pausable: running, next occurrence ", resume.Output);
+            Assert.NotEqual(0, (await RunAsync(Operator, "-t", TenantA, "pause-schedule", "no-such")).Code);
+        }
+        finally
+        {
+            await fixture.Jobs.DeleteScheduleAsync(TenantA, "cli-pausable");
+        }
+    }
+
+    [Fact]
     public async Task Help_never_prints_the_key_from_the_environment_and_the_environment_key_is_used()
     {
         var previous = Environment.GetEnvironmentVariable("ORLEANSJOBS_KEY");

@@ -22,6 +22,7 @@ public sealed partial class HttpApiTests
         { "GET", $"{Tenant}/queues/Not%20A%20Type/stats", null, ApiKeyRole.Operator, "jobType", "invalid_name" },
         { "GET", $"{Tenant}/schedules/Bad!", null, ApiKeyRole.Operator, "scheduleId", "invalid_name" },
         { "DELETE", $"{Tenant}/schedules/a%01b", null, ApiKeyRole.Operator, "scheduleId", "invalid_name" },
+        { "POST", $"{Tenant}/schedules/Bad!/pause", null, ApiKeyRole.Operator, "scheduleId", "invalid_name" },
         { "GET", $"{Tenant}/queues/a%09b/policy", null, ApiKeyRole.Operator, "jobType", "invalid_name" },
         { "GET", "/v1/tenants/a%01b/queues", null, ApiKeyRole.Admin, "tenant", "invalid_name" },
 

@@ -42,6 +42,13 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
         (HttpMethod.Get, $"/v1/tenants/{tenant}/schedules/nightly", null),
         (HttpMethod.Put, $"/v1/tenants/{tenant}/schedules/nightly", new { jobType = Noop, cron = "0 3 * * *", payload = new { } }),
         (HttpMethod.Delete, $"/v1/tenants/{tenant}/schedules/nightly", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/schedules/nightly/pause", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/schedules/nightly/resume", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/queues/{Noop}/pause", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/queues/{Noop}/resume", null),
+        (HttpMethod.Get, $"/v1/tenants/{tenant}/status", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/pause", null),
+        (HttpMethod.Post, $"/v1/tenants/{tenant}/resume", null),
     ];
 
     private static HttpRequestMessage Request(HttpMethod method, string path, object? body) =>
@@ -161,6 +168,31 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task An_operator_pauses_and_resumes_its_whole_tenant_which_keeps_taking_jobs_meanwhile()
+    {
+        const string tenant = TenantB;
+        await ProblemAsync(await Producer(tenant).PostAsync($"/v1/tenants/{tenant}/pause", null), HttpStatusCode.Forbidden);
+        await ProblemAsync(await Operator(TenantA).PostAsync($"/v1/tenants/{tenant}/pause", null), HttpStatusCode.Forbidden);
+        try
+        {
+            Assert.True((await OkAsync<TenantStatus>(await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/pause", null))).Paused);
+            Assert.True((await OkAsync<TenantStatus>(await Operator(tenant).GetAsync($"/v1/tenants/{tenant}/status"))).Paused);
+            var job = await OkAsync<EnqueueResponse>(await Producer(tenant).PostAsJsonAsync($"/v1/tenants/{tenant}/jobs", new { jobType = Noop, payload = new { } }), HttpStatusCode.Accepted);
+            await fixture.Probe.WaitForAsync(
+                async () => (await OkAsync<QueueStats>(await Operator(tenant).GetAsync($"/v1/tenants/{tenant}/queues/{Noop}/stats"))).TenantPaused,
+                "the queue to report its tenant paused");
+            Assert.Empty(fixture.Probe.Starts(job.Id));
+
+            Assert.False((await OkAsync<TenantStatus>(await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/resume", null))).Paused);
+            await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(job.Id) == 1, "the job to run once the tenant is resumed");
+        }
+        finally
+        {
+            await Operator(tenant).PostAsync($"/v1/tenants/{tenant}/resume", null);
+        }
+    }
+
+    [Fact]
     public async Task An_operator_pauses_and_resumes_a_queue_which_keeps_taking_jobs_meanwhile()
     {
         const string tenant = TenantB;
@@ -268,6 +300,12 @@ public sealed partial class HttpApiTests(HttpApiFixture fixture)
         Assert.Equal(("0 4 * * *", MisfirePolicy.Skip), (replaced.Cron, replaced.Misfire));
         Assert.Equal(replaced.Cron, (await OkAsync<ScheduleResponse>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules/nightly"))).Cron);
         Assert.Contains("nightly", (await OkAsync<SchedulePageResponse>(await Operator().GetAsync($"/v1/tenants/{TenantA}/schedules"))).Items.Select(s => s.Id));
+
+        var paused = await OkAsync<ScheduleResponse>(await Operator().PostAsync($"/v1/tenants/{TenantA}/schedules/nightly/pause", null));
+        Assert.Equal((true, (DateTimeOffset?)null), (paused.PausedAt is not null, paused.NextOccurrence));
+        var resumed = await OkAsync<ScheduleResponse>(await Operator().PostAsync($"/v1/tenants/{TenantA}/schedules/nightly/resume", null));
+        Assert.Equal((false, true), (resumed.PausedAt is not null, resumed.NextOccurrence is not null));
+        await ProblemAsync(await Operator().PostAsync($"/v1/tenants/{TenantA}/schedules/no-such/pause", null), HttpStatusCode.NotFound);
 
         var badCron = await ProblemAsync(await Operator().PutAsJsonAsync($"/v1/tenants/{TenantA}/schedules/broken", new { jobType = Noop, cron = "every tuesday", payload = new { } }), HttpStatusCode.BadRequest);
         Assert.Equal("cron", badCron.GetProperty("field").GetString());

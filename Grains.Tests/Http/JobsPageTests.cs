@@ -41,7 +41,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     }
 
     [Fact]
-    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_and_replays_a_dead_letter_with_a_click()
+    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_replays_a_dead_letter_and_pauses_a_queue_and_the_tenant_with_a_click()
     {
         Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), $"{Chromium} and {ChromeDriver} are needed (Debian packages chromium, chromium-driver); ./test.sh installs them.");
         var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
@@ -66,9 +66,25 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
 
             await UntilAsync(() => browser.FindElements(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).Count == 1, "the queue table with the test's queue");
             var row = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
-            Assert.Equal("1", row[2]);
+            Assert.Equal(("running", "1"), (row[1], row[4]));
             var flaky = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Flaky}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
-            Assert.Equal("1", flaky[6]);
+            Assert.Equal("1", flaky[8]);
+
+            // Pause the queue, then the whole tenant, and undo both, with the page's buttons.
+            var queue = $"{_tenant}/{ClusterFixture.Noop}";
+            browser.FindElement(By.Id($"pause-{queue}")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id($"resume-{queue}")).Count == 1, "the queue's Resume button");
+            Assert.True((await fixture.Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).Paused);
+            Assert.Equal("paused", browser.FindElement(By.CssSelector($"tr[data-queue='{queue}']")).FindElements(By.TagName("td"))[1].Text);
+            browser.FindElement(By.Id($"resume-{queue}")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id($"pause-{queue}")).Count == 1, "the queue's Pause button again");
+
+            browser.FindElement(By.Id($"pause-tenant-{_tenant}")).Click();
+            await UntilAsync(() => browser.FindElement(By.Id("tenant-state")).Text.Contains("paused since", StringComparison.Ordinal), "the tenant shown paused");
+            Assert.True((await fixture.Jobs.GetTenantStatusAsync(_tenant)).Paused);
+            browser.FindElement(By.Id($"resume-tenant-{_tenant}")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id($"pause-tenant-{_tenant}")).Count == 1, "the tenant's Pause button again");
+            Assert.False((await fixture.Jobs.GetTenantStatusAsync(_tenant)).Paused);
 
             fixture.Probe.Heal(dead);
             browser.FindElement(By.Id($"replay-{dead}")).Click();

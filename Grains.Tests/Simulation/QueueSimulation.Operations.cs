@@ -149,7 +149,7 @@ internal sealed partial class QueueSimulation
             case SyncPermits sync:
                 PermitGrant? grant = null;
                 Submit("sync permits", () => grant = Faulted() ? null : _permits.Sync(QueueName, sync.Held, sync.Wanted).Grant, () =>
-                    Event($"permits answered: {grant}", () => { if (grant is null) { _core.PermitSyncFailed(_now); } else { _core.PermitsGranted(_now, grant); } }));
+                    Event($"permits answered: {grant}", () => { if (grant is null) { _core.PermitSyncFailed(_now); } else { GrantDelivered(grant); _core.PermitsGranted(_now, grant); } }));
                 break;
             case RequeueStale requeue:
                 Sweep(requeue);

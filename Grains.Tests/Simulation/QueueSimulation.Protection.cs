@@ -13,6 +13,12 @@ internal sealed partial class QueueSimulation
     private Random _protection = null!;
     private bool _protected;
 
+    /// <summary>When a person pauses and resumes the whole tenant: a stream of its own, so other seeds replay as before.</summary>
+    private Random _tenantPauses = null!;
+
+    /// <summary>The last permit grant the queue received says its tenant is paused.</summary>
+    private bool _holdsPausedGrant;
+
     /// <summary>Whether the downstream is failing most attempts now.</summary>
     private bool _outage;
 
@@ -24,6 +30,7 @@ internal sealed partial class QueueSimulation
 
     private void ChooseProtection(int seed)
     {
+        _tenantPauses = new Random(seed ^ 0x1B873593);
         _protection = new Random(seed ^ 0x68E31DA4);
         var adaptive = _protection.Next(3) == 0;
         var breaker = _protection.Next(3) == 0;
@@ -53,6 +60,38 @@ internal sealed partial class QueueSimulation
             Note(_outage ? "downstream outage begins" : "downstream recovers");
         }
     }
+
+    /// <summary>Now and then a person pauses the whole tenant, or resumes it; the pool tells the queues it knows.</summary>
+    private void MaybeToggleTenantPause()
+    {
+        if (_tenantPauses.Next(1500) != 0)
+        {
+            return;
+        }
+
+        var paused = !_permits.Paused;
+        Note(paused ? "tenant paused" : "tenant resumed");
+        var queues = _permits.SetPaused(paused);
+        if (!paused)
+        {
+            Notify(queues);
+        }
+        else if (queues.Contains(QueueName))
+        {
+            // The tenant waits for the queue to hear it; from then on nothing may start until a grant says otherwise.
+            _pending.Add(new Operation("tenant paused", null, () => Event("tenant paused", () =>
+            {
+                _holdsPausedGrant = true;
+                _core.TenantPaused(_now);
+            }), _now));
+        }
+    }
+
+    /// <summary>
+    /// A grant reached the queue: while the last one says the tenant is paused, nothing may start; nor
+    /// after the queue heard of the pause, whatever an answer sent before it says, while the pause lasts.
+    /// </summary>
+    private void GrantDelivered(OrleansJobs.Grains.PermitGrant grant) => _holdsPausedGrant = grant.Paused || (_holdsPausedGrant && _permits.Paused);
 
     /// <summary>During an outage most attempts fail with a retryable error, before the handler's usual roll.</summary>
     private Exception? OutageError() => _outage && _protection.Next(10) < 7 ? new TimeoutException("downstream down") : null;
@@ -107,6 +146,11 @@ internal sealed partial class QueueSimulation
         if (started == 0)
         {
             return;
+        }
+
+        if (_holdsPausedGrant)
+        {
+            Fail($"{started} attempt(s) started although the queue's last grant says its tenant is paused");
         }
 
         if (_breakerReported == BreakerState.Open)

@@ -139,6 +139,7 @@ internal sealed partial class QueueSimulation
         if (inputs)
         {
             MaybeToggleOutage();
+            MaybeToggleTenantPause();
         }
 
         var roll = _random.NextDouble();
@@ -200,6 +201,11 @@ internal sealed partial class QueueSimulation
     {
         _rooms.OthersGive(int.MaxValue);
         _outage = false;
+        if (_permits.Paused)
+        {
+            Notify(_permits.SetPaused(false));
+        }
+
         if (_paused)
         {
             _paused = false;
@@ -259,6 +265,7 @@ internal sealed partial class QueueSimulation
         _backoffUntil = null;
         _breakerReported = BreakerState.Closed;
         _probes.Clear();
+        _holdsPausedGrant = false;
         _dueTimer = _pumpTimer = null;
         _drained = false;
         _tokens = _policy.Burst;

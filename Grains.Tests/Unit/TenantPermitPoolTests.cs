@@ -24,6 +24,24 @@ public sealed class TenantPermitPoolTests
         Assert.Empty(notify);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(10)]
+    public void A_paused_tenant_honours_what_runs_starts_nothing_more_and_tells_its_queues_on_both_moves(int? cap)
+    {
+        var pool = Pool(cap);
+        pool.Sync("a", held: 0, wanted: 4);
+        pool.Sync("b", held: 0, wanted: 2);
+
+        Assert.Equal(["a", "b"], pool.SetPaused(true).Order());
+        var (grant, notify) = pool.Sync("a", held: 3, wanted: 6);
+        Assert.Equal(new OrleansJobs.Grains.PermitGrant(3, 0, Paused: true), grant);
+        Assert.Empty(notify);
+
+        Assert.Equal(["a", "b"], pool.SetPaused(false).Order());
+        Assert.False(pool.Sync("a", held: 0, wanted: 6).Grant.Paused);
+    }
+
     [Fact]
     public void Grants_up_to_the_cap_and_no_further()
     {

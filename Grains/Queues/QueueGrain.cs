@@ -230,6 +230,13 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
         return Task.CompletedTask;
     }
 
+    public Task TenantPausedAsync()
+    {
+        _core?.TenantPaused(Now);
+        Execute();
+        return Task.CompletedTask;
+    }
+
     public Task<QueueStats> GetStatsAsync() => _numbers.StatsAsync(Core);
 
     public async Task<QueueStats> SetPausedAsync(bool paused)

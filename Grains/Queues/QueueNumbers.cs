@@ -44,6 +44,7 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
             CompletedPerSecond = pace,
             DrainTime = counts.Enqueued == 0 ? TimeSpan.Zero : pace > 0 ? TimeSpan.FromSeconds(counts.Enqueued / pace) : null,
             Paused = core.Paused,
+            TenantPaused = core.Permits.TenantPaused,
             BackingOffUntil = core.BackingOff ? core.BackoffUntil : null,
             ConcurrencyLimit = core.ConcurrencyLimit,
             Breaker = core.Breaker?.State ?? BreakerState.Closed,

@@ -5,6 +5,9 @@ namespace OrleansJobs.Schedules;
 
 internal sealed partial class ScheduleGrain
 {
+    [LoggerMessage(EventId = (int)LogEvents.SchedulePauseChanged, Level = LogLevel.Information, Message = "Schedule {Tenant}/{Id} {State}")]
+    private partial void LogPauseChanged(string tenant, string id, string state);
+
     [LoggerMessage(EventId = (int)LogEvents.ScheduleUpserted, Level = LogLevel.Information, Message = "Schedule {Tenant}/{ScheduleId} set to '{Cron}' ({TimeZone}); next occurrence {NextOccurrence:O}")]
     private partial void LogUpserted(string tenant, string scheduleId, string cron, string timeZone, DateTimeOffset? nextOccurrence);
 

@@ -94,10 +94,12 @@ internal sealed partial class ScheduleGrain(
             throw new UnknownJobTypeException(schedule.JobType);
         }
 
+        var paused = _schedule?.PausedAt;
         var updated = new ScheduleInfo
         {
             Definition = schedule,
-            NextOccurrence = cron.NextAfter(now),
+            NextOccurrence = paused is null ? cron.NextAfter(now) : null,
+            PausedAt = paused,
             LastOccurrence = _schedule?.LastOccurrence,
             LastJobId = _schedule?.LastJobId,
             CreatedAt = _schedule?.CreatedAt ?? now,
@@ -112,6 +114,24 @@ internal sealed partial class ScheduleGrain(
     }
 
     public Task<ScheduleInfo?> GetAsync() => Task.FromResult(_schedule);
+
+    public async Task<ScheduleInfo?> SetPausedAsync(bool paused)
+    {
+        if (_schedule is not { } schedule || (schedule.PausedAt is not null) == paused)
+        {
+            return _schedule;
+        }
+
+        // A paused schedule has no next occurrence, so nothing fires: not its timer, not its reminder,
+        // not a new activation. Resumed, it goes on from now.
+        var now = Queues.StoreTime.Floor(clock.GetUtcNow());
+        var updated = schedule with { PausedAt = paused ? now : null, NextOccurrence = paused ? null : _cron?.NextAfter(now) };
+        await store.SaveScheduleAsync(updated, CancellationToken.None);
+        _schedule = updated;
+        Arm();
+        LogPauseChanged(_tenant, _id, paused ? "paused: it enqueues nothing" : $"resumed: next occurrence {updated.NextOccurrence:O}");
+        return updated;
+    }
 
     public async Task<bool> DeleteAsync()
     {

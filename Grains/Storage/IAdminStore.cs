@@ -15,8 +15,11 @@ internal interface IAdminStore
     /// <summary>Moves dead-lettered jobs back to enqueued with fresh attempts (<see cref="ReplayOne"/> or <see cref="ReplayMatching"/>).</summary>
     Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken);
 
-    /// <summary>The tenant's policy override, or null when it has none.</summary>
-    Task<TenantPolicy?> GetTenantPolicyAsync(string tenant, CancellationToken cancellationToken);
+    /// <summary>The tenant's policy override and pause (both null when a person set neither).</summary>
+    Task<TenantSettings> GetTenantSettingsAsync(string tenant, CancellationToken cancellationToken);
+
+    /// <summary>Pauses the tenant (<paramref name="pausedAt"/> set) or resumes it (null), keeping its policy override.</summary>
+    Task SetTenantPausedAsync(string tenant, DateTimeOffset? pausedAt, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Stores the tenant's policy override, replacing any earlier one.</summary>
     Task SetTenantPolicyAsync(string tenant, TenantPolicy policy, DateTimeOffset now, CancellationToken cancellationToken);

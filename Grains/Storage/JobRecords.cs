@@ -167,10 +167,13 @@ internal sealed class JobWriteResult
 /// <summary>A replayed job and the queue it went back to.</summary>
 public readonly record struct ReplayedJob(JobId Id, QueueKey Queue);
 
-/// <summary>Counts of one queue's jobs by state (finished jobs while they are kept), and the run-at of its oldest due job.</summary>
 /// <summary>What a person set on a queue: its policy override (null: its job type's defaults) and since when it is paused (null: it runs).</summary>
 public sealed record QueueSettings(QueuePolicy? Override, DateTimeOffset? PausedAt);
 
+/// <summary>What a person set on a tenant: its policy override (null: the silo's defaults) and since when it is paused (null: it runs).</summary>
+public sealed record TenantSettings(TenantPolicy? Override, DateTimeOffset? PausedAt);
+
+/// <summary>Counts of one queue's jobs by state (finished jobs while they are kept), and the run-at of its oldest due job.</summary>
 public sealed record QueueCounts(long Scheduled, long Enqueued, long Active, long Succeeded, long Dead, DateTimeOffset? OldestEnqueuedRunAt);
 
 /// <summary>One page of a retention sweep: how many jobs went, and the last id deleted, to continue after.</summary>

@@ -21,6 +21,7 @@ internal sealed partial class TenantGrain(
 {
     private readonly TenantPermitPool _permits = new(time, HoldingLifetime(options.Value));
     private TenantPolicy? _override;
+    private DateTimeOffset? _pausedAt;
 
     /// <summary>
     /// A queue refreshes its holding at every housekeeping tick while busy and treats its permits as
@@ -35,8 +36,10 @@ internal sealed partial class TenantGrain(
 
     private async Task ActivateAsync(CancellationToken cancellationToken)
     {
-        _override = await store.GetTenantPolicyAsync(Tenant, cancellationToken);
+        var settings = await store.GetTenantSettingsAsync(Tenant, cancellationToken);
+        (_override, _pausedAt) = (settings.Override, settings.PausedAt);
         _permits.SetCap(Effective.MaxInFlight);
+        _permits.SetPaused(_pausedAt is not null);
         _permits.Seed(await queues.CountActiveByJobTypeAsync(Tenant, cancellationToken));
 
         // Queues that run jobs now learned their permits from an earlier activation: hear from them at once.
@@ -56,6 +59,31 @@ internal sealed partial class TenantGrain(
         return effective;
     }
 
+    public async Task<TenantStatus> SetPausedAsync(bool paused)
+    {
+        if (_permits.Paused != paused)
+        {
+            // Stored first: a pause must outlive this activation (a restart, the grain moving silos).
+            var now = Queues.StoreTime.Floor(time.GetUtcNow());
+            await store.SetTenantPausedAsync(Tenant, paused ? now : null, now, CancellationToken.None);
+            _pausedAt = paused ? now : null;
+            LogPauseChanged(Tenant, paused ? "paused: its queues take jobs and start none" : "resumed");
+            var queues = _permits.SetPaused(paused);
+            if (paused)
+            {
+                await StopQueuesAsync(queues);
+            }
+            else
+            {
+                Notify(queues);
+            }
+        }
+
+        return Status;
+    }
+
+    public Task<TenantStatus> GetStatusAsync() => Task.FromResult(Status);
+
     public Task<PermitGrant> SyncPermitsAsync(string jobType, int held, int wanted)
     {
         var (grant, notify) = _permits.Sync(jobType, held, wanted);
@@ -69,7 +97,26 @@ internal sealed partial class TenantGrain(
         return Task.CompletedTask;
     }
 
+    private TenantStatus Status => new() { Tenant = Tenant, Paused = _pausedAt is not null, PausedAt = _pausedAt, MaxInFlight = Effective.MaxInFlight };
+
     private TenantPolicy Effective => new() { MaxInFlight = _override?.MaxInFlight ?? options.Value.DefaultTenantMaxInFlight };
+
+    /// <summary>
+    /// Tells the queues that hold permits to start nothing more, and waits until they have: a queue
+    /// that cannot be reached stops anyway once its grant goes stale.
+    /// </summary>
+    private async Task StopQueuesAsync(IEnumerable<string> jobTypes)
+    {
+        try
+        {
+            await Task.WhenAll(jobTypes.Select(jobType => GrainFactory.GetGrain<IQueueGrain>(new QueueKey(Tenant, jobType).ToString()).TenantPausedAsync()))
+                .WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex)
+        {
+            LogPauseNotDelivered(ex, Tenant);
+        }
+    }
 
     private void Notify(IEnumerable<string> jobTypes)
     {
@@ -79,6 +126,12 @@ internal sealed partial class TenantGrain(
             _ = GrainFactory.GetGrain<IQueueGrain>(new QueueKey(Tenant, jobType).ToString()).PermitsChangedAsync();
         }
     }
+
+    [LoggerMessage(EventId = (int)LogEvents.TenantPauseChanged, Level = LogLevel.Information, Message = "Tenant {Tenant} {State}")]
+    private partial void LogPauseChanged(string tenant, string state);
+
+    [LoggerMessage(EventId = (int)LogEvents.TenantPauseNotDelivered, Level = LogLevel.Warning, Message = "Tenant {Tenant} paused, but not every queue confirmed it; those stop once their permits go stale")]
+    private partial void LogPauseNotDelivered(Exception error, string tenant);
 
     [LoggerMessage(EventId = (int)LogEvents.TenantPolicyChanged, Level = LogLevel.Information, Message = "Tenant {Tenant} policy is now {Policy}")]
     private partial void LogPolicyChanged(string tenant, string policy);

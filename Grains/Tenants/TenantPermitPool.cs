@@ -17,6 +17,9 @@ internal sealed class TenantPermitPool(TimeProvider time, TimeSpan holdingLifeti
     /// <summary>The tenant's cap; null when it has none.</summary>
     public int? Cap { get; private set; }
 
+    /// <summary>A person paused the tenant: every queue keeps what runs and starts nothing.</summary>
+    public bool Paused { get; private set; }
+
     /// <summary>Sum of every live holding's allowance.</summary>
     public int Allotted => _holdings.Values.Sum(h => h.Allowance);
 
@@ -37,6 +40,13 @@ internal sealed class TenantPermitPool(TimeProvider time, TimeSpan holdingLifeti
     public IReadOnlyList<string> SetCap(int? cap)
     {
         Cap = cap;
+        return [.. _holdings.Keys];
+    }
+
+    /// <summary>Pauses or resumes the tenant; every known queue must be told to ask again.</summary>
+    public IReadOnlyList<string> SetPaused(bool paused)
+    {
+        Paused = paused;
         return [.. _holdings.Keys];
     }
 
@@ -61,6 +71,14 @@ internal sealed class TenantPermitPool(TimeProvider time, TimeSpan holdingLifeti
                 others += holding.Allowance;
                 othersWaiting += holding.Waiting ? 1 : 0;
             }
+        }
+
+        if (Paused)
+        {
+            // What runs is honoured and nothing more is allowed; a share of 0 has the queue give back
+            // any permit it does not use, so the cap is whole again on resume.
+            _holdings[jobType] = new Holding(held, wanted, now);
+            return (new PermitGrant(held, 0, Paused: true), []);
         }
 
         if (Cap is not { } cap)

@@ -63,13 +63,14 @@ public sealed record ScheduleResponse(
     DateTimeOffset? LastOccurrence,
     JobId? LastJobId,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? PausedAt)
 {
     internal static ScheduleResponse From(ScheduleInfo info)
     {
         var d = info.Definition;
         return new(d.Tenant, d.Id, d.JobType, d.Cron, d.TimeZone, PayloadJson.Read(d.Payload), d.Priority, d.MaxAttempts, d.Timeout, d.Misfire,
-            info.NextOccurrence, info.LastOccurrence, info.LastJobId, info.CreatedAt, info.UpdatedAt);
+            info.NextOccurrence, info.LastOccurrence, info.LastJobId, info.CreatedAt, info.UpdatedAt, info.PausedAt);
     }
 }
 

@@ -53,6 +53,25 @@ internal static class QueueEndpoints
             .WithMetadata(new BodyLimit(64 * 1024))
             .WithSummary("Replace the queue's policy override (null fields inherit the type's defaults); returns the effective policy.");
 
+        tenant.MapGet("/status", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetTenantStatusAsync(tenant, ct)))
+            .WithTags("Queues")
+            .WithName("OrleansJobs.GetTenantStatus")
+            .Produces<TenantStatus>()
+            .RequireRole(ApiKeyRole.Operator)
+            .WithSummary("Whether the tenant is paused, and its in-flight cap.");
+        tenant.MapPost("/pause", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.PauseTenantAsync(tenant, ct)))
+            .WithTags("Queues")
+            .WithName("OrleansJobs.PauseTenant")
+            .Produces<TenantStatus>()
+            .RequireRole(ApiKeyRole.Operator)
+            .WithSummary("Pause every queue of the tenant: they take jobs and start none until resumed; running ones finish. Stored, so it outlives restarts.");
+        tenant.MapPost("/resume", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.ResumeTenantAsync(tenant, ct)))
+            .WithTags("Queues")
+            .WithName("OrleansJobs.ResumeTenant")
+            .Produces<TenantStatus>()
+            .RequireRole(ApiKeyRole.Operator)
+            .WithSummary("Resume a paused tenant: its queues start their waiting jobs at once.");
+
         var policy = tenant.MapGroup("/policy").WithTags("Queues");
         policy.MapGet("/", async (string tenant, IJobClient client, CancellationToken ct) => ApiJson.Ok(await client.GetTenantPolicyAsync(tenant, ct)))
             .WithName("OrleansJobs.GetTenantPolicy")

@@ -60,6 +60,24 @@ internal static class ScheduleEndpoints
             .WithMetadata(new BodyLimit(limits.MaxPayloadBytes * 2L + 64 * 1024))
             .WithSummary("Create or replace a schedule.");
 
+        schedules.MapPost("/{id}/pause", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
+                await client.PauseScheduleAsync(tenant, id, ct) is { } schedule
+                    ? ApiJson.Ok(ScheduleResponse.From(schedule))
+                    : Problems.NotFound($"Tenant '{tenant}' has no schedule '{id}'."))
+            .WithName("OrleansJobs.PauseSchedule")
+            .Produces<ScheduleResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Pause a schedule: it enqueues nothing until resumed. Stored.");
+
+        schedules.MapPost("/{id}/resume", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
+                await client.ResumeScheduleAsync(tenant, id, ct) is { } schedule
+                    ? ApiJson.Ok(ScheduleResponse.From(schedule))
+                    : Problems.NotFound($"Tenant '{tenant}' has no schedule '{id}'."))
+            .WithName("OrleansJobs.ResumeSchedule")
+            .Produces<ScheduleResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Resume a paused schedule from its next occurrence after now; skipped occurrences are not made up.");
+
         schedules.MapDelete("/{id}", async (string tenant, string id, IJobClient client, CancellationToken ct) =>
                 await client.DeleteScheduleAsync(tenant, id, ct) ? Results.NoContent() : Problems.NotFound($"Tenant '{tenant}' has no schedule '{id}'."))
             .WithName("OrleansJobs.DeleteSchedule")

@@ -78,11 +78,37 @@ internal static class JobsPage
             var replayed = JobId.TryParse(form["id"], out var id) && await client.ReplayAsync(tenant, id, context.RequestAborted);
             return Results.Redirect($"{root}?tenant={Uri.EscapeDataString(tenant)}&{(replayed ? "replayed" : "notReplayed")}={Uri.EscapeDataString(form["id"].ToString())}");
         }).RequireAuthorization(HttpApiExtensions.PagesPolicy);
+
+        // Pause or resume one queue (a job type given) or the whole tenant, with the rights the HTTP API asks.
+        pages.MapPost("/pause", async (HttpContext context, IAntiforgery antiforgery, IJobClient client, CallerResolver callers) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            var form = await context.Request.ReadFormAsync();
+            var tenant = form["tenant"].ToString();
+            var jobType = form["jobType"].ToString();
+            var pause = form["action"] == "pause";
+            if (callers.FromUser(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
+            {
+                return Results.StatusCode(StatusCodes.Status403Forbidden);
+            }
+
+            if (jobType.Length > 0)
+            {
+                _ = pause ? await client.PauseQueueAsync(tenant, jobType, context.RequestAborted) : await client.ResumeQueueAsync(tenant, jobType, context.RequestAborted);
+            }
+            else
+            {
+                _ = pause ? await client.PauseTenantAsync(tenant, context.RequestAborted) : await client.ResumeTenantAsync(tenant, context.RequestAborted);
+            }
+
+            var what = jobType.Length > 0 ? $"{tenant}/{jobType}" : tenant;
+            return Results.Redirect($"{root}?tenant={Uri.EscapeDataString(tenant)}&{(pause ? "paused" : "resumed")}={Uri.EscapeDataString(what)}");
+        }).RequireAuthorization(HttpApiExtensions.PagesPolicy);
     }
 
     private static async Task<IResult> RenderAsync(
         HttpContext context, IAntiforgery antiforgery, IJobClient client, IQueueReadStore store, CallerResolver callers,
-        string? tenant, string? cursor, string? replayed, string? notReplayed, int? refresh)
+        string? tenant, string? cursor, string? replayed, string? notReplayed, string? paused, string? resumed, int? refresh)
     {
         var caller = callers.FromUser(context.User)!;
         var root = Root(context);
@@ -119,6 +145,17 @@ internal static class JobsPage
         {
             body.Append(CultureInfo.InvariantCulture, $"<p class=\"error\" id=\"message\">Job {E(notReplayed)} is no longer dead-lettered; nothing was replayed.</p>");
         }
+        else if ((paused ?? resumed) is { } changed)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"note\" id=\"message\">{E(changed)} {(paused is not null ? "is paused: it takes jobs and starts none" : "is resumed")}.</p>");
+        }
+
+        if (tenant is not null)
+        {
+            var status = await client.GetTenantStatusAsync(tenant, context.RequestAborted);
+            body.Append(CultureInfo.InvariantCulture, $"<p id=\"tenant-state\">Tenant {E(tenant)}: {(status.Paused ? $"<strong>paused</strong> since {status.PausedAt:u}" : "running")} ");
+            body.Append(PauseForm(root, token, tenant, null, !status.Paused)).Append("</p>");
+        }
 
         DeadLetterPage? dead = null;
         if (tenant is not null)
@@ -142,11 +179,11 @@ internal static class JobsPage
         }
         else
         {
-            body.Append("<table id=\"queues\"><tr><th>Queue</th><th>Backlog</th><th>Scheduled</th><th>Running</th><th>Oldest waiting</th><th>Done/s</th><th>Dead letters</th><th>Drain time</th></tr>");
+            body.Append("<table id=\"queues\"><tr><th>Queue</th><th>State</th><th>Limit</th><th>Backlog</th><th>Scheduled</th><th>Running</th><th>Oldest waiting</th><th>Done/s</th><th>Dead letters</th><th>Drain time</th><th></th></tr>");
             foreach (var q in stats)
             {
-                body.Append(CultureInfo.InvariantCulture, $"<tr data-queue=\"{E(q.Tenant)}/{E(q.JobType)}\"><td>{E(q.Tenant)}/{E(q.JobType)}</td><td class=\"n\">{q.Enqueued}</td><td class=\"n\">{q.Scheduled}</td><td class=\"n\">{q.Active}</td>");
-                body.Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{(q.OldestWaiting is { } age ? Duration(age) : "–")}</td><td class=\"n\">{Number(q.CompletedPerSecond)}</td><td class=\"n\">{q.DeadLettered}</td><td class=\"n\">{Duration(q.DrainTime)}</td></tr>");
+                body.Append(CultureInfo.InvariantCulture, $"<tr data-queue=\"{E(q.Tenant)}/{E(q.JobType)}\"><td>{E(q.Tenant)}/{E(q.JobType)}</td><td>{State(q)}</td><td class=\"n\">{q.ConcurrencyLimit}</td><td class=\"n\">{q.Enqueued}</td><td class=\"n\">{q.Scheduled}</td><td class=\"n\">{q.Active}</td>");
+                body.Append(CultureInfo.InvariantCulture, $"<td class=\"n\">{(q.OldestWaiting is { } age ? Duration(age) : "–")}</td><td class=\"n\">{Number(q.CompletedPerSecond)}</td><td class=\"n\">{q.DeadLettered}</td><td class=\"n\">{Duration(q.DrainTime)}</td><td>{PauseForm(root, token, q.Tenant, q.JobType, !q.Paused)}</td></tr>");
             }
 
             body.Append("</table>");
@@ -181,6 +218,26 @@ internal static class JobsPage
         }
 
         return Results.Content(Page("Jobs", body.ToString(), refresh is >= 2 ? refresh : null), "text/html; charset=utf-8");
+    }
+
+    /// <summary>What a queue is doing, in words: paused (itself or its tenant), held by its breaker, backing off, or running.</summary>
+    private static string State(QueueStats q) => q switch
+    {
+        { Paused: true } => "paused",
+        { TenantPaused: true } => "tenant paused",
+        { Breaker: BreakerState.Open } => $"breaker open until {q.BreakerOpenUntil:u}",
+        { Breaker: BreakerState.HalfOpen } => "breaker probing",
+        { BackingOffUntil: { } until } => $"backing off until {until:u}",
+        _ => "running",
+    };
+
+    /// <summary>A Pause or Resume button for a queue (a job type given) or the whole tenant.</summary>
+    private static string PauseForm(string root, AntiforgeryTokenSet token, string tenant, string? jobType, bool pause)
+    {
+        var target = jobType is null ? $"tenant-{tenant}" : $"{tenant}/{jobType}";
+        return $"<form class=\"inline\" method=\"post\" action=\"{root}/pause\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\">"
+            + $"<input type=\"hidden\" name=\"tenant\" value=\"{E(tenant)}\"><input type=\"hidden\" name=\"jobType\" value=\"{E(jobType)}\">"
+            + $"<button name=\"action\" value=\"{(pause ? "pause" : "resume")}\" id=\"{(pause ? "pause" : "resume")}-{E(target)}\">{(pause ? "Pause" : "Resume")}{(jobType is null ? " tenant" : "")}</button></form>";
     }
 
     private static string LoginForm(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error)

@@ -31,6 +31,14 @@ public abstract partial class JobStoreContractTests
         Assert.Equal(fired.Definition with { Payload = read.Definition.Payload }, read.Definition);
         Assert.Equal(fired.Definition.Payload, read.Definition.Payload);
 
+        // A pause is saved with the rest, and so is its end.
+        var paused = fired with { NextOccurrence = null, PausedAt = T0.AddSeconds(7) };
+        await Store.SaveScheduleAsync(paused, default);
+        var readPaused = (await Store.GetScheduleAsync(_tenant, "nightly", default))!;
+        Assert.Equal(((DateTimeOffset?)null, (DateTimeOffset?)T0.AddSeconds(7)), (readPaused.NextOccurrence, readPaused.PausedAt));
+        await Store.SaveScheduleAsync(fired, default);
+        Assert.Null((await Store.GetScheduleAsync(_tenant, "nightly", default))!.PausedAt);
+
         foreach (var id in new[] { "a-1", "b.2", "c_3" })
         {
             await Store.SaveScheduleAsync(Schedule(id, null), default);

@@ -9,13 +9,28 @@ public abstract partial class JobStoreContractTests
     [Fact]
     public async Task A_tenant_policy_override_is_stored_replaced_and_read_back_per_tenant()
     {
-        Assert.Null(await Store.GetTenantPolicyAsync(_tenant, default));
+        Assert.Equal(new TenantSettings(null, null), await Store.GetTenantSettingsAsync(_tenant, default));
         await Store.SetTenantPolicyAsync(_tenant, new TenantPolicy { MaxInFlight = 12 }, T0, default);
-        Assert.Equal(new TenantPolicy { MaxInFlight = 12 }, await Store.GetTenantPolicyAsync(_tenant, default));
-        Assert.Null(await Store.GetTenantPolicyAsync(_tenant + "x", default));
+        Assert.Equal(new TenantPolicy { MaxInFlight = 12 }, (await Store.GetTenantSettingsAsync(_tenant, default)).Override);
+        Assert.Null((await Store.GetTenantSettingsAsync(_tenant + "x", default)).Override);
 
         await Store.SetTenantPolicyAsync(_tenant, new TenantPolicy(), T0.AddMinutes(1), default);
-        Assert.Equal(new TenantPolicy(), await Store.GetTenantPolicyAsync(_tenant, default));
+        Assert.Equal(new TenantPolicy(), (await Store.GetTenantSettingsAsync(_tenant, default)).Override);
+    }
+
+    [Fact]
+    public async Task A_tenant_pause_is_kept_beside_its_policy_and_each_survives_the_other_being_set()
+    {
+        // Paused with no policy: the policy reads as an empty override, which inherits everything.
+        await Store.SetTenantPausedAsync(_tenant, T0, T0, default);
+        Assert.Equal(new TenantSettings(new TenantPolicy(), T0), await Store.GetTenantSettingsAsync(_tenant, default));
+
+        await Store.SetTenantPolicyAsync(_tenant, new TenantPolicy { MaxInFlight = 3 }, T0.AddMinutes(1), default);
+        Assert.Equal(new TenantSettings(new TenantPolicy { MaxInFlight = 3 }, T0), await Store.GetTenantSettingsAsync(_tenant, default));
+
+        await Store.SetTenantPausedAsync(_tenant, null, T0.AddMinutes(2), default);
+        Assert.Equal(new TenantSettings(new TenantPolicy { MaxInFlight = 3 }, null), await Store.GetTenantSettingsAsync(_tenant, default));
+        Assert.Equal(new TenantSettings(null, null), await Store.GetTenantSettingsAsync(_tenant + "x", default));
     }
 
     [Fact]

@@ -16,6 +16,9 @@ internal sealed class PermitClient(TimeSpan freshFor)
     /// <summary>When the exchange in flight was sent: the tenant renewed the holding no earlier.</summary>
     private DateTimeOffset _sentAt = DateTimeOffset.MinValue;
     private bool _syncAgain;
+
+    /// <summary>The grant was revoked while an exchange was in flight: its answer may predate the revocation.</summary>
+    private bool _revokedInFlight;
     private int _wantedSent;
 
     /// <summary>The tenant had no more to give at the last exchange: wait until it says permits changed.</summary>
@@ -23,6 +26,9 @@ internal sealed class PermitClient(TimeSpan freshFor)
 
     /// <summary>An exchange with the tenant is in flight.</summary>
     public bool Syncing { get; private set; }
+
+    /// <summary>The tenant said at the last exchange that a person paused it: the queue starts nothing.</summary>
+    public bool TenantPaused => _grant?.Paused ?? false;
 
     /// <summary>Whether the queue holds a grant to hand back when it stops.</summary>
     public bool HoldsGrant => _grant is not null;
@@ -94,7 +100,8 @@ internal sealed class PermitClient(TimeSpan freshFor)
         // Fresh from when the request left, not from when the answer came: the tenant's holding dates
         // from its handling of the request, and a slow answer must not stretch the grant past it.
         _grant = grant;
-        _grantedAt = Syncing ? _sentAt : now;
+        _grantedAt = _revokedInFlight ? DateTimeOffset.MinValue : Syncing ? _sentAt : now;
+        _revokedInFlight = false;
         _denied = grant.Allowance is { } granted && granted < _wantedSent;
         Syncing = false;
         return _syncAgain;
@@ -104,8 +111,17 @@ internal sealed class PermitClient(TimeSpan freshFor)
     public void SyncFailed()
     {
         _grantedAt = DateTimeOffset.MinValue;
+        _revokedInFlight = false;
         Syncing = false;
         _syncAgain = false;
+    }
+
+    /// <summary>The tenant was paused: start nothing on the grant held, nor on an answer already on its way.</summary>
+    public void Revoke()
+    {
+        _grantedAt = DateTimeOffset.MinValue;
+        _revokedInFlight = Syncing;
+        _denied = false;
     }
 
     /// <summary>The tenant says permits changed: a denied queue may ask again.</summary>

@@ -207,6 +207,17 @@ internal sealed partial class QueueCore
         Pump();
     }
 
+    /// <summary>A person paused the tenant: the grant is void now, and a fresh one is asked for.</summary>
+    public void TenantPaused(DateTimeOffset now)
+    {
+        At(now);
+        Permits.Revoke();
+        if (!Draining)
+        {
+            Emit(Permits.Sync(now, PermitsWanted, Attempts.InBudget));
+        }
+    }
+
     /// <summary>The tenant says its permits changed: ask again.</summary>
     public void PermitsChanged(DateTimeOffset now)
     {
