@@ -25,11 +25,27 @@ internal sealed partial class PostgresJobStore
         return new FinishedDeletion(reader.GetInt32(0), reader.IsDBNull(1) ? null : new JobId(reader.GetGuid(1)));
     }
 
-    public async Task<int> DeleteExpiredKeysAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
-            """
-            DELETE FROM job_idempotency_keys WHERE (tenant, key) IN (
-                SELECT tenant, key FROM job_idempotency_keys WHERE expires_at < @now ORDER BY expires_at LIMIT @limit);
-            """,
-            cancellationToken, ("now", Utc(now)), ("limit", limit));
+    public async Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken)
+    {
+        // Both writes check the row's expiry again, so a key an enqueue took over meanwhile (a new
+        // job, a later expiry) is left alone.
+        await using var command = _db.CreateCommand("""
+            WITH expired AS (
+                SELECT k.tenant, k.key, j.finished_at, (j.id IS NULL OR COALESCE(j.finished_at <= @endedBefore, false)) AS done
+                FROM job_idempotency_keys k LEFT JOIN jobs j ON j.id = k.job_id
+                WHERE k.expires_at < @now ORDER BY k.expires_at LIMIT @limit),
+            deleted AS (
+                DELETE FROM job_idempotency_keys k USING expired e
+                WHERE e.done AND k.tenant = e.tenant AND k.key = e.key AND k.expires_at < @now RETURNING 1),
+            kept AS (
+                UPDATE job_idempotency_keys k SET expires_at = COALESCE(e.finished_at, @now) + @retention FROM expired e
+                WHERE NOT e.done AND k.tenant = e.tenant AND k.key = e.key AND k.expires_at < @now RETURNING 1)
+            SELECT (SELECT COUNT(*) FROM expired)::int;
+            """);
+        command.Parameters.AddWithValue("now", Utc(now));
+        command.Parameters.AddWithValue("endedBefore", Utc(now - retention));
+        command.Parameters.AddWithValue("retention", retention);
+        command.Parameters.AddWithValue("limit", limit);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 }

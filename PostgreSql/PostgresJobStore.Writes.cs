@@ -159,6 +159,7 @@ internal sealed partial class PostgresJobStore
             SELECT * FROM unnest(@tenants, @keys, @ids, @expires)
             ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
             WHERE job_idempotency_keys.expires_at <= @now
+                AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND (j.finished_at IS NULL OR j.finished_at > @endedBefore))
             RETURNING job_id;
             """,
             connection))
@@ -166,8 +167,10 @@ internal sealed partial class PostgresJobStore
             command.Parameters.Add(Array("tenants", claim.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
             command.Parameters.Add(Array("keys", claim.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
             command.Parameters.Add(Array("ids", claim.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
-            command.Parameters.Add(Array("expires", claim.Select(j => Utc(j.IdempotencyExpiresAt ?? j.CreatedAt)), NpgsqlDbType.TimestampTz));
-            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(claim.Max(j => j.CreatedAt))));
+            command.Parameters.Add(Array("expires", claim.Select(j => Utc(j.CreatedAt + (j.IdempotencyRetention ?? TimeSpan.Zero))), NpgsqlDbType.TimestampTz));
+            var now = claim.Max(j => j.CreatedAt);
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(now)));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("endedBefore", Utc(now - claim.Max(j => j.IdempotencyRetention ?? TimeSpan.Zero))));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -125,8 +125,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         using var claim = Command(db, """
             INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at) VALUES (@tenant, @key, @id, @expires)
             ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at
-            WHERE job_idempotency_keys.expires_at <= @now;
-            """, "@tenant", "@key", "@id", "@expires", "@now");
+            WHERE job_idempotency_keys.expires_at <= @now
+                AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND (j.finished_at IS NULL OR j.finished_at > @endedBefore));
+            """, "@tenant", "@key", "@id", "@expires", "@now", "@endedBefore");
         using var existing = Command(db, "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
         using var insert = Command(db, """
             INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
@@ -142,7 +143,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             var id = job.Id.ToBytes();
             if (job.IdempotencyKey is { } key)
             {
-                Bind(claim, job.Queue.Tenant, key, id, Ms(job.IdempotencyExpiresAt ?? job.CreatedAt), Ms(job.CreatedAt));
+                var retention = job.IdempotencyRetention ?? TimeSpan.Zero;
+                Bind(claim, job.Queue.Tenant, key, id, Ms(job.CreatedAt + retention), Ms(job.CreatedAt), Ms(job.CreatedAt - retention));
                 if (claim.ExecuteNonQuery() == 0)
                 {
                     Bind(existing, job.Queue.Tenant, key);

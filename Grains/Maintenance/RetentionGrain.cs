@@ -88,10 +88,10 @@ internal sealed partial class RetentionGrain(
 
             while (pages < PagesPerTurn && _keysPending)
             {
-                var keys = await store.DeleteExpiredKeysAsync(now, PageSize, CancellationToken.None);
+                var keys = await store.ExpireKeysAsync(now, _options.IdempotencyRetention, PageSize, CancellationToken.None);
                 pages++;
                 deleted += keys;
-                _keysPending = keys == PageSize;
+                _keysPending = keys >= PageSize;
             }
         }
         catch (Exception ex)

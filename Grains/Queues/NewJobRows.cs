@@ -40,7 +40,7 @@ internal static class NewJobRows
                 jobOptions.MaxAttempts ?? policy.MaxAttempts,
                 jobOptions.Timeout ?? policy.Timeout,
                 jobOptions.IdempotencyKey,
-                jobOptions.IdempotencyKey is null ? null : now + options.IdempotencyRetention,
+                jobOptions.IdempotencyKey is null ? null : options.IdempotencyRetention,
                 jobs[i].TraceParent);
         }
 

@@ -16,6 +16,11 @@ internal interface IMaintenanceStore
     /// </summary>
     Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Deletes up to <paramref name="limit"/> idempotency keys that expired before <paramref name="now"/>; returns how many.</summary>
-    Task<int> DeleteExpiredKeysAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Looks at up to <paramref name="limit"/> idempotency keys past their first expiry: deletes each
+    /// whose job ended <paramref name="retention"/> or more before <paramref name="now"/> (or is gone),
+    /// and moves the others' expiry to their job's end plus <paramref name="retention"/> (or, while the
+    /// job has not ended, to <paramref name="now"/> plus it). Returns how many keys it looked at.
+    /// </summary>
+    Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken);
 }

@@ -3,7 +3,10 @@ namespace OrleansJobs.Storage;
 /// <summary>
 /// A job to insert. <see cref="State"/> is <see cref="JobState.Active"/> when the queue starts it at
 /// once (<see cref="Start"/>), <see cref="JobState.Scheduled"/> when it is not yet due, else
-/// <see cref="JobState.Enqueued"/>.
+/// <see cref="JobState.Enqueued"/>. Its <see cref="IdempotencyKey"/> names it for
+/// <see cref="IdempotencyRetention"/> after it ends (and at least that long after it is made): a
+/// later job with the key is refused and answered with this one's id while the job waits, runs or
+/// ended less than that ago.
 /// </summary>
 public sealed record NewJob(
     JobId Id,
@@ -15,7 +18,7 @@ public sealed record NewJob(
     int MaxAttempts,
     TimeSpan Timeout,
     string? IdempotencyKey,
-    DateTimeOffset? IdempotencyExpiresAt,
+    TimeSpan? IdempotencyRetention,
     string? TraceParent = null,
     ImmediateStart? Start = null)
 {

@@ -201,15 +201,25 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
-    public async Task Idempotency_keys_are_per_tenant_and_expire()
+    public async Task Idempotency_keys_are_per_tenant_and_held_until_the_retention_has_passed_since_their_job_ended()
     {
-        var mine = NewJob(key: "shared");
+        // Delayed three hours, with an hour's retention: the key must outlive the hour after the enqueue.
+        var mine = NewJob(key: "shared", runAt: T0.AddHours(3));
         var theirs = NewJob(new QueueKey(_tenant + "x", "email.send"), key: "shared");
         Assert.True((await InsertAsync(mine))[0].Created);
         Assert.True((await InsertAsync(theirs))[0].Created);
+        NewJob At(double hours) => NewJob(key: "shared") with { CreatedAt = T0.AddHours(hours), RunAt = T0.AddHours(hours) };
 
-        var afterRetention = NewJob(key: "shared") with { CreatedAt = T0.AddHours(2), RunAt = T0.AddHours(2), IdempotencyExpiresAt = T0.AddHours(3) };
-        Assert.Equal(new InsertOutcome(afterRetention.Id, true), (await InsertAsync(afterRetention))[0]);
+        var whileWaiting = At(2);
+        Assert.Equal(new InsertOutcome(mine.Id, false), (await InsertAsync(whileWaiting))[0]);
+
+        await PromoteDueAsync(Queue(), T0.AddHours(3), 10);
+        var leased = (await LeaseAsync(mine.Id, T0.AddHours(3)))!;
+        Assert.True(await CompleteAsync(mine.Id, leased.Lease, T0.AddHours(3)));
+        Assert.Equal(new InsertOutcome(mine.Id, false), (await InsertAsync(At(3.5)))[0]);
+
+        var anHourAfterItEnded = At(4);
+        Assert.Equal(new InsertOutcome(anHourAfterItEnded.Id, true), (await InsertAsync(anHourAfterItEnded))[0]);
     }
 
     [Fact]

@@ -38,17 +38,21 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
-    public async Task Expired_idempotency_keys_are_deleted_and_live_ones_kept()
+    public async Task The_key_sweep_deletes_keys_whose_job_ended_a_retention_ago_and_keeps_those_of_jobs_not_ended()
     {
-        var early = NewJob(key: "early");
-        var late = NewJob(key: "late") with { IdempotencyExpiresAt = T0.AddHours(3) };
-        await InsertAsync(early, late);
+        var ended = NewJob(key: "ended");
+        var waiting = NewJob(key: "waiting");
+        var live = NewJob(key: "live") with { IdempotencyRetention = TimeSpan.FromHours(3) };
+        await InsertAsync(ended, waiting, live);
+        var leased = (await LeaseAsync(ended.Id))!;
+        await CompleteAsync(ended.Id, leased.Lease);
 
-        Assert.True(await Store.DeleteExpiredKeysAsync(T0.AddHours(2), 1_000, default) >= 1);
+        Assert.True(await Store.ExpireKeysAsync(T0.AddHours(2), TimeSpan.FromHours(1), 1_000, default) >= 2);
 
-        var again = await InsertAsync(NewJob(key: "early"), NewJob(key: "late"));
-        Assert.Equal((true, false), (again[0].Created, again[1].Created));
-        Assert.Equal(late.Id, again[1].Id);
+        // The waiting job's key now lasts an hour past this sweep; the unexpired key was not touched.
+        var again = await InsertAsync(NewJob(key: "ended"), NewJob(key: "waiting"), NewJob(key: "live"));
+        Assert.Equal([true, false, false], again.Select(o => o.Created));
+        Assert.Equal((waiting.Id, live.Id), (again[1].Id, again[2].Id));
     }
 
     [Fact]

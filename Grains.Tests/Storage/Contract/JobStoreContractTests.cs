@@ -23,7 +23,7 @@ public abstract partial class JobStoreContractTests
     private QueueKey Queue(string type = "email.send") => new(_tenant, type);
 
     private NewJob NewJob(QueueKey? queue = null, JobPriority priority = JobPriority.Normal, DateTimeOffset? runAt = null, string? key = null, int maxAttempts = 3, string payload = "{\"n\":1}") =>
-        new(_ids.Next(), queue ?? Queue(), Encoding.UTF8.GetBytes(payload), priority, T0, runAt ?? T0, maxAttempts, TimeSpan.FromSeconds(30), key, key is null ? null : T0.AddHours(1));
+        new(_ids.Next(), queue ?? Queue(), Encoding.UTF8.GetBytes(payload), priority, T0, runAt ?? T0, maxAttempts, TimeSpan.FromSeconds(30), key, key is null ? null : TimeSpan.FromHours(1));
 
     private async Task<InsertOutcome[]> InsertAsync(params NewJob[] jobs)
     {
@@ -39,10 +39,10 @@ public abstract partial class JobStoreContractTests
         return (await Store.WriteAsync(batch, default)).Leases[0];
     }
 
-    private async Task<bool> CompleteAsync(JobId id, long lease)
+    private async Task<bool> CompleteAsync(JobId id, long lease, DateTimeOffset? at = null)
     {
         var batch = new JobWriteBatch();
-        batch.Completions.Add(new Completion(id, lease, T0.AddSeconds(1)));
+        batch.Completions.Add(new Completion(id, lease, at ?? T0.AddSeconds(1)));
         return (await Store.WriteAsync(batch, default)).Completions[0];
     }
 
