@@ -31,20 +31,20 @@ internal sealed partial class PostgresJobStore
         // job, a later expiry) is left alone.
         await using var command = _db.CreateCommand("""
             WITH expired AS (
-                SELECT k.tenant, k.key, j.finished_at, (j.id IS NULL OR COALESCE(j.finished_at <= @endedBefore, false)) AS done
+                SELECT k.tenant, k.key, j.finished_at, k.retention_ms * interval '1 millisecond' AS retention,
+                    (j.id IS NULL OR COALESCE(j.finished_at + k.retention_ms * interval '1 millisecond' <= @now, false)) AS done
                 FROM job_idempotency_keys k LEFT JOIN jobs j ON j.id = k.job_id
                 WHERE k.expires_at < @now ORDER BY k.expires_at LIMIT @limit),
             deleted AS (
                 DELETE FROM job_idempotency_keys k USING expired e
                 WHERE e.done AND k.tenant = e.tenant AND k.key = e.key AND k.expires_at < @now RETURNING 1),
             kept AS (
-                UPDATE job_idempotency_keys k SET expires_at = COALESCE(e.finished_at, @now) + @retention FROM expired e
+                UPDATE job_idempotency_keys k SET expires_at = COALESCE(e.finished_at + e.retention, @now + GREATEST(e.retention, @recheck)) FROM expired e
                 WHERE NOT e.done AND k.tenant = e.tenant AND k.key = e.key AND k.expires_at < @now RETURNING 1)
             SELECT (SELECT COUNT(*) FROM expired)::int;
             """);
         command.Parameters.AddWithValue("now", Utc(now));
-        command.Parameters.AddWithValue("endedBefore", Utc(now - retention));
-        command.Parameters.AddWithValue("retention", retention);
+        command.Parameters.AddWithValue("recheck", retention);
         command.Parameters.AddWithValue("limit", limit);
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }

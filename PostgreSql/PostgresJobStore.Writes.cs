@@ -155,11 +155,13 @@ internal sealed partial class PostgresJobStore
         var claimed = new HashSet<Guid>();
         await using (var command = new NpgsqlCommand(
             """
-            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at)
-            SELECT * FROM unnest(@tenants, @keys, @ids, @expires)
-            ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at
-            WHERE job_idempotency_keys.expires_at <= @now
-                AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND (j.finished_at IS NULL OR j.finished_at > @endedBefore))
+            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms)
+            SELECT * FROM unnest(@tenants, @keys, @ids, @expires, @retentions)
+            ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at, retention_ms = EXCLUDED.retention_ms
+            WHERE NOT EXISTS (
+                    SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id
+                    AND (j.finished_at IS NULL OR j.finished_at + job_idempotency_keys.retention_ms * interval '1 millisecond' > @now))
+                AND (job_idempotency_keys.expires_at <= @now OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id))
             RETURNING job_id;
             """,
             connection))
@@ -168,9 +170,8 @@ internal sealed partial class PostgresJobStore
             command.Parameters.Add(Array("keys", claim.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
             command.Parameters.Add(Array("ids", claim.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
             command.Parameters.Add(Array("expires", claim.Select(j => Utc(j.CreatedAt + (j.IdempotencyRetention ?? TimeSpan.Zero))), NpgsqlDbType.TimestampTz));
-            var now = claim.Max(j => j.CreatedAt);
-            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(now)));
-            command.Parameters.Add(new NpgsqlParameter<DateTime>("endedBefore", Utc(now - claim.Max(j => j.IdempotencyRetention ?? TimeSpan.Zero))));
+            command.Parameters.Add(Array("retentions", claim.Select(j => (long)(j.IdempotencyRetention ?? TimeSpan.Zero).TotalMilliseconds), NpgsqlDbType.Bigint));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(claim.Max(j => j.CreatedAt))));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -44,19 +44,21 @@ internal sealed partial class SqliteJobStore
     }
 
     /// <remarks>
-    /// One transaction (the writer is single): the keys whose job is gone or ended long enough ago go,
-    /// then the rest of the expired page waits for its job's end plus the retention.
+    /// One transaction (the writer is single): the keys whose job is gone or ended its own retention ago
+    /// go, then the rest of the expired page waits for its job's end plus that retention.
     /// </remarks>
     public async Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken) =>
         await WriteOneAsync(
             """
             DELETE FROM job_idempotency_keys WHERE (tenant, key) IN (
                 SELECT k.tenant, k.key FROM job_idempotency_keys k LEFT JOIN jobs j ON j.id = k.job_id
-                WHERE k.expires_at < @now AND (j.id IS NULL OR j.finished_at <= @endedBefore)
+                WHERE k.expires_at < @now AND (j.id IS NULL OR j.finished_at + k.retention_ms <= @now)
                 ORDER BY k.expires_at LIMIT @limit);
             UPDATE job_idempotency_keys
-            SET expires_at = COALESCE((SELECT j.finished_at FROM jobs j WHERE j.id = job_idempotency_keys.job_id), @now) + @retention
+            SET expires_at = COALESCE(
+                (SELECT j.finished_at FROM jobs j WHERE j.id = job_idempotency_keys.job_id) + retention_ms,
+                @now + MAX(retention_ms, @recheck))
             WHERE (tenant, key) IN (SELECT tenant, key FROM job_idempotency_keys WHERE expires_at < @now ORDER BY expires_at LIMIT @limit);
             """,
-            cancellationToken, ("@now", Ms(now)), ("@endedBefore", Ms(now - retention)), ("@retention", (long)retention.TotalMilliseconds), ("@limit", limit));
+            cancellationToken, ("@now", Ms(now)), ("@recheck", (long)retention.TotalMilliseconds), ("@limit", limit));
 }

@@ -122,13 +122,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             return outcomes;
         }
 
-        using var claim = Command(db, """
-            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at) VALUES (@tenant, @key, @id, @expires)
-            ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at
-            WHERE job_idempotency_keys.expires_at <= @now
-                AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND (j.finished_at IS NULL OR j.finished_at > @endedBefore));
-            """, "@tenant", "@key", "@id", "@expires", "@now", "@endedBefore");
-        using var existing = Command(db, "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
+        using var keys = new KeyClaims(db);
         using var insert = Command(db, """
             INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
                 attempt, lease, lease_owner, started_at, lease_expires_at)
@@ -140,20 +134,13 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
-            var id = job.Id.ToBytes();
-            if (job.IdempotencyKey is { } key)
+            if (job.IdempotencyKey is { } key && keys.Claim(job, key) is { } holder)
             {
-                var retention = job.IdempotencyRetention ?? TimeSpan.Zero;
-                Bind(claim, job.Queue.Tenant, key, id, Ms(job.CreatedAt + retention), Ms(job.CreatedAt), Ms(job.CreatedAt - retention));
-                if (claim.ExecuteNonQuery() == 0)
-                {
-                    Bind(existing, job.Queue.Tenant, key);
-                    outcomes[i] = new InsertOutcome(JobId.FromBytes((byte[])existing.ExecuteScalar()!), Created: false);
-                    continue;
-                }
+                outcomes[i] = new InsertOutcome(holder, Created: false);
+                continue;
             }
 
-            Bind(insert, id, job.Queue.Tenant, job.Queue.JobType, (int)job.State, (int)job.Priority, Ms(job.CreatedAt), Ms(job.RunAt),
+            Bind(insert, job.Id.ToBytes(), job.Queue.Tenant, job.Queue.JobType, (int)job.State, (int)job.Priority, Ms(job.CreatedAt), Ms(job.RunAt),
                 job.MaxAttempts, (long)job.Timeout.TotalMilliseconds, job.IdempotencyKey, job.Payload, job.TraceParent,
                 job.Start is null ? 0 : 1, job.Start?.Owner, job.Start is { } start ? Ms(start.StartedAt) : (long?)null, (long?)job.Start?.ExpiryMargin.TotalMilliseconds);
             // An id already stored is a client sending its enqueue again: that job stays as it is.
@@ -161,6 +148,46 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         return outcomes;
+    }
+
+    /// <summary>The statements that claim idempotency keys, prepared on first use: most batches have no keys.</summary>
+    private sealed class KeyClaims(SqliteConnection db) : IDisposable
+    {
+        // Takes over a key only when its job is gone and the key is past its first expiry, or its job
+        // ended at least the key's own retention ago.
+        private const string ClaimSql = """
+            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms) VALUES (@tenant, @key, @id, @expires, @retention)
+            ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at, retention_ms = excluded.retention_ms
+            WHERE NOT EXISTS (
+                    SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id
+                    AND (j.finished_at IS NULL OR j.finished_at + job_idempotency_keys.retention_ms > @now))
+                AND (job_idempotency_keys.expires_at <= @now OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id));
+            """;
+
+        private SqliteCommand? _claim;
+        private SqliteCommand? _holder;
+
+        /// <summary>Claims the job's key; returns the job that holds it instead, or null when this one now does.</summary>
+        public JobId? Claim(NewJob job, string key)
+        {
+            _claim ??= Command(db, ClaimSql, "@tenant", "@key", "@id", "@expires", "@retention", "@now");
+            var retention = job.IdempotencyRetention ?? TimeSpan.Zero;
+            Bind(_claim, job.Queue.Tenant, key, job.Id.ToBytes(), Ms(job.CreatedAt + retention), (long)retention.TotalMilliseconds, Ms(job.CreatedAt));
+            if (_claim.ExecuteNonQuery() == 1)
+            {
+                return null;
+            }
+
+            _holder ??= Command(db, "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;", "@tenant", "@key");
+            Bind(_holder, job.Queue.Tenant, key);
+            return JobId.FromBytes((byte[])_holder.ExecuteScalar()!);
+        }
+
+        public void Dispose()
+        {
+            _claim?.Dispose();
+            _holder?.Dispose();
+        }
     }
 
     private static LeasedJob?[] Lease(SqliteConnection db, List<LeaseRequest> requests)

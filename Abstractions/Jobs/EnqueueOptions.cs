@@ -24,4 +24,12 @@ public sealed record EnqueueOptions
     /// first job's id and stores nothing. Up to 200 printable ASCII characters.
     /// </summary>
     [Id(5)] public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// How long after the job ends its <see cref="IdempotencyKey"/> keeps answering with it, 0 to 30
+    /// days; meanwhile, and while the job waits or runs, another job with the key is not stored.
+    /// <see cref="TimeSpan.Zero"/> makes the job unique only while it waits or runs. Needs a key.
+    /// <value>Defaults to the silo's <c>IdempotencyRetention</c> (24 hours).</value>
+    /// </summary>
+    [Id(6)] public TimeSpan? IdempotencyRetention { get; init; }
 }

@@ -17,6 +17,9 @@ public static class JobValidator
     /// <summary>Longest idempotency key.</summary>
     public const int MaxIdempotencyKeyLength = 200;
 
+    /// <summary>Longest a job may ask its idempotency key to be kept after it ends.</summary>
+    public static readonly TimeSpan MaxIdempotencyRetention = TimeSpan.FromDays(30);
+
     /// <summary>Most attempts a job may be given.</summary>
     public const int MaxAttemptsLimit = 100;
 
@@ -172,6 +175,19 @@ public static class JobValidator
                 {
                     throw new JobValidationException("options.idempotencyKey", "invalid_characters", "must be printable ASCII without spaces.");
                 }
+            }
+        }
+
+        if (options.IdempotencyRetention is { } retention)
+        {
+            if (options.IdempotencyKey is null)
+            {
+                throw new JobValidationException("options.idempotencyRetention", "requires_key", "applies to an idempotency key; set options.idempotencyKey too.");
+            }
+
+            if (retention < TimeSpan.Zero || retention > MaxIdempotencyRetention)
+            {
+                throw new JobValidationException("options.idempotencyRetention", "out_of_range", $"must be between 0 and {MaxIdempotencyRetention.TotalDays:F0} days (was {retention}).");
             }
         }
     }

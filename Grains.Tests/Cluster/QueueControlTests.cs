@@ -79,6 +79,27 @@ public abstract class QueueControlTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_unique_while_it_waits_or_runs_is_answered_for_its_key_until_it_ends_and_not_after()
+    {
+        var gate = _tenant + "-unique";
+        var options = new EnqueueOptions { IdempotencyKey = "sync-customer-42", IdempotencyRetention = TimeSpan.Zero };
+        var first = await Jobs.EnqueueWithReceiptAsync(_tenant, ClusterFixture.Slow, new ProbePayload(Gate: gate), options);
+        Assert.True(first.Created);
+        await Probe.WaitForAsync(() => Probe.Starts(first.Id).Count == 1, "the first job to start");
+
+        Assert.Equal(first with { Created = false }, await Jobs.EnqueueWithReceiptAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), options));
+
+        Probe.Open(gate);
+        await WaitForStateAsync(first.Id, JobState.Succeeded);
+        var next = await Jobs.EnqueueWithReceiptAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), options);
+        Assert.True(next.Created);
+        Assert.NotEqual(first.Id, next.Id);
+
+        var noKey = await Assert.ThrowsAsync<JobValidationException>(() => Jobs.EnqueueAsync(_tenant, ClusterFixture.Slow, new ProbePayload(), new EnqueueOptions { IdempotencyRetention = TimeSpan.Zero }));
+        Assert.Equal(("options.idempotencyRetention", "requires_key"), (noKey.Field, noKey.Code));
+    }
+
+    [Fact]
     public async Task A_paused_tenant_takes_jobs_in_every_queue_starts_none_even_after_it_moves_and_lets_running_jobs_finish()
     {
         var gate = _tenant + "-running";

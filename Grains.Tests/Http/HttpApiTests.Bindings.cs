@@ -50,6 +50,7 @@ public sealed partial class HttpApiTests
         { "PUT", $"{Tenant}/queues/test.noop/policy", """{"maxConcurrency":"many"}""", ApiKeyRole.Operator, "maxConcurrency", "invalid_value" },
         { "PUT", $"{Tenant}/queues/test.noop/policy", """{"maxConcurrency":-1}""", ApiKeyRole.Operator, "policy.maxConcurrency", "out_of_range" },
         { "PUT", $"{Tenant}/queues/test.noop/policy", """{"circuitBreaker":{"failureRatio":2}}""", ApiKeyRole.Operator, "policy.circuitBreaker.failureRatio", "out_of_range" },
+        { "POST", $"{Tenant}/jobs", """{"jobType":"test.noop","payload":{},"options":{"idempotencyKey":"k","idempotencyRetention":"-00:00:01"}}""", ApiKeyRole.Producer, "options.idempotencyRetention", "out_of_range" },
         { "PUT", $"{Tenant}/queues/test.noop/policy", """{"adaptiveConcurrency":{"minConcurrency":"one"}}""", ApiKeyRole.Operator, "adaptiveConcurrency.minConcurrency", "invalid_value" },
         { "PUT", $"{Tenant}/policy", "[]", ApiKeyRole.Admin, "body", "invalid_value" },
         { "PUT", $"{Tenant}/policy", """{"maxInFlight":1.5}""", ApiKeyRole.Admin, "maxInFlight", "invalid_value" },

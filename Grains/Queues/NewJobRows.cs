@@ -40,7 +40,7 @@ internal static class NewJobRows
                 jobOptions.MaxAttempts ?? policy.MaxAttempts,
                 jobOptions.Timeout ?? policy.Timeout,
                 jobOptions.IdempotencyKey,
-                jobOptions.IdempotencyKey is null ? null : options.IdempotencyRetention,
+                jobOptions.IdempotencyKey is null ? null : jobOptions.IdempotencyRetention ?? options.IdempotencyRetention,
                 jobs[i].TraceParent);
         }
 

@@ -18,9 +18,12 @@ internal interface IMaintenanceStore
 
     /// <summary>
     /// Looks at up to <paramref name="limit"/> idempotency keys past their first expiry: deletes each
-    /// whose job ended <paramref name="retention"/> or more before <paramref name="now"/> (or is gone),
-    /// and moves the others' expiry to their job's end plus <paramref name="retention"/> (or, while the
-    /// job has not ended, to <paramref name="now"/> plus it). Returns how many keys it looked at.
+    /// whose job is gone or ended at least the key's own retention before <paramref name="now"/>, and
+    /// moves the others' expiry to their job's end plus that retention, or, while the job has not
+    /// ended, to <paramref name="now"/> plus the longer of it and <paramref name="retention"/> (the
+    /// silo's default, so a short-lived key of a long job is not read again at every sweep). A key
+    /// whose job still exists is judged by the job when an enqueue claims it, so moving its expiry
+    /// never holds it longer than its retention. Returns how many keys it looked at.
     /// </summary>
     Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken);
 }

@@ -223,6 +223,22 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_key_kept_no_time_after_its_job_ends_makes_the_job_unique_only_while_it_waits_or_runs()
+    {
+        NewJob Unique(int seconds = 0) => NewJob(key: "unique") with { CreatedAt = T0.AddSeconds(seconds), RunAt = T0.AddSeconds(seconds), IdempotencyRetention = TimeSpan.Zero };
+        var first = Unique();
+        Assert.True((await InsertAsync(first))[0].Created);
+        Assert.Equal(new InsertOutcome(first.Id, false), (await InsertAsync(Unique()))[0]);
+
+        var leased = (await LeaseAsync(first.Id))!;
+        Assert.Equal(new InsertOutcome(first.Id, false), (await InsertAsync(Unique()))[0]);
+
+        Assert.True(await CompleteAsync(first.Id, leased.Lease, T0.AddSeconds(1)));
+        var next = Unique(seconds: 2);
+        Assert.Equal(new InsertOutcome(next.Id, true), (await InsertAsync(next))[0]);
+    }
+
+    [Fact]
     public async Task A_failed_batch_stores_nothing()
     {
         // A row the schema refuses (no payload) fails the insert of the whole batch.
