@@ -79,8 +79,11 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             browser.FindElement(By.Id($"resume-{queue}")).Click();
             await UntilAsync(() => browser.FindElements(By.Id($"pause-{queue}")).Count == 1, "the queue's Pause button again");
 
+            // Each click posts a form and loads a new page: wait for an element only the new page has, never
+            // for text on one that may be the page being replaced.
             browser.FindElement(By.Id($"pause-tenant-{_tenant}")).Click();
-            await UntilAsync(() => browser.FindElement(By.Id("tenant-state")).Text.Contains("paused since", StringComparison.Ordinal), "the tenant shown paused");
+            await UntilAsync(() => browser.FindElements(By.Id($"resume-tenant-{_tenant}")).Count == 1, "the tenant's Resume button");
+            Assert.Contains("paused since", browser.FindElement(By.Id("tenant-state")).Text, StringComparison.Ordinal);
             Assert.True((await fixture.Jobs.GetTenantStatusAsync(_tenant)).Paused);
             browser.FindElement(By.Id($"resume-tenant-{_tenant}")).Click();
             await UntilAsync(() => browser.FindElements(By.Id($"pause-tenant-{_tenant}")).Count == 1, "the tenant's Pause button again");
@@ -99,11 +102,14 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         }
     }
 
-    /// <summary>Polls the page until <paramref name="condition"/> holds; the browser gives no event to await.</summary>
+    /// <summary>
+    /// Polls the page until <paramref name="condition"/> holds; the browser gives no event to await. An
+    /// element of the page a click is replacing goes stale under the condition's feet: that reads as "not yet".
+    /// </summary>
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
+        while (!Holds(condition))
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -111,6 +117,18 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             }
 
             await Task.Delay(50);
+        }
+    }
+
+    private static bool Holds(Func<bool> condition)
+    {
+        try
+        {
+            return condition();
+        }
+        catch (StaleElementReferenceException)
+        {
+            return false;
         }
     }
 }
