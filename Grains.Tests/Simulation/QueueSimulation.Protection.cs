@@ -19,6 +19,9 @@ internal sealed partial class QueueSimulation
     /// <summary>The last permit grant the queue received says its tenant is paused.</summary>
     private bool _holdsPausedGrant;
 
+    /// <summary>The queue heard of the tenant's current pause (the notice the tenant waits for).</summary>
+    private bool _pauseNoticed;
+
     /// <summary>Whether the downstream is failing most attempts now.</summary>
     private bool _outage;
 
@@ -74,6 +77,7 @@ internal sealed partial class QueueSimulation
         var queues = _permits.SetPaused(paused);
         if (!paused)
         {
+            _pauseNoticed = false;
             Notify(queues);
         }
         else if (queues.Contains(QueueName))
@@ -81,7 +85,7 @@ internal sealed partial class QueueSimulation
             // The tenant waits for the queue to hear it; from then on nothing may start until a grant says otherwise.
             _pending.Add(new Operation("tenant paused", null, () => Event("tenant paused", () =>
             {
-                _holdsPausedGrant = true;
+                _holdsPausedGrant = _pauseNoticed = true;
                 _core.TenantPaused(_now);
             }), _now));
         }
@@ -89,9 +93,10 @@ internal sealed partial class QueueSimulation
 
     /// <summary>
     /// A grant reached the queue: while the last one says the tenant is paused, nothing may start; nor
-    /// after the queue heard of the pause, whatever an answer sent before it says, while the pause lasts.
+    /// after the queue heard of the current pause, whatever an answer sent before it says. Before it
+    /// heard, an answer sent before the pause may still start jobs: the pause has not returned yet.
     /// </summary>
-    private void GrantDelivered(OrleansJobs.Grains.PermitGrant grant) => _holdsPausedGrant = grant.Paused || (_holdsPausedGrant && _permits.Paused);
+    private void GrantDelivered(OrleansJobs.Grains.PermitGrant grant) => _holdsPausedGrant = grant.Paused || (_pauseNoticed && _permits.Paused);
 
     /// <summary>During an outage most attempts fail with a retryable error, before the handler's usual roll.</summary>
     private Exception? OutageError() => _outage && _protection.Next(10) < 7 ? new TimeoutException("downstream down") : null;

@@ -265,7 +265,7 @@ internal sealed partial class QueueSimulation
         _backoffUntil = null;
         _breakerReported = BreakerState.Closed;
         _probes.Clear();
-        _holdsPausedGrant = false;
+        _holdsPausedGrant = _pauseNoticed = false;
         _dueTimer = _pumpTimer = null;
         _drained = false;
         _tokens = _policy.Burst;
