@@ -158,10 +158,12 @@ internal sealed partial class PostgresJobStore
             INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms)
             SELECT * FROM unnest(@tenants, @keys, @ids, @expires, @retentions)
             ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at, retention_ms = EXCLUDED.retention_ms
-            WHERE NOT EXISTS (
-                    SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id
-                    AND (j.finished_at IS NULL OR j.finished_at + job_idempotency_keys.retention_ms * interval '1 millisecond' > @now))
-                AND (job_idempotency_keys.expires_at <= @now OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id))
+            WHERE COALESCE(
+                -- The job, while its row exists, decides: ended at least the key's retention ago (a job
+                -- not ended reads false); a job that is gone leaves it to the key's first expiry.
+                (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms * interval '1 millisecond' <= @now, false)
+                 FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
+                job_idempotency_keys.expires_at <= @now)
             RETURNING job_id;
             """,
             connection))

@@ -158,10 +158,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         private const string ClaimSql = """
             INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms) VALUES (@tenant, @key, @id, @expires, @retention)
             ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at, retention_ms = excluded.retention_ms
-            WHERE NOT EXISTS (
-                    SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id
-                    AND (j.finished_at IS NULL OR j.finished_at + job_idempotency_keys.retention_ms > @now))
-                AND (job_idempotency_keys.expires_at <= @now OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id));
+            WHERE COALESCE(
+                (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms <= @now, 0) FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
+                job_idempotency_keys.expires_at <= @now);
             """;
 
         private SqliteCommand? _claim;

@@ -83,10 +83,8 @@ internal static class RetryStorm
         var outageStart = BenchPayload.UnixMicros();
         var callsBefore = downstream.Calls;
         downstream.Degraded = true;
-        watch.Phase = 1;
         await Task.Delay(times.Outage);
         downstream.Degraded = false;
-        watch.Phase = 2;
         var recovered = BenchPayload.UnixMicros();
         await stopStorm.CancelAsync();
         var enqueued = await stormProducer;
@@ -196,8 +194,6 @@ internal static class RetryStorm
     private sealed class QueueWatch
     {
         private BreakerState _last;
-
-        public volatile int Phase;
 
         public long PeakBacklog { get; private set; }
 
