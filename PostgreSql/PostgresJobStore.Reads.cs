@@ -33,9 +33,58 @@ internal sealed partial class PostgresJobStore
         return page;
     }, readOnly: true);
 
-    /// <summary>A job of a ready page or a promotion: (id, priority, run-at).</summary>
+    public Task<PartitionHeads> ReadPartitionHeadsAsync(PartitionHeadsRequest request, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
+        var found = new List<string>();
+        await using (var command = new NpgsqlCommand(ReadySql.PartitionKeys(request.AfterKey is not null), connection))
+        {
+            command.Parameters.AddWithValue("tenant", request.Queue.Tenant);
+            command.Parameters.AddWithValue("type", request.Queue.JobType);
+            command.Parameters.AddWithValue("scan", request.Keys + request.Skip.Count);
+            if (request.AfterKey is { } after)
+            {
+                command.Parameters.AddWithValue("after", after);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+
+        var (wanted, last, ended) = ReadySql.ChooseKeys(found, request);
+        var jobs = new List<ReadyJob>();
+        if (wanted.Count > 0)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT h.id, h.priority, h.run_at, h.partition_key FROM unnest(@keys) WITH ORDINALITY AS w(k, i)
+                CROSS JOIN LATERAL (
+                    SELECT id, priority, run_at, partition_key FROM jobs
+                    WHERE tenant = @tenant AND job_type = @type AND state = 1 AND partition_key IS NOT NULL AND partition_key = w.k
+                    ORDER BY priority, run_at, id LIMIT @per) h
+                ORDER BY w.i, h.priority, h.run_at, h.id;
+                """,
+                connection);
+            command.Parameters.AddWithValue("tenant", request.Queue.Tenant);
+            command.Parameters.AddWithValue("type", request.Queue.JobType);
+            command.Parameters.AddWithValue("per", request.PerKey);
+            command.Parameters.Add(Array("keys", wanted, NpgsqlTypes.NpgsqlDbType.Text));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                jobs.Add(ReadReadyJob(reader));
+            }
+        }
+
+        return new PartitionHeads(jobs, last, ended);
+    }, readOnly: true);
+
+    /// <summary>A job of a ready page or a promotion: (id, priority, run-at, partition key).</summary>
     private static ReadyJob ReadReadyJob(NpgsqlDataReader reader) =>
-        new(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2));
+        new(new JobId(reader.GetGuid(0)), (JobPriority)reader.GetInt16(1), Time(reader, 2), reader.IsDBNull(3) ? null : reader.GetString(3));
 
     public Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync<DateTimeOffset?>(async () =>
     {

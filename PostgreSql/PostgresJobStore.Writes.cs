@@ -258,12 +258,12 @@ internal sealed partial class PostgresJobStore
             """
             WITH inserted AS (
                 INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
-                    attempt, lease, lease_owner, started_at, lease_expires_at)
+                    attempt, lease, lease_owner, started_at, lease_expires_at, partition_key)
                 SELECT r.id, r.tenant, r.job_type, r.state, r.priority, r.created, r.run, r.max, r.timeout, r.key, r.payload, r.trace,
                     CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN r.owner IS NULL THEN 0 ELSE 1 END, r.owner, r.started,
-                    r.started + (r.timeout + r.margin) * interval '1 millisecond'
-                FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces, @owners, @started, @margins)
-                    AS r(id, tenant, job_type, state, priority, created, run, max, timeout, key, payload, trace, owner, started, margin)
+                    r.started + (r.timeout + r.margin) * interval '1 millisecond', r.partition
+                FROM unnest(@ids, @tenants, @types, @states, @priorities, @created, @run, @max, @timeout, @keys, @payloads, @traces, @owners, @started, @margins, @partitions)
+                    AS r(id, tenant, job_type, state, priority, created, run, max, timeout, key, payload, trace, owner, started, margin, partition)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id)
             SELECT u.id FROM unnest(@ids) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM inserted WHERE inserted.id = u.id);
@@ -283,6 +283,7 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(Array("owners", inserts.Select(j => j.Start?.Owner), NpgsqlDbType.Text));
         command.Parameters.Add(Array("started", inserts.Select(j => j.Start is { } start ? Utc(start.StartedAt) : (DateTime?)null), NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array("margins", inserts.Select(j => j.Start is { } start ? (long)start.ExpiryMargin.TotalMilliseconds : (long?)null), NpgsqlDbType.Bigint));
+        command.Parameters.Add(Array("partitions", inserts.Select(j => j.PartitionKey), NpgsqlDbType.Text));
         return command;
     }
 

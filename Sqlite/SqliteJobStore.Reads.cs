@@ -37,9 +37,54 @@ internal sealed partial class SqliteJobStore
         return page;
     }
 
-    /// <summary>A job of a ready page or a promotion: (id, priority, run-at).</summary>
+    public async Task<PartitionHeads> ReadPartitionHeadsAsync(PartitionHeadsRequest request, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        var found = new List<string>();
+        await using (var command = db.CreateCommand())
+        {
+            command.CommandText = ReadySql.PartitionKeys(request.AfterKey is not null);
+            command.Parameters.AddWithValue("@tenant", request.Queue.Tenant);
+            command.Parameters.AddWithValue("@type", request.Queue.JobType);
+            command.Parameters.AddWithValue("@scan", request.Keys + request.Skip.Count);
+            if (request.AfterKey is { } after)
+            {
+                command.Parameters.AddWithValue("@after", after);
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+
+        var (wanted, last, ended) = ReadySql.ChooseKeys(found, request);
+        var jobs = new List<ReadyJob>();
+        await using var head = db.CreateCommand();
+        head.CommandText = ReadySql.PartitionHead;
+        head.Parameters.AddWithValue("@tenant", request.Queue.Tenant);
+        head.Parameters.AddWithValue("@type", request.Queue.JobType);
+        head.Parameters.AddWithValue("@per", request.PerKey);
+        var key = head.Parameters.Add("@key", SqliteType.Text);
+
+        // One short read per key: SQLite runs in-process, so a statement costs microseconds, not a round trip.
+        foreach (var wantedKey in wanted)
+        {
+            key.Value = wantedKey;
+            await using var reader = await head.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                jobs.Add(ReadReadyJob(reader));
+            }
+        }
+
+        return new PartitionHeads(jobs, last, ended);
+    }
+
+    /// <summary>A job of a ready page or a promotion: (id, priority, run-at, partition key).</summary>
     private static ReadyJob ReadReadyJob(SqliteDataReader reader) =>
-        new(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2)));
+        new(JobId.FromBytes((byte[])reader.GetValue(0)), (JobPriority)reader.GetInt32(1), Time(reader.GetInt64(2)), reader.IsDBNull(3) ? null : reader.GetString(3));
 
     public async Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken)
     {

@@ -125,11 +125,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         using var keys = new KeyClaims(db);
         using var insert = Command(db, """
             INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, max_attempts, timeout_ms, idempotency_key, payload, trace_parent,
-                attempt, lease, lease_owner, started_at, lease_expires_at)
+                attempt, lease, lease_owner, started_at, lease_expires_at, partition_key)
             VALUES (@id, @tenant, @type, @state, @priority, @created, @run, @max, @timeout, @key, @payload, @trace,
-                @first, @first, @owner, @started, @started + @timeout + @margin)
+                @first, @first, @owner, @started, @started + @timeout + @margin, @partition)
             ON CONFLICT (id) DO NOTHING;
-            """, "@id", "@tenant", "@type", "@state", "@priority", "@created", "@run", "@max", "@timeout", "@key", "@payload", "@trace", "@first", "@owner", "@started", "@margin");
+            """, "@id", "@tenant", "@type", "@state", "@priority", "@created", "@run", "@max", "@timeout", "@key", "@payload", "@trace", "@first", "@owner", "@started", "@margin", "@partition");
 
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -142,7 +142,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
             Bind(insert, job.Id.ToBytes(), job.Queue.Tenant, job.Queue.JobType, (int)job.State, (int)job.Priority, Ms(job.CreatedAt), Ms(job.RunAt),
                 job.MaxAttempts, (long)job.Timeout.TotalMilliseconds, job.IdempotencyKey, job.Payload, job.TraceParent,
-                job.Start is null ? 0 : 1, job.Start?.Owner, job.Start is { } start ? Ms(start.StartedAt) : (long?)null, (long?)job.Start?.ExpiryMargin.TotalMilliseconds);
+                job.Start is null ? 0 : 1, job.Start?.Owner, job.Start is { } start ? Ms(start.StartedAt) : (long?)null, (long?)job.Start?.ExpiryMargin.TotalMilliseconds,
+                job.PartitionKey);
             // An id already stored is a client sending its enqueue again: that job stays as it is.
             outcomes[i] = new InsertOutcome(job.Id, Created: insert.ExecuteNonQuery() == 1);
         }

@@ -32,4 +32,11 @@ public sealed record EnqueueOptions
     /// <value>Defaults to the silo's <c>IdempotencyRetention</c> (24 hours).</value>
     /// </summary>
     [Id(6)] public TimeSpan? IdempotencyRetention { get; init; }
+
+    /// <summary>
+    /// The key the queue's <see cref="QueuePolicy.Partitions"/> limits count this job under (a customer,
+    /// an endpoint host): jobs of one key share its in-flight limit, rate and, if the policy says so,
+    /// its circuit breaker. Up to 200 printable ASCII characters. Ignored by a queue without partitions.
+    /// </summary>
+    [Id(7)] public string? PartitionKey { get; init; }
 }

@@ -164,18 +164,12 @@ public static class JobValidator
 
         if (options.IdempotencyKey is { } key)
         {
-            if (key.Length == 0 || key.Length > MaxIdempotencyKeyLength)
-            {
-                throw new JobValidationException("options.idempotencyKey", "out_of_range", $"must be 1 to {MaxIdempotencyKeyLength} characters.");
-            }
+            ValidateKey("options.idempotencyKey", key);
+        }
 
-            foreach (var c in key)
-            {
-                if (c < 0x21 || c > 0x7E)
-                {
-                    throw new JobValidationException("options.idempotencyKey", "invalid_characters", "must be printable ASCII without spaces.");
-                }
-            }
+        if (options.PartitionKey is { } partition)
+        {
+            ValidateKey("options.partitionKey", partition);
         }
 
         if (options.IdempotencyRetention is { } retention)
@@ -188,6 +182,22 @@ public static class JobValidator
             if (retention < TimeSpan.Zero || retention > MaxIdempotencyRetention)
             {
                 throw new JobValidationException("options.idempotencyRetention", "out_of_range", $"must be between 0 and {MaxIdempotencyRetention.TotalDays:F0} days (was {retention}).");
+            }
+        }
+    }
+
+    private static void ValidateKey(string field, string key)
+    {
+        if (key.Length == 0 || key.Length > MaxIdempotencyKeyLength)
+        {
+            throw new JobValidationException(field, "out_of_range", $"must be 1 to {MaxIdempotencyKeyLength} characters.");
+        }
+
+        foreach (var c in key)
+        {
+            if (c < 0x21 || c > 0x7E)
+            {
+                throw new JobValidationException(field, "invalid_characters", "must be printable ASCII without spaces.");
             }
         }
     }
@@ -272,6 +282,23 @@ public static class JobValidator
         if (policy.CircuitBreaker is { } breaker)
         {
             ValidateBreaker(breaker);
+        }
+
+        if (policy.Partitions is { } partitions)
+        {
+            InRange("policy.partitions.maxConcurrency", partitions.MaxConcurrency, 1, 10_000);
+            if (partitions.RatePerSecond is { } keyRate)
+            {
+                if (!(keyRate > 0) || keyRate > 1_000_000)
+                {
+                    throw new JobValidationException("policy.partitions.ratePerSecond", "out_of_range", $"must be above 0 and at most 1000000 (was {keyRate}).");
+                }
+            }
+
+            if (partitions.Burst is { } keyBurst)
+            {
+                InRange("policy.partitions.burst", keyBurst, 1, 1_000_000);
+            }
         }
     }
 

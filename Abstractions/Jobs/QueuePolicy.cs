@@ -33,6 +33,9 @@ public sealed record QueuePolicy
 
     /// <summary>Stops starting attempts while most of them fail. Null: inherit (off unless the job type turns it on).</summary>
     [Id(8)] public CircuitBreakerPolicy? CircuitBreaker { get; init; }
+
+    /// <summary>Limits per partition key inside the queue. Null: inherit (off unless the job type turns it on).</summary>
+    [Id(9)] public PartitionPolicy? Partitions { get; init; }
 }
 
 /// <summary>What a full queue does with one more job.</summary>

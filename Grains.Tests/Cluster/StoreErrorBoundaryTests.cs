@@ -32,6 +32,9 @@ internal sealed class FaultyReads(IQueueReadStore inner, ReadFaults faults) : IQ
     public Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken) =>
         inner.ReadReadyAsync(queue, after, limit, cancellationToken);
 
+    public Task<PartitionHeads> ReadPartitionHeadsAsync(PartitionHeadsRequest request, CancellationToken cancellationToken) =>
+        inner.ReadPartitionHeadsAsync(request, cancellationToken);
+
     public Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken) => inner.GetNextDueAsync(queue, cancellationToken);
 
     public Task<QueueCounts> GetQueueCountsAsync(QueueKey queue, CancellationToken cancellationToken)

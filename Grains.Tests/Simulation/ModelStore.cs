@@ -50,7 +50,9 @@ internal sealed class ModelStore
 
         public DateTimeOffset LeaseExpiresAt { get; set; }
 
-        public ReadyJob Ready => new(Id, Priority, RunAt);
+        public string? Partition { get; init; }
+
+        public ReadyJob Ready => new(Id, Priority, RunAt, Partition);
     }
 
     public IReadOnlyCollection<Row> Rows => _rows.Values;
@@ -66,6 +68,8 @@ internal sealed class ModelStore
 
     public Row this[JobId id] => _rows[id];
 
+    public bool Contains(JobId id) => _rows.ContainsKey(id);
+
     public static bool IsFinished(JobState state) => state is JobState.Succeeded or JobState.Dead or JobState.Cancelled;
 
     public InsertOutcome[] Insert(IReadOnlyList<NewJob> jobs) => [.. jobs.Select(Insert)];
@@ -80,6 +84,16 @@ internal sealed class ModelStore
         }
 
         return [.. ready.Take(limit).Select(r => r.Ready)];
+    }
+
+    /// <summary>The first due jobs of each partition key after <paramref name="request"/>'s, as the real stores read them (ordinal key order).</summary>
+    public PartitionHeads ReadPartitionHeads(PartitionHeadsRequest request)
+    {
+        var found = _enqueued.Where(r => r.Partition is { } key && (request.AfterKey is null || string.CompareOrdinal(key, request.AfterKey) > 0))
+            .Select(r => r.Partition!).Distinct().Order(StringComparer.Ordinal).Take(request.Keys + request.Skip.Count).ToList();
+        var (wanted, last, ended) = ReadySql.ChooseKeys(found, request);
+        var jobs = wanted.SelectMany(key => _enqueued.Where(r => r.Partition == key).Take(request.PerKey).Select(r => r.Ready)).ToList();
+        return new PartitionHeads(jobs, last, ended);
     }
 
     public LeasedJob? Lease(LeaseRequest request)
@@ -201,6 +215,7 @@ internal sealed class ModelStore
             MaxAttempts = job.MaxAttempts,
             Timeout = job.Timeout,
             RunAt = job.RunAt,
+            Partition = job.PartitionKey,
         };
         if (job.Start is { } start)
         {

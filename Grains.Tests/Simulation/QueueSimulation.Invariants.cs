@@ -37,9 +37,11 @@ internal sealed partial class QueueSimulation
 
         var window = _core.Window;
         // A half-open breaker waits for its probes to end, which pump the queue again.
-        if (!_core.Draining && !_paused && window.Count > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null && _core.Breaker is not { State: BreakerState.HalfOpen })
+        // Jobs whose keys are at their limits wait for those keys' attempts to end.
+        var startable = _core.Gate is not { } gate ? window.Count : window.InRunOrder.Count(j => j.Partition is null || gate.CouldStart(j.Partition));
+        if (!_core.Draining && !_paused && startable > 0 && _core.SlotsFree > 0 && !_core.Room.Waiting && _pumpTimer is null && _core.Breaker is not { State: BreakerState.HalfOpen })
         {
-            Fail($"{window.Count} due job(s) wait and {_core.SlotsFree} slot(s) are free, yet the queue neither leases, waits for room, nor waits for the rate (room: {_rooms.Free} free of {_rooms.Capacity}, {_room.Held} held, model waiting {_room.Waiting}; rate {_policy.RatePerSecond})");
+            Fail($"{window.Count} due job(s) wait and {_core.SlotsFree} slot(s) are free, yet the queue neither leases, waits for room, nor waits for the rate (room: {_rooms.Free} free of {_rooms.Capacity}, {_room.Held} held, model waiting {_room.Waiting}; rate {_policy.RatePerSecond}; window {string.Join(" ", window.InRunOrder.Select(j => $"{Short(j.Id)}/{j.Partition}{(j.Partition is { } k && _core.Gate?.CouldStart(k) == false ? "(blocked)" : "")}"))}; {_core.Heads})");
         }
 
         if (window.Count > window.Capacity)
@@ -53,6 +55,7 @@ internal sealed partial class QueueSimulation
         }
 
         CheckLimit();
+        CheckKeyLimits();
         if (_pending.All(p => p.Commit is null))
         {
             CheckAgainstStore();
@@ -109,6 +112,8 @@ internal sealed partial class QueueSimulation
         {
             Fail($"job {Short(ahead.Id)} runs before the window's last but is not in it: the window is not the head of the queue (window {string.Join(", ", window.InRunOrder.Select(j => $"{Short(j.Id)}/{j.Priority}/{(j.RunAt - T0).TotalMilliseconds}"))}; job {ahead.Priority}/{(ahead.RunAt - T0).TotalMilliseconds}; {window.Reading})");
         }
+
+        CheckNoKeyStarves();
 
         // The due timer fires by the earliest scheduled job's time, or soon after now when that has
         // passed or a promotion just failed: never later, or a delayed job or retry would wait.

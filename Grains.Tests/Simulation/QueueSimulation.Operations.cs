@@ -100,9 +100,16 @@ internal sealed partial class QueueSimulation
                 Submit("read page", () => page = Faulted() ? null : _store.ReadReady(read.After, read.Limit), () =>
                     Event(page is null ? "page read failed" : $"page read: {string.Join(" ", page.Select(j => Short(j.Id)))}", () => { if (page is null) { _core.PageReadFailed(_now); } else { _core.PageRead(_now, read, page); } }));
                 break;
+            case ReadPartitionHeads heads:
+                Note($"     heads after {(heads.AfterKey is null ? "the first key" : $"'{heads.AfterKey}'")}, skipping [{string.Join(",", heads.Skip)}]");
+                PartitionHeads? found = null;
+                Submit("read partition heads", () => found = Faulted() ? null : _store.ReadPartitionHeads(new PartitionHeadsRequest(new QueueKey("sim", "job"), heads.AfterKey, heads.Skip, heads.Keys, heads.PerKey)), () =>
+                    Event(found is null ? "partition heads read failed" : $"partition heads read: {string.Join(" ", found.Jobs.Select(j => $"{Short(j.Id)}/{j.Partition}"))}{(found.Ended ? " (round ended)" : "")}", () => { if (found is null) { _core.PartitionHeadsReadFailed(_now); } else { _core.PartitionHeadsRead(_now, heads, found); } }));
+                break;
             case LeaseJobs lease:
-                Note("     leasing ", string.Join(" ", lease.Requests.Select(r => Short(r.Id))));
+                Note("     leasing ", string.Join(" ", lease.Requests.Select(r => $"{Short(r.Id)}{(KeyOf(r.Id) is { } key ? "/" + key : "")}")));
                 TakeTokens(lease.Requests.Count);
+                CheckKeyedStarts(lease.Requests.Select(r => r.Id));
                 NoteProbes(lease);
                 LeasedJob?[]? leased = null;
                 Submit($"lease {lease.Requests.Count}", () =>
@@ -144,7 +151,9 @@ internal sealed partial class QueueSimulation
                 _dueTimer = arm.At;
                 break;
             case ArmPumpTimer arm:
-                _pumpTimer = _now + arm.Delay;
+                // As the shell arms it: the soonest time asked for since it last fired.
+                var at = _now + (arm.Delay > TimeSpan.Zero ? arm.Delay : TimeSpan.Zero);
+                _pumpTimer = _pumpTimer < at ? _pumpTimer : at;
                 break;
             case SyncPermits sync:
                 PermitGrant? grant = null;
@@ -153,6 +162,9 @@ internal sealed partial class QueueSimulation
                 break;
             case RequeueStale requeue:
                 Sweep(requeue);
+                break;
+            case ReportBreaker { Change.Key: not null } report:
+                KeyBreakerReported(report.Change);
                 break;
             case ReportBreaker report:
                 BreakerReported(report.Change);

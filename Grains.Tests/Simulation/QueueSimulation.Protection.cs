@@ -109,7 +109,9 @@ internal sealed partial class QueueSimulation
             return policy;
         }
 
+        // A new breaker policy gives every key a new, closed breaker too.
         _breakerReported = BreakerState.Closed;
+        _keyBreakers.Clear();
         return policy with { Breaker = policy.Breaker is null ? DrawBreaker() : null };
     }
 
@@ -172,9 +174,9 @@ internal sealed partial class QueueSimulation
     /// <summary>Only a failure while the breaker is open is put back without spending its attempt.</summary>
     private void CheckHeld(AttemptOutcome outcome)
     {
-        if (outcome is HeldByBreaker && _breakerReported != BreakerState.Open)
+        if (outcome is HeldByBreaker h && BreakerOver(h.Write.Id) is var state && state != BreakerState.Open)
         {
-            Fail($"an attempt was held by the breaker while it was {_breakerReported}");
+            Fail($"an attempt was held by the breaker while it was {state}");
         }
 
         if (outcome is HeldByBreaker held && _probes.Contains(held.Write.Id))

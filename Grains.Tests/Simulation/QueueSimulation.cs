@@ -115,6 +115,7 @@ internal sealed partial class QueueSimulation
         }
 
         ChooseProtection(seed);
+        ChoosePartitions(seed);
         _budgetCeiling = _policy.MaxConcurrency;
 
         // Half the seeds share a small silo room with other queues, so leases wait their turn.
@@ -264,6 +265,7 @@ internal sealed partial class QueueSimulation
         // A backoff lives in its activation: the new one starts at once.
         _backoffUntil = null;
         _breakerReported = BreakerState.Closed;
+        _keyBreakers.Clear();
         _probes.Clear();
         _holdsPausedGrant = _pauseNoticed = false;
         _dueTimer = _pumpTimer = null;
@@ -366,7 +368,7 @@ internal sealed partial class QueueSimulation
         {
             var delay = _random.Next(3) == 0 ? TimeSpan.FromMilliseconds(_random.Next(1, 5000)) : TimeSpan.Zero;
             rows[i] = new NewJob(NewId(), new QueueKey("sim", "job"), [], (JobPriority)_random.Next(3), _now, _now + delay,
-                _policy.MaxAttempts, _policy.Timeout, null, null);
+                _policy.MaxAttempts, _policy.Timeout, null, null, PartitionKey: DrawKey());
         }
 
         Submit(rows);
@@ -430,6 +432,7 @@ internal sealed partial class QueueSimulation
 
         _reserved = 0;
         TakeTokens(planned.Count(r => r.Start is not null));
+        CheckKeyedStarts(planned.Where(r => r.Start is not null).Select(r => r.Id));
         InsertOutcome[]? outcomes = null;
         var failed = false;
         Submit($"insert {count}", () =>
@@ -563,7 +566,7 @@ internal sealed partial class QueueSimulation
     private void Note(string line, object? detail = null)
     {
         _trace.Enqueue((_now, line, detail));
-        if (_trace.Count > 60)
+        if (_trace.Count > 600)
         {
             _trace.Dequeue();
         }

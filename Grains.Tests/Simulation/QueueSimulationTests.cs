@@ -42,6 +42,10 @@ public sealed class QueueSimulationTests
     [InlineData(25)] // a client sent an enqueue again while its job ran: started a second time before PlanStarts skipped held ids
     [InlineData(21938)] // the tenant paused, resumed and paused again: the model kept the first pause's notice for the second
     [InlineData(59020)]
+    [InlineData(164)]
+    [InlineData(301)]
+    [InlineData(4)]
+    [InlineData(84)]
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 
     /// <summary>

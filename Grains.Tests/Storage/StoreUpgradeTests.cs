@@ -20,10 +20,11 @@ public sealed class StoreUpgradeTests
         await using (var db = NpgsqlDataSource.Create(database.ConnectionString))
         {
             await PostgresMigrator.ApplyAsync(db, "postgres/jobs", "jobs_schema_version", default, upTo: 6);
+            await using var insert = db.CreateCommand(OldRowsSql(id => $"'{id.Value}'::uuid", t => $"'{t.UtcDateTime:O}'::timestamptz", "'\\x7b7d'::bytea"));
+            await insert.ExecuteNonQueryAsync();
         }
 
         await using var store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { ConnectionString = database.ConnectionString }));
-        await StoreJobsAsync(store);
 
         await store.InitializeAsync(default);
 
@@ -36,10 +37,17 @@ public sealed class StoreUpgradeTests
         var folder = Directory.CreateTempSubdirectory("orleansjobs-upgrade-").FullName;
         try
         {
-            await using (var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { Path = Path.Combine(folder, "jobs.db") })))
+            var path = Path.Combine(folder, "jobs.db");
+            await using (var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { Path = path })))
             {
                 await store.MigrateAsync(upTo: 6, default);
-                await StoreJobsAsync(store);
+                await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+                {
+                    await db.OpenAsync();
+                    await using var insert = db.CreateCommand();
+                    insert.CommandText = OldRowsSql(id => $"x'{Convert.ToHexString(id.ToBytes())}'", t => t.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), "x'7b7d'");
+                    await insert.ExecuteNonQueryAsync();
+                }
 
                 await store.InitializeAsync(default);
 
@@ -53,22 +61,27 @@ public sealed class StoreUpgradeTests
         }
     }
 
-    /// <summary>One scheduled, two enqueued, one active and one succeeded job.</summary>
-    private static async Task StoreJobsAsync(IJobStore store)
+    /// <summary>
+    /// One scheduled, two enqueued, one active and one succeeded job, as rows of the version 6 schema:
+    /// written by hand, since the store's own writes name columns that later versions added.
+    /// </summary>
+    private static string OldRowsSql(Func<JobId, string> id, Func<DateTimeOffset, string> time, string payload)
     {
         var ids = new JobIdGenerator(TimeProvider.System);
-        var jobs = Enumerable.Range(0, 5)
-            .Select(i => new NewJob(ids.Next(), Queue, Encoding.UTF8.GetBytes("{}"), JobPriority.Normal, T0, i == 0 ? T0.AddHours(1) : T0, 3, TimeSpan.FromSeconds(30), null, null))
-            .ToArray();
-        var inserts = new JobWriteBatch();
-        inserts.Inserts.AddRange(jobs);
-        await store.WriteAsync(inserts, default);
-        var leases = new JobWriteBatch();
-        leases.Leases.AddRange(jobs[1..3].Select(j => new LeaseRequest(j.Id, "silo-a", T0, TimeSpan.FromMinutes(1))));
-        var leased = (await store.WriteAsync(leases, default)).Leases;
-        var completion = new JobWriteBatch();
-        completion.Completions.Add(new Completion(leased[0]!.Id, leased[0]!.Lease, T0.AddSeconds(1)));
-        await store.WriteAsync(completion, default);
+        var rows = new (int State, DateTimeOffset RunAt, int Attempt, string Started, string Finished, string Owner, string Expires)[]
+        {
+            (0, T0.AddHours(1), 0, "NULL", "NULL", "NULL", "NULL"),
+            (1, T0, 0, "NULL", "NULL", "NULL", "NULL"),
+            (1, T0, 0, "NULL", "NULL", "NULL", "NULL"),
+            (2, T0, 1, time(T0), "NULL", "'silo-a'", time(T0.AddMinutes(1))),
+            (3, T0, 1, time(T0), time(T0.AddSeconds(1)), "'silo-a'", "NULL"),
+        };
+        var values = rows.Select(r =>
+            $"({id(ids.Next())}, '{Queue.Tenant}', '{Queue.JobType}', {r.State}, 1, {time(T0)}, {time(r.RunAt)}, {r.Attempt}, 3, 30000, {r.Attempt}, {r.Owner}, {r.Expires}, {r.Started}, {r.Finished}, {payload})");
+        return $"""
+            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms, lease, lease_owner, lease_expires_at, started_at, finished_at, payload)
+            VALUES {string.Join(", ", values)};
+            """;
     }
 
     private static async Task AssertCountedAsync(IJobStore store)

@@ -46,7 +46,7 @@ internal sealed class JobsMetrics
         _snoozed = meter.CreateCounter<long>("orleansjobs.jobs.snoozed", "{job}", "Attempts whose handler asked to run again later without spending an attempt.");
         _throttled = meter.CreateCounter<long>("orleansjobs.jobs.throttled", "{job}", "Attempts whose downstream throttled them: the job runs again later without spending an attempt and its queue backs off.");
         _heldByBreaker = meter.CreateCounter<long>("orleansjobs.jobs.held_by_breaker", "{job}", "Attempts that failed while their queue's circuit breaker was open: the job waits for the breaker without spending the attempt.");
-        _breakerChanges = meter.CreateCounter<long>("orleansjobs.queue.breaker.transitions", "{transition}", "Circuit breaker moves, tagged by the state moved to (open, half_open, closed).");
+        _breakerChanges = meter.CreateCounter<long>("orleansjobs.queue.breaker.transitions", "{transition}", "Circuit breaker moves, tagged by the state moved to (open, half_open, closed) and whose breaker it is (scope: queue, or partition for a key's own).");
         _sentToOtherSilo = meter.CreateCounter<long>("orleansjobs.jobs.sent_to_other_silo", "{attempt}", "Attempts run on another silo because this one's worker pool was full.");
         _runTime = meter.CreateHistogram("orleansjobs.job.run_time", "s", "How long handlers ran.", advice: Seconds);
         _waitTime = meter.CreateHistogram("orleansjobs.job.wait_time", "s", "From enqueue to the start of an attempt.", advice: Seconds);
@@ -94,10 +94,11 @@ internal sealed class JobsMetrics
 
     public void HeldByBreaker(QueueKey queue) => _heldByBreaker.Add(1, Tags(queue));
 
-    public void BreakerMoved(QueueKey queue, BreakerState state)
+    public void BreakerMoved(QueueKey queue, BreakerState state, bool ofKey)
     {
         var tags = Tags(queue);
         tags.Add("state", state switch { BreakerState.Open => "open", BreakerState.HalfOpen => "half_open", _ => "closed" });
+        tags.Add("scope", ofKey ? "partition" : "queue");
         _breakerChanges.Add(1, tags);
     }
 

@@ -26,6 +26,8 @@ internal enum LogEvents
     QueuePauseChanged = 1021,
     BreakerOpened = 1022,
     BreakerMoved = 1023,
+    KeyBreakerOpened = 1024,
+    KeyBreakerMoved = 1025,
     GroupCommitFailed = 1100,
     Replayed = 1200,
     QueuesWoken = 1300,

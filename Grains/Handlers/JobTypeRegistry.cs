@@ -37,6 +37,7 @@ internal sealed class JobTypeRegistry
                     Overflow = typeOptions.Overflow,
                     AdaptiveConcurrency = typeOptions.AdaptiveConcurrency,
                     CircuitBreaker = typeOptions.CircuitBreaker,
+                    Partitions = typeOptions.Partitions,
                 },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],

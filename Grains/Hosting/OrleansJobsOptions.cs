@@ -203,6 +203,9 @@ public sealed class JobTypeOptions
     /// <summary>Stops a queue starting attempts while most of them fail. Null: none. Queues may override it at run time.</summary>
     public CircuitBreakerPolicy? CircuitBreaker { get; set; }
 
+    /// <summary>Limits per partition key inside each queue of this type. Null: none. Queues may override it at run time.</summary>
+    public PartitionPolicy? Partitions { get; set; }
+
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
     /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.

@@ -12,6 +12,7 @@ namespace OrleansJobs.Policies;
 /// <param name="Overflow">What an enqueue past the backlog limit does.</param>
 /// <param name="Adaptive">How the in-flight limit adapts under <paramref name="MaxConcurrency"/>; null when it does not.</param>
 /// <param name="Breaker">The queue's circuit breaker; null when it has none.</param>
+/// <param name="Partitions">The limits per partition key; null when the queue has none.</param>
 internal sealed record EffectiveQueuePolicy(
     int MaxConcurrency,
     double? RatePerSecond,
@@ -21,7 +22,8 @@ internal sealed record EffectiveQueuePolicy(
     TimeSpan Timeout,
     OverflowPolicy Overflow,
     AdaptiveConcurrencyPolicy? Adaptive = null,
-    CircuitBreakerPolicy? Breaker = null)
+    CircuitBreakerPolicy? Breaker = null,
+    PartitionPolicy? Partitions = null)
 {
     public static EffectiveQueuePolicy Resolve(JobTypeRegistration type, QueuePolicy? queueOverride)
     {
@@ -35,7 +37,8 @@ internal sealed record EffectiveQueuePolicy(
             queueOverride?.Timeout ?? type.Defaults.Timeout ?? TimeSpan.FromMinutes(5),
             queueOverride?.Overflow ?? type.Defaults.Overflow ?? OverflowPolicy.Reject,
             (queueOverride?.AdaptiveConcurrency ?? type.Defaults.AdaptiveConcurrency) is { Enabled: true } adaptive ? adaptive : null,
-            (queueOverride?.CircuitBreaker ?? type.Defaults.CircuitBreaker) is { Enabled: true } breaker ? breaker : null);
+            (queueOverride?.CircuitBreaker ?? type.Defaults.CircuitBreaker) is { Enabled: true } breaker ? breaker : null,
+            (queueOverride?.Partitions ?? type.Defaults.Partitions) is { Enabled: true } partitions ? partitions : null);
     }
 
     /// <summary>A token bucket for the rate, or null when the queue is not rate-limited.</summary>
@@ -52,5 +55,6 @@ internal sealed record EffectiveQueuePolicy(
         Overflow = Overflow,
         AdaptiveConcurrency = Adaptive,
         CircuitBreaker = Breaker,
+        Partitions = Partitions,
     };
 }

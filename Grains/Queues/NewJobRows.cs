@@ -41,7 +41,8 @@ internal static class NewJobRows
                 jobOptions.Timeout ?? policy.Timeout,
                 jobOptions.IdempotencyKey,
                 jobOptions.IdempotencyKey is null ? null : jobOptions.IdempotencyRetention ?? options.IdempotencyRetention,
-                jobs[i].TraceParent);
+                jobs[i].TraceParent,
+                PartitionKey: jobOptions.PartitionKey ?? (policy.Partitions is null ? null : ""));
         }
 
         return rows;

@@ -27,6 +27,7 @@ internal sealed class QueueCommandCarrier(
     private bool _hadWork;
     private IGrainTimer? _dueTimer;
     private IGrainTimer? _pumpTimer;
+    private DateTimeOffset? _pumpAt;
 
     /// <summary>Completes when the deactivating core has let go of every attempt.</summary>
     public Task DrainComplete => _drained.Task;
@@ -78,6 +79,12 @@ internal sealed class QueueCommandCarrier(
                     page => core.PageRead(Now, read, page),
                     ex => Failed(ex, "read ready page", core.PageReadFailed));
                 break;
+            case ReadPartitionHeads heads:
+                _ = AnswerAsync(
+                    () => silo.Reads.ReadPartitionHeadsAsync(new PartitionHeadsRequest(queue, heads.AfterKey, heads.Skip, heads.Keys, heads.PerKey), CancellationToken.None),
+                    found => core.PartitionHeadsRead(Now, heads, found),
+                    ex => Failed(ex, "read partition heads", core.PartitionHeadsReadFailed));
+                break;
             case LeaseJobs lease:
                 _ = AnswerAsync(
                     () => silo.Writes.LeaseAsync(queue, lease.Requests),
@@ -106,7 +113,7 @@ internal sealed class QueueCommandCarrier(
                 ArmTimer(ref _dueTimer, arm.At is { } at ? Max(at - Now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan, core.DueTimerFired);
                 break;
             case ArmPumpTimer arm:
-                ArmTimer(ref _pumpTimer, arm.Delay, core.PumpTimerFired);
+                ArmPumpTimer(arm.Delay);
                 break;
             case SyncPermits sync:
                 _ = AnswerAsync(
@@ -134,7 +141,7 @@ internal sealed class QueueCommandCarrier(
                 break;
             case ReportBreaker report:
                 log.BreakerMoved(report.Change);
-                silo.Metrics.BreakerMoved(queue, report.Change.State);
+                silo.Metrics.BreakerMoved(queue, report.Change.State, report.Change.Key is not null);
                 break;
             case StopAttempt stop:
                 attempts.Stop(stop.Id);
@@ -181,6 +188,23 @@ internal sealed class QueueCommandCarrier(
     {
         log.StoreError(error, operation);
         tellCore(Now);
+    }
+
+    /// <summary>The pump timer fires at the soonest time asked for since it last fired: an early pump costs nothing, a late one stalls the queue.</summary>
+    private void ArmPumpTimer(TimeSpan delay)
+    {
+        var at = Now + Max(delay, TimeSpan.Zero);
+        if (_pumpAt <= at)
+        {
+            return;
+        }
+
+        _pumpAt = at;
+        ArmTimer(ref _pumpTimer, at - Now, now =>
+        {
+            _pumpAt = null;
+            core.PumpTimerFired(now);
+        });
     }
 
     /// <summary>One timer per purpose, re-armed as needed; it hands the core its event when it fires.</summary>

@@ -24,6 +24,20 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     public void BreakerMoved(BreakerChange change)
     {
+        if (change.Key is { } key)
+        {
+            if (change.State == BreakerState.Open)
+            {
+                LogKeyBreakerOpened(queue.Tenant, queue.JobType, key, change.Failures, change.Attempts, change.OpenUntil!.Value);
+            }
+            else
+            {
+                LogKeyBreakerMoved(queue.Tenant, queue.JobType, key, change.State == BreakerState.HalfOpen ? "half-open: its probes run" : "closed: its attempts start again");
+            }
+
+            return;
+        }
+
         if (change.State == BreakerState.Open)
         {
             LogBreakerOpened(queue.Tenant, queue.JobType, change.Failures, change.Attempts, change.OpenUntil!.Value);
@@ -60,6 +74,12 @@ internal sealed partial class QueueLog(ILogger logger, QueueKey queue, StoreOuta
 
     [LoggerMessage(EventId = (int)LogEvents.BreakerMoved, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} circuit breaker {State}")]
     private partial void LogBreakerMoved(string tenant, string jobType, string state);
+
+    [LoggerMessage(EventId = (int)LogEvents.KeyBreakerOpened, Level = LogLevel.Warning, Message = "Queue {Tenant}/{JobType} partition {PartitionKey} circuit breaker opened: {Failures} of its last {Attempts} attempts failed; the key starts nothing until {OpenUntil:O}, and its jobs wait without spending attempts")]
+    private partial void LogKeyBreakerOpened(string tenant, string jobType, string partitionKey, int failures, int attempts, DateTimeOffset openUntil);
+
+    [LoggerMessage(EventId = (int)LogEvents.KeyBreakerMoved, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} partition {PartitionKey} circuit breaker {State}")]
+    private partial void LogKeyBreakerMoved(string tenant, string jobType, string partitionKey, string state);
 
     [LoggerMessage(EventId = (int)LogEvents.Draining, Level = LogLevel.Information, Message = "Queue {Tenant}/{JobType} deactivating: waiting for {Running} running job(s)")]
     private partial void LogDraining(string tenant, string jobType, int running);

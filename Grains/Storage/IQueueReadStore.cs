@@ -10,6 +10,13 @@ internal interface IQueueReadStore
     /// </summary>
     Task<IReadOnlyList<ReadyJob>> ReadReadyAsync(QueueKey queue, ReadyJob? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The first due jobs of the queue's partition keys, key by key (see <see cref="PartitionHeadsRequest"/>).
+    /// Jumps from key to key on the partition index, so it costs O((keys + skipped) × log n + keys × per key),
+    /// whatever each key's backlog.
+    /// </summary>
+    Task<PartitionHeads> ReadPartitionHeadsAsync(PartitionHeadsRequest request, CancellationToken cancellationToken);
+
     /// <summary>The earliest run-at of the queue's scheduled jobs, or null when none is scheduled.</summary>
     Task<DateTimeOffset?> GetNextDueAsync(QueueKey queue, CancellationToken cancellationToken);
 

@@ -6,7 +6,8 @@ namespace OrleansJobs.Storage;
 /// <see cref="JobState.Enqueued"/>. Its <see cref="IdempotencyKey"/> names it for
 /// <see cref="IdempotencyRetention"/> after it ends (and at least that long after it is made): a
 /// later job with the key is refused and answered with this one's id while the job waits, runs or
-/// ended less than that ago.
+/// ended less than that ago. <see cref="PartitionKey"/> is the key its queue's per-key limits count
+/// it under: the job's own, or the empty key when its queue has partitions and the job named none.
 /// </summary>
 public sealed record NewJob(
     JobId Id,
@@ -20,7 +21,8 @@ public sealed record NewJob(
     string? IdempotencyKey,
     TimeSpan? IdempotencyRetention,
     string? TraceParent = null,
-    ImmediateStart? Start = null)
+    ImmediateStart? Start = null,
+    string? PartitionKey = null)
 {
     /// <summary>The state the job is stored in.</summary>
     public JobState State => Start is not null ? JobState.Active : RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
@@ -39,8 +41,11 @@ public sealed record ImmediateStart(string Owner, DateTimeOffset StartedAt, Time
 /// <summary>What an insert did: stored <see cref="Id"/>, or found its idempotency key already used by job <see cref="Id"/>.</summary>
 public readonly record struct InsertOutcome(JobId Id, bool Created);
 
-/// <summary>A due job as the queue's in-memory window holds it: no payload, only what orders it.</summary>
-public readonly record struct ReadyJob(JobId Id, JobPriority Priority, DateTimeOffset RunAt);
+/// <summary>
+/// A due job as the queue's in-memory window holds it: no payload, only what orders it, and the
+/// partition key its queue's per-key limits count it under (null when it has none).
+/// </summary>
+public readonly record struct ReadyJob(JobId Id, JobPriority Priority, DateTimeOffset RunAt, string? Partition = null);
 
 /// <summary>
 /// What a due check did: the scheduled jobs it moved to enqueued, in no particular order, and the

@@ -7,12 +7,12 @@ namespace OrleansJobs.Storage;
 /// its next due time, and the shedding of its lowest-priority due jobs; shared by the SQL stores.
 /// Parameters are named <c>@tenant</c>, <c>@type</c>, <c>@limit</c>, <c>@now</c>, and for a page
 /// after a job <c>@priority</c>, <c>@run_at</c> and <c>@id</c>; the page and the promotion return
-/// jobs as (id, priority, run-at).
+/// jobs as (id, priority, run-at, partition key).
 /// </summary>
 internal static class ReadySql
 {
     private const string Page = """
-        SELECT id, priority, run_at FROM jobs
+        SELECT id, priority, run_at, partition_key FROM jobs
         WHERE tenant = @tenant AND job_type = @type AND state = 1{0}
         ORDER BY priority, run_at, id LIMIT @limit;
         """;
@@ -21,11 +21,64 @@ internal static class ReadySql
     public static string ReadPage(bool afterAJob) =>
         string.Format(System.Globalization.CultureInfo.InvariantCulture, Page, afterAJob ? " AND (priority, run_at, id) > (@priority, @run_at, @id)" : "");
 
+    private const string Keys = """
+        WITH RECURSIVE keys(k, n) AS (
+            SELECT (SELECT partition_key FROM jobs
+                    WHERE tenant = @tenant AND job_type = @type AND state = 1 AND partition_key IS NOT NULL{0}
+                    ORDER BY partition_key LIMIT 1), 1
+            UNION ALL
+            SELECT (SELECT j.partition_key FROM jobs j
+                    WHERE j.tenant = @tenant AND j.job_type = @type AND j.state = 1 AND j.partition_key IS NOT NULL AND j.partition_key > keys.k
+                    ORDER BY j.partition_key LIMIT 1), n + 1
+            FROM keys WHERE keys.k IS NOT NULL AND n < @scan)
+        SELECT k FROM keys WHERE k IS NOT NULL;
+        """;
+
+    /// <summary>
+    /// Up to <c>@scan</c> partition keys with due jobs, in key order, after <c>@after</c> or from the
+    /// first. Each step jumps to the next key on the partition index, so a key's backlog is never read.
+    /// </summary>
+    public static string PartitionKeys(bool afterAKey) =>
+        string.Format(System.Globalization.CultureInfo.InvariantCulture, Keys, afterAKey ? " AND partition_key > @after" : "");
+
+    /// <summary>The first <c>@per</c> due jobs of partition key <c>@key</c>, in run order.</summary>
+    public const string PartitionHead = """
+        SELECT id, priority, run_at, partition_key FROM jobs
+        WHERE tenant = @tenant AND job_type = @type AND state = 1 AND partition_key IS NOT NULL AND partition_key = @key
+        ORDER BY priority, run_at, id LIMIT @per;
+        """;
+
+    /// <summary>
+    /// Which of the keys a <see cref="PartitionKeys"/> read found to take (the first ones not skipped),
+    /// and what to answer for the cursor: the last key taken, or the last read when fewer were wanted.
+    /// </summary>
+    public static (List<string> Wanted, string? LastKey, bool Ended) ChooseKeys(IReadOnlyList<string> found, PartitionHeadsRequest request)
+    {
+        var skip = request.Skip as IReadOnlySet<string> ?? request.Skip.ToHashSet(StringComparer.Ordinal);
+        var wanted = new List<string>(request.Keys);
+        foreach (var key in found)
+        {
+            if (wanted.Count == request.Keys)
+            {
+                break;
+            }
+
+            if (!skip.Contains(key))
+            {
+                wanted.Add(key);
+            }
+        }
+
+        var ended = found.Count < request.Keys + request.Skip.Count;
+        var last = wanted.Count == request.Keys ? wanted[^1] : found.Count > 0 ? found[^1] : request.AfterKey;
+        return (wanted, last, ended);
+    }
+
     /// <summary>Moves up to <c>@limit</c> scheduled jobs due at <c>@now</c> to enqueued, earliest first, and returns them.</summary>
     public const string Promote = """
         UPDATE jobs SET state = 1
         WHERE id IN (SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0 AND run_at <= @now ORDER BY run_at LIMIT @limit)
-        RETURNING id, priority, run_at;
+        RETURNING id, priority, run_at, partition_key;
         """;
 
     /// <summary>

@@ -54,3 +54,18 @@ internal sealed record ShedRequest(QueueKey Queue, JobPriority Above, int Count,
 
 /// <summary>A person's cancel of the tenant's job <paramref name="Id"/>: it takes effect only while the job is scheduled or enqueued.</summary>
 internal readonly record struct WaitingCancel(string Tenant, JobId Id, DateTimeOffset Now);
+
+/// <summary>
+/// The queue's partition keys after <paramref name="AfterKey"/> in the store's key order (from the first
+/// when null), leaving out <paramref name="Skip"/> (keys at their limits), up to <paramref name="Keys"/>
+/// of them, and of each its first <paramref name="PerKey"/> due jobs in run order. The queue's turn-taking
+/// across keys: it sees past a key whose backlog fills its window.
+/// </summary>
+internal sealed record PartitionHeadsRequest(QueueKey Queue, string? AfterKey, IReadOnlyCollection<string> Skip, int Keys, int PerKey);
+
+/// <summary>
+/// What <see cref="PartitionHeadsRequest"/> found: the jobs, by key then run order; the last key read
+/// (where the next read goes on); and whether the keys ran out before <see cref="PartitionHeadsRequest.Keys"/>
+/// were found, so the next read starts from the first key again.
+/// </summary>
+internal sealed record PartitionHeads(IReadOnlyList<ReadyJob> Jobs, string? LastKey, bool Ended);

@@ -52,10 +52,13 @@ internal sealed class CircuitBreaker(CircuitBreakerPolicy policy)
         return State switch
         {
             BreakerState.Closed => wanted,
-            BreakerState.HalfOpen => Math.Min(wanted, Math.Max(0, Policy.Probes - _probesPassed - _probes.Count)),
+            BreakerState.HalfOpen => Math.Min(wanted, ProbesFree),
             _ => 0,
         };
     }
+
+    /// <summary>While half-open: how many more probes may start.</summary>
+    public int ProbesFree => Math.Max(0, Policy.Probes - _probesPassed - _probes.Count);
 
     /// <summary>An attempt admitted by <see cref="Admit"/> begins; while half-open it is a probe.</summary>
     public void Began(JobId id)
@@ -124,5 +127,8 @@ internal sealed class CircuitBreaker(CircuitBreakerPolicy policy)
     }
 }
 
-/// <summary>The breaker moved to <paramref name="State"/>; the counts are the sampling window's when it did.</summary>
-internal sealed record BreakerChange(BreakerState State, DateTimeOffset? OpenUntil, int Attempts, int Failures);
+/// <summary>
+/// The breaker moved to <paramref name="State"/>; the counts are the sampling window's when it did.
+/// <paramref name="Key"/> names the partition key whose own breaker it is; null for the queue's.
+/// </summary>
+internal sealed record BreakerChange(BreakerState State, DateTimeOffset? OpenUntil, int Attempts, int Failures, string? Key = null);

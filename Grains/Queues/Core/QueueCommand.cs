@@ -11,6 +11,13 @@ internal abstract record QueueCommand;
 /// <summary>Read up to <paramref name="Limit"/> due jobs in run order, after <paramref name="After"/> (from the top when null). Answer: <see cref="QueueCore.PageRead"/> or <see cref="QueueCore.PageReadFailed"/>.</summary>
 internal sealed record ReadPage(ReadyJob? After, int Limit) : QueueCommand;
 
+/// <summary>
+/// Read the first <paramref name="PerKey"/> due jobs of up to <paramref name="Keys"/> partition keys after
+/// <paramref name="AfterKey"/>, leaving out <paramref name="Skip"/>. Answer: <see cref="QueueCore.PartitionHeadsRead"/>
+/// or <see cref="QueueCore.PartitionHeadsReadFailed"/>.
+/// </summary>
+internal sealed record ReadPartitionHeads(string? AfterKey, IReadOnlyCollection<string> Skip, int Keys, int PerKey) : QueueCommand;
+
 /// <summary>Lease these due jobs for attempts. Answer: <see cref="QueueCore.LeasesCommitted"/> or <see cref="QueueCore.LeasesFailed"/>.</summary>
 internal sealed record LeaseJobs(IReadOnlyList<LeaseRequest> Requests) : QueueCommand;
 
@@ -29,7 +36,10 @@ internal sealed record PromoteDue(DateTimeOffset Now, int Limit) : QueueCommand;
 /// <summary>Fire <see cref="QueueCore.DueTimerFired"/> at <paramref name="At"/>; when null, disarm the timer.</summary>
 internal sealed record ArmDueTimer(DateTimeOffset? At) : QueueCommand;
 
-/// <summary>Fire <see cref="QueueCore.PumpTimerFired"/> after <paramref name="Delay"/> (the rate limit's next token, or a retry).</summary>
+/// <summary>
+/// Fire <see cref="QueueCore.PumpTimerFired"/> after <paramref name="Delay"/> (the rate limit's next token, a break's end, or a
+/// retry), unless it is already armed to fire sooner: an early pump costs nothing, a late one stalls the queue.
+/// </summary>
 internal sealed record ArmPumpTimer(TimeSpan Delay) : QueueCommand;
 
 /// <summary>Tell the tenant the permits the queue keeps and how many it could use. Answer: <see cref="QueueCore.PermitsGranted"/> or <see cref="QueueCore.PermitSyncFailed"/>.</summary>

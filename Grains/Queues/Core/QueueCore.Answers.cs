@@ -13,6 +13,7 @@ internal sealed partial class QueueCore
         if (count > 0)
         {
             Backlog.Joined(count);
+            Heads?.MayHaveNew();
             Window.MarkStoreHasMore();
             Read(force: true);
         }
@@ -128,6 +129,7 @@ internal sealed partial class QueueCore
         // worth a pump, so a steady stream of outcomes does not split lease batches.
         if (!stored)
         {
+            Heads?.MayHaveNew();
             Window.MarkStoreHasMore();
         }
 
@@ -160,6 +162,11 @@ internal sealed partial class QueueCore
         foreach (var job in promotion.Promoted)
         {
             Offer(job);
+        }
+
+        if (promotion.Promoted.Count > 0)
+        {
+            Heads?.MayHaveNew();
         }
 
         Emit(Due.Checked(promotion.NextDue));

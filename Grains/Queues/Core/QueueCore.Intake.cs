@@ -39,6 +39,11 @@ internal sealed partial class QueueCore
             ? rows[0].State == JobState.Enqueued && !Attempts.Holds(rows[0].Id) ? [0] : []
             : [.. Enumerable.Range(0, rows.Length).Where(i => rows[i].State == JobState.Enqueued && !Attempts.Holds(rows[i].Id))
                 .DistinctBy(i => rows[i].Id).OrderBy(i => rows[i].Priority).Take(free)];
+        if (Gate is { } keyGate)
+        {
+            due = AdmittedByKey(keyGate, rows, due);
+        }
+
         var starting = Room.Take(_bucket is { } bucket ? Math.Min(due.Count, bucket.Available()) : due.Count);
         _bucket?.TakeUpTo(starting);
         for (var n = 0; n < starting; n++)
@@ -46,9 +51,39 @@ internal sealed partial class QueueCore
             var i = due[n];
             rows[i] = rows[i] with { Start = new ImmediateStart(_settings.Owner, rows[i].CreatedAt, _settings.LeaseMargin) };
             Attempts.Begin(rows[i].Id, AttemptPhase.Inserting);
+            if (rows[i].PartitionKey is { } key)
+            {
+                Gate!.Began(rows[i].Id, key);
+            }
         }
 
         return rows;
+    }
+
+    /// <summary>The rows of <paramref name="due"/> whose keys admit one more attempt each, in order.</summary>
+    private List<int> AdmittedByKey(PartitionGate gate, NewJob[] rows, IReadOnlyList<int> due)
+    {
+        var admitted = new List<int>(due.Count);
+        var picked = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var i in due)
+        {
+            if (rows[i].PartitionKey is not { } key)
+            {
+                admitted.Add(i);
+                continue;
+            }
+
+            var already = picked.GetValueOrDefault(key);
+            var admits = gate.Admits(key, already, out _, out var changed);
+            Report(changed);
+            if (admits)
+            {
+                picked[key] = already + 1;
+                admitted.Add(i);
+            }
+        }
+
+        return admitted;
     }
 
     /// <summary>The insert did not commit: nothing was stored, the room and the slots held for it go back.</summary>
@@ -90,7 +125,8 @@ internal sealed partial class QueueCore
             }
             else if (row.State == JobState.Enqueued)
             {
-                Offer(new ReadyJob(row.Id, row.Priority, row.RunAt));
+                Heads?.MayHaveNew();
+                Offer(new ReadyJob(row.Id, row.Priority, row.RunAt, row.PartitionKey));
             }
             else
             {

@@ -29,7 +29,9 @@ internal sealed partial class QueueCore
             : Limiter is { } limiter && limiter.Uses(adaptive) ? limiter
             : new ConcurrencyLimiter(adaptive, policy.MaxConcurrency);
         Limiter?.Resize(policy.MaxConcurrency);
-        if (Breaker?.Policy == policy.Breaker)
+        // With a breaker per partition key, each key's breaker stands in for the queue's.
+        var queueBreaker = policy.Partitions is { BreakerPerKey: true } ? null : policy.Breaker;
+        if (Breaker?.Policy == queueBreaker)
         {
             return;
         }
@@ -39,7 +41,7 @@ internal sealed partial class QueueCore
             Emit(new ReportBreaker(new BreakerChange(BreakerState.Closed, null, 0, 0)));
         }
 
-        Breaker = policy.Breaker is { } breaker ? new CircuitBreaker(breaker) : null;
+        Breaker = queueBreaker is { } breaker ? new CircuitBreaker(breaker) : null;
     }
 
     /// <summary>How many of <paramref name="wanted"/> starts the breaker lets through; an open one re-pumps when its break ends.</summary>
@@ -66,6 +68,9 @@ internal sealed partial class QueueCore
     /// </summary>
     private AttemptOutcome Protect(LeasedJob job, JobRunResult result, AttemptOutcome outcome)
     {
+        // The key's slot is free once its handler ended; a key with a breaker of its own is judged by it.
+        var key = Gate?.KeyOf(job.Id);
+        var breakerOfKey = Gate?.HandlerEnded(job.Id);
         var verdict = result.Error is JobAttemptsLostException ? BreakerVerdict.Ignored : outcome switch
         {
             Succeeded => BreakerVerdict.Succeeded,
@@ -78,12 +83,13 @@ internal sealed partial class QueueCore
             Limiter?.Ended(result.Duration, verdict == BreakerVerdict.Failed, Attempts.InBudget);
         }
 
-        if (Breaker is not { } breaker)
+        if ((breakerOfKey ?? Breaker) is not { } breaker)
         {
             return outcome;
         }
 
-        Report(breaker.Ended(_clock.Now, job.Id, verdict, out var wasProbe));
+        var change = breaker.Ended(_clock.Now, job.Id, verdict, out var wasProbe);
+        Report(breakerOfKey is null ? change : change is null ? null : change with { Key = key });
         if (verdict != BreakerVerdict.Failed || wasProbe || breaker.OpenUntil is not { } until)
         {
             return outcome;

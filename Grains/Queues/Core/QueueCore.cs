@@ -39,6 +39,7 @@ internal sealed partial class QueueCore
         Policy = policy;
         Backlog = new BacklogGuard(waiting);
         ProtectWith(policy);
+        PartitionWith(policy);
     }
 
     public EffectiveQueuePolicy Policy { get; private set; }
@@ -116,6 +117,8 @@ internal sealed partial class QueueCore
         Policy = policy;
         _bucket = policy.CreateBucket(_clock);
         ProtectWith(policy);
+        PartitionWith(policy);
+        Heads?.MayHaveNew();
         Backlog.PolicyChanged(policy, storeWaiting);
         Pump();
     }
@@ -124,6 +127,7 @@ internal sealed partial class QueueCore
     public void Wake(DateTimeOffset now)
     {
         At(now);
+        Heads?.MayHaveNew();
         Window.MarkStoreHasMore();
         Emit(Due.Check(now, Window.Capacity));
         Read(force: true);
@@ -134,6 +138,7 @@ internal sealed partial class QueueCore
     public void Nudge(DateTimeOffset now)
     {
         At(now);
+        Heads?.MayHaveNew();
         Read(force: true);
         Pump();
     }
@@ -174,32 +179,72 @@ internal sealed partial class QueueCore
             return;
         }
 
-        var free = StartsAllowed();
+        // A queue with partitions weighs each job's key first; one without takes the window's head.
+        var slots = SlotsFree;
+        var blocked = Gate is null ? null : new HashSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? keyRetryAt = null;
+        var picks = Gate is null || !CanStart ? null : PickStartable(Gate, slots, blocked!, out keyRetryAt);
+        var free = StartsAllowed(picks?.Count ?? Window.Count);
         if (free > 0)
         {
             var batch = new List<LeaseRequest>(free);
-            while (batch.Count < free && Window.TryTakeFirst(out var job))
+            while (batch.Count < free && TakeNext(picks, batch.Count, out var job))
             {
                 Attempts.Begin(job.Id, AttemptPhase.Leasing);
                 Breaker?.Began(job.Id);
+                BeginInPartition(job);
                 batch.Add(new LeaseRequest(job.Id, _settings.Owner, _clock.Now, _settings.LeaseMargin));
             }
 
             Emit(new LeaseJobs(batch));
         }
 
+        if (picks is not null && free == picks.Count && picks.Count < slots)
+        {
+            // Slots stay free because keys are blocked (not the rate, the room or the breaker): wake when
+            // a rate or break that blocks one ends, and look past the window for other keys.
+            if (keyRetryAt is { } at)
+            {
+                Emit(new ArmPumpTimer(at - _clock.Now));
+            }
+
+            ReadPastBlockedKeys(Gate!, blocked!);
+        }
+
         Read(force: false);
         Emit(Permits.SyncIfNeeded(_clock.Now, PermitsWanted, Attempts.InBudget));
     }
 
+    /// <summary>Whether anything may start now, whatever the budget: not paused, backing off or draining.</summary>
+    private bool CanStart => !Draining && !Paused && !BackingOff;
+
+    /// <summary>The next job to start: the window's head, or the next of the picks weighed by key.</summary>
+    private bool TakeNext(List<ReadyJob>? picks, int taken, out ReadyJob job)
+    {
+        if (picks is null)
+        {
+            return Window.TryTakeFirst(out job);
+        }
+
+        if (taken >= picks.Count)
+        {
+            job = default;
+            return false;
+        }
+
+        job = picks[taken];
+        Window.Remove(job.Id);
+        return true;
+    }
+
     /// <summary>
-    /// How many jobs to lease now: within the budget and permits, the window, the breaker, the rate and
+    /// How many of <paramref name="startable"/> jobs to lease now: within the budget and permits, the breaker, the rate and
     /// the silo's room. When the room or the rate is what stops it, it makes sure it is pumped again: the room's
     /// grant does that, or the pump timer at the next token.
     /// </summary>
-    private int StartsAllowed()
+    private int StartsAllowed(int startable)
     {
-        var wanted = Math.Min(SlotsFree, Window.Count);
+        var wanted = Math.Min(SlotsFree, startable);
         if (wanted <= 0)
         {
             return 0;
@@ -282,6 +327,7 @@ internal sealed partial class QueueCore
         }
 
         Breaker?.Forget(id);
+        Gate?.EndedWithoutRunning(id);
 
         if (holdsRoom)
         {

@@ -45,6 +45,9 @@ internal sealed class WindowFeed(int capacity)
 
     public PageReading Reading { get; private set; } = PageReading.Idle;
 
+    /// <summary>How many times due jobs went to the store's side of the window (not taken in, or evicted): it only grows.</summary>
+    public long Spills { get; private set; }
+
     public int Count => _window.Count;
 
     public int Capacity => _window.Capacity;
@@ -146,6 +149,11 @@ internal sealed class WindowFeed(int capacity)
             spilled = true;
         }
 
+        if (spilled)
+        {
+            Spills++;
+        }
+
         // A job that stayed in the store while the page was read may run before the page's last, which
         // the window now ends with: then the next read must start from the top, or it would skip the job.
         var moreAnywhere = View == StoreView.MoreAnywhere
@@ -164,6 +172,7 @@ internal sealed class WindowFeed(int capacity)
 
     private void NoteSpilled(StoreView view)
     {
+        Spills++;
         if (view == StoreView.MoreAnywhere || View == StoreView.Mirrored)
         {
             View = view;
