@@ -182,6 +182,28 @@ public abstract class QueueControlTests(ClusterFixture fixture)
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         Assert.Equal(breaker, (await Jobs.GetQueuePolicyAsync(_tenant, ClusterFixture.Flaky)).CircuitBreaker);
     }
+
+    [Fact]
+    public async Task A_key_with_a_deep_backlog_runs_within_its_limit_and_holds_back_no_other_key()
+    {
+        // More jobs of one key than the silo's window holds (512): the other key's job sits past the
+        // window, and only the read past it finds it while the big key is at its limit.
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { MaxConcurrency = 8, Partitions = new PartitionPolicy { MaxConcurrency = 2 } });
+        var gate = $"{_tenant}-big";
+        var big = await Jobs.EnqueueManyAsync([.. Enumerable.Range(0, 600).Select(_ => new JobRequest(_tenant, ClusterFixture.Noop,
+            JsonSerializer.SerializeToUtf8Bytes(new ProbePayload(Gate: gate)), new EnqueueOptions { PartitionKey = "customer-big" }))]);
+        var small = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), new EnqueueOptions { PartitionKey = "customer-small" });
+        var keyless = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload());
+
+        await Probe.WaitForAsync(() => Probe.Successes(small) == 1 && Probe.Successes(keyless) == 1, "the other keys' jobs to run while the big key's wait");
+
+        // The queue could run 8 at once; the big key gets its 2 and no more.
+        Assert.Equal(2, big.Count(id => Probe.Starts(id).Count > 0));
+
+        Probe.Open(gate);
+        await Probe.WaitForAsync(() => big.All(id => Probe.Successes(id) == 1), "every job of the big key to run", TimeSpan.FromSeconds(60));
+        Assert.Equal(0, (await Jobs.GetQueueStatsAsync(_tenant, ClusterFixture.Noop)).Enqueued);
+    }
 }
 
 [Collection(ClusterCollection.Name)]

@@ -136,6 +136,8 @@ public sealed class JobValidatorTests
         { new EnqueueOptions { IdempotencyKey = "" }, "options.idempotencyKey", "out_of_range" },
         { new EnqueueOptions { IdempotencyKey = new string('k', 201) }, "options.idempotencyKey", "out_of_range" },
         { new EnqueueOptions { IdempotencyKey = "has space" }, "options.idempotencyKey", "invalid_characters" },
+        { new EnqueueOptions { PartitionKey = "" }, "options.partitionKey", "out_of_range" },
+        { new EnqueueOptions { PartitionKey = "host with space" }, "options.partitionKey", "invalid_characters" },
     };
 
     [Theory]

@@ -54,6 +54,9 @@ public sealed class QueuePolicyTests
         { new QueuePolicy { CircuitBreaker = new() { SamplingWindow = TimeSpan.FromMilliseconds(10) } }, "policy.circuitBreaker.samplingWindow" },
         { new QueuePolicy { CircuitBreaker = new() { BreakFor = TimeSpan.FromHours(2) } }, "policy.circuitBreaker.breakFor" },
         { new QueuePolicy { CircuitBreaker = new() { Probes = 101 } }, "policy.circuitBreaker.probes" },
+        { new QueuePolicy { Partitions = new() { MaxConcurrency = 0 } }, "policy.partitions.maxConcurrency" },
+        { new QueuePolicy { Partitions = new() { RatePerSecond = 0 } }, "policy.partitions.ratePerSecond" },
+        { new QueuePolicy { Partitions = new() { RatePerSecond = 5, Burst = 0 } }, "policy.partitions.burst" },
     };
 
     [Fact]
