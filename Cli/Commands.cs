@@ -148,6 +148,7 @@ internal static class Commands
         { Breaker: BreakerState.Open } => "breaker open",
         { Breaker: BreakerState.HalfOpen } => "probing",
         { BackingOffUntil: not null } => "backing off",
+        { KeyBreakersOpen: > 0 } => $"running, {queue.KeyBreakersOpen} key(s) broken",
         _ => "running",
     };
 

@@ -4,8 +4,8 @@ using NpgsqlTypes;
 namespace OrleansJobs.Storage.Postgres;
 
 /// <summary>
-/// The group commit's whole-queue statements: due promotions, requeues, sheds and cancels. Each
-/// promotion, requeue and shed is a statement of its own (a queue's own bounded range); the cancels
+/// The group commit's whole-queue statements: due promotions, requeues, sheds, agings and cancels. Each
+/// promotion, requeue, shed and aging is a statement of its own (a queue's own bounded range); the cancels
 /// of a flush are one. Each returns rows, read back in the order they were added.
 /// </summary>
 internal sealed partial class PostgresJobStore
@@ -53,6 +53,12 @@ internal sealed partial class PostgresJobStore
                 ("count", shed.Count), ("reason", shed.Reason), ("now", Utc(shed.Now))));
         }
 
+        foreach (var aging in batch.Agings)
+        {
+            statements.BatchCommands.Add(Command(ReadySql.Age,
+                ("tenant", aging.Queue.Tenant), ("type", aging.Queue.JobType), ("since", Utc(aging.WaitedSince)), ("limit", aging.Limit)));
+        }
+
         if (batch.Cancels.Count > 0)
         {
             var command = new NpgsqlBatchCommand(CancelSql);
@@ -94,6 +100,19 @@ internal sealed partial class PostgresJobStore
             await reader.NextResultAsync(cancellationToken);
         }
 
+        var agings = new IReadOnlyList<ReadyJob>[batch.Agings.Count];
+        for (var i = 0; i < agings.Length; i++)
+        {
+            var aged = new List<ReadyJob>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                aged.Add(ReadReadyJob(reader));
+            }
+
+            agings[i] = aged;
+            await reader.NextResultAsync(cancellationToken);
+        }
+
         var cancels = new bool[batch.Cancels.Count];
         if (cancels.Length > 0)
         {
@@ -112,8 +131,8 @@ internal sealed partial class PostgresJobStore
             await reader.NextResultAsync(cancellationToken);
         }
 
-        return new QueueWriteResults(promotions, requeues, sheds, cancels);
+        return new QueueWriteResults(promotions, requeues, sheds, agings, cancels);
     }
 
-    private sealed record QueueWriteResults(DuePromotion[] Promotions, int[] Requeues, IReadOnlyList<JobId>[] Sheds, bool[] Cancels);
+    private sealed record QueueWriteResults(DuePromotion[] Promotions, int[] Requeues, IReadOnlyList<JobId>[] Sheds, IReadOnlyList<ReadyJob>[] Agings, bool[] Cancels);
 }

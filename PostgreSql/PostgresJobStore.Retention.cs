@@ -28,11 +28,16 @@ internal sealed partial class PostgresJobStore
     public async Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken)
     {
         // Both writes check the row's expiry again, so a key an enqueue took over meanwhile (a new
-        // job, a later expiry) is left alone.
+        // job, a later expiry) is left alone. A throttle key is done at its expiry; a debounce key once
+        // its job is no longer scheduled; any other once its job ended its retention ago.
         await using var command = _db.CreateCommand("""
             WITH expired AS (
                 SELECT k.tenant, k.key, j.finished_at, k.retention_ms * interval '1 millisecond' AS retention,
-                    (j.id IS NULL OR COALESCE(j.finished_at + k.retention_ms * interval '1 millisecond' <= @now, false)) AS done
+                    CASE k.mode
+                        WHEN 1 THEN true
+                        WHEN 2 THEN j.id IS NULL OR j.state <> 0
+                        ELSE j.id IS NULL OR COALESCE(j.finished_at + k.retention_ms * interval '1 millisecond' <= @now, false)
+                    END AS done
                 FROM job_idempotency_keys k LEFT JOIN jobs j ON j.id = k.job_id
                 WHERE k.expires_at < @now ORDER BY k.expires_at LIMIT @limit),
             deleted AS (

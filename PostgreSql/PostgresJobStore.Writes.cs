@@ -58,7 +58,7 @@ internal sealed partial class PostgresJobStore
         HashSet<(Guid, long)> completed = [];
         HashSet<(Guid, long)> failed = [];
         HashSet<(Guid, long)> snoozed = [];
-        var queueWrites = new QueueWriteResults([], [], [], []);
+        var queueWrites = new QueueWriteResults([], [], [], [], []);
         if (statements.BatchCommands.Count > 0)
         {
             await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
@@ -122,6 +122,7 @@ internal sealed partial class PostgresJobStore
             DeadLetters = failedAt.AsSpan(batch.Retries.Count, batch.DeadLetters.Count).ToArray(),
             Cancellations = failedAt[(batch.Retries.Count + batch.DeadLetters.Count)..],
             Promotions = queueWrites.Promotions,
+            Agings = queueWrites.Agings,
             Requeues = queueWrites.Requeues,
             Sheds = queueWrites.Sheds,
             Cancels = queueWrites.Cancels,
@@ -129,50 +130,55 @@ internal sealed partial class PostgresJobStore
     }, readOnly: false);
 
     /// <summary>
-    /// Claims the batch's idempotency keys. A key used twice in one batch is claimed by its first
-    /// job, and a key still held by an earlier job answers with that job; only the rest are inserted.
+    /// Claims the batch's idempotency keys. A key used twice in one batch is claimed by its first job
+    /// (by its last for debounce: the last submission wins), and a key still held by an earlier job
+    /// answers with that job; only the rest are inserted. A debounce key whose job is still scheduled
+    /// gives that job the new payload and run-at instead.
     /// </summary>
     private static async Task<(InsertOutcome[] Outcomes, List<NewJob> Inserts)> ClaimKeysAsync(NpgsqlConnection connection, List<NewJob> jobs, CancellationToken cancellationToken)
     {
         var claimants = new Dictionary<(string Tenant, string Key), int>();
-        var repeats = new List<(int Index, int Claimant)>();
         for (var i = 0; i < jobs.Count; i++)
         {
-            if (jobs[i].IdempotencyKey is { } key)
+            if (jobs[i].IdempotencyKey is { } key && (jobs[i].KeyMode == DedupMode.Debounce || !claimants.ContainsKey((jobs[i].Queue.Tenant, key))))
             {
-                if (claimants.TryGetValue((jobs[i].Queue.Tenant, key), out var first))
-                {
-                    repeats.Add((i, first));
-                }
-                else
-                {
-                    claimants.Add((jobs[i].Queue.Tenant, key), i);
-                }
+                claimants[(jobs[i].Queue.Tenant, key)] = i;
             }
         }
 
         var claim = claimants.Values.Select(i => jobs[i]).ToList();
+        var held = await DebounceAsync(connection, [.. claim.Where(j => j.KeyMode == DedupMode.Debounce)], cancellationToken);
+        claim.RemoveAll(j => held.ContainsKey((j.Queue.Tenant, j.IdempotencyKey!)));
         var claimed = new HashSet<Guid>();
-        await using (var command = new NpgsqlCommand(
-            """
-            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms)
-            SELECT * FROM unnest(@tenants, @keys, @ids, @expires, @retentions)
-            ON CONFLICT (tenant, key) DO UPDATE SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at, retention_ms = EXCLUDED.retention_ms
-            WHERE COALESCE(
-                -- The job, while its row exists, decides: ended at least the key's retention ago (a job
-                -- not ended reads false); a job that is gone leaves it to the key's first expiry.
-                (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms * interval '1 millisecond' <= @now, false)
-                 FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
-                job_idempotency_keys.expires_at <= @now)
-            RETURNING job_id;
-            """,
-            connection))
+        if (claim.Count > 0)
         {
+            await using var command = new NpgsqlCommand(
+                """
+                INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms, mode)
+                SELECT * FROM unnest(@tenants, @keys, @ids, @expires, @retentions, @modes)
+                ON CONFLICT (tenant, key) DO UPDATE
+                SET job_id = EXCLUDED.job_id, expires_at = EXCLUDED.expires_at, retention_ms = EXCLUDED.retention_ms, mode = EXCLUDED.mode
+                WHERE CASE job_idempotency_keys.mode
+                    -- Throttle: the window from the first enqueue decides, whatever became of its job.
+                    WHEN 1 THEN job_idempotency_keys.expires_at <= @now
+                    -- Debounce: held only while its job waits scheduled.
+                    WHEN 2 THEN NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND j.state + 0 = 0)
+                    -- The job, while its row exists, decides: ended at least the key's retention ago (a job
+                    -- not ended reads false); a job that is gone leaves it to the key's first expiry.
+                    ELSE COALESCE(
+                        (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms * interval '1 millisecond' <= @now, false)
+                         FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
+                        job_idempotency_keys.expires_at <= @now)
+                END
+                RETURNING job_id;
+                """,
+                connection);
             command.Parameters.Add(Array("tenants", claim.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
             command.Parameters.Add(Array("keys", claim.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
             command.Parameters.Add(Array("ids", claim.Select(j => j.Id.Value), NpgsqlDbType.Uuid));
             command.Parameters.Add(Array("expires", claim.Select(j => Utc(j.CreatedAt + (j.IdempotencyRetention ?? TimeSpan.Zero))), NpgsqlDbType.TimestampTz));
             command.Parameters.Add(Array("retentions", claim.Select(j => (long)(j.IdempotencyRetention ?? TimeSpan.Zero).TotalMilliseconds), NpgsqlDbType.Bigint));
+            command.Parameters.Add(Array("modes", claim.Select(j => (short)j.KeyMode), NpgsqlDbType.Smallint));
             command.Parameters.Add(new NpgsqlParameter<DateTime>("now", Utc(claim.Max(j => j.CreatedAt))));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -181,7 +187,6 @@ internal sealed partial class PostgresJobStore
             }
         }
 
-        var taken = new Dictionary<(string, string), Guid>();
         var lost = claim.Where(j => !claimed.Contains(j.Id.Value)).ToList();
         if (lost.Count > 0)
         {
@@ -196,7 +201,7 @@ internal sealed partial class PostgresJobStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                taken[(reader.GetString(0), reader.GetString(1))] = reader.GetGuid(2);
+                held[(reader.GetString(0), reader.GetString(1))] = reader.GetGuid(2);
             }
         }
 
@@ -205,7 +210,7 @@ internal sealed partial class PostgresJobStore
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
-            if (job.IdempotencyKey is { } key && taken.TryGetValue((job.Queue.Tenant, key), out var existing))
+            if (job.IdempotencyKey is { } key && held.TryGetValue((job.Queue.Tenant, key), out var existing))
             {
                 outcomes[i] = new InsertOutcome(new JobId(existing), Created: false);
             }
@@ -216,12 +221,60 @@ internal sealed partial class PostgresJobStore
             }
         }
 
-        foreach (var (index, claimant) in repeats)
+        // A key's other jobs in the batch answer with what its claimant got.
+        for (var i = 0; i < jobs.Count; i++)
         {
-            outcomes[index] = outcomes[claimant] with { Created = false };
+            if (jobs[i].IdempotencyKey is { } key && claimants[(jobs[i].Queue.Tenant, key)] is var claimant && claimant != i)
+            {
+                outcomes[i] = outcomes[claimant] with { Created = false };
+            }
         }
 
         return (outcomes, inserts);
+    }
+
+    /// <summary>
+    /// Gives each debounced submission's still-scheduled job (the one its key names, in the same queue)
+    /// the new payload, trace and run-at, and the key the later expiry. Row locks make it safe against
+    /// a promotion committing meanwhile: the update then finds the job due and leaves it, and the key
+    /// passes to a new job. Returns the jobs updated, by (tenant, key).
+    /// </summary>
+    private static async Task<Dictionary<(string, string), Guid>> DebounceAsync(NpgsqlConnection connection, List<NewJob> debounces, CancellationToken cancellationToken)
+    {
+        var updated = new Dictionary<(string, string), Guid>();
+        if (debounces.Count == 0)
+        {
+            return updated;
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            WITH moved AS (
+                UPDATE jobs AS j SET payload = d.payload, run_at = d.run_at, trace_parent = d.trace
+                FROM unnest(@tenants, @keys, @types, @payloads, @runs, @traces, @expires) AS d(tenant, key, job_type, payload, run_at, trace, expires)
+                JOIN job_idempotency_keys k ON k.tenant = d.tenant AND k.key = d.key AND k.mode = 2
+                WHERE j.id = k.job_id AND j.tenant = d.tenant AND j.job_type = d.job_type AND j.state + 0 = 0
+                RETURNING d.tenant, d.key, j.id, d.expires),
+            kept AS (
+                UPDATE job_idempotency_keys k SET expires_at = m.expires FROM moved m
+                WHERE k.tenant = m.tenant AND k.key = m.key)
+            SELECT tenant, key, id FROM moved;
+            """,
+            connection);
+        command.Parameters.Add(Array("tenants", debounces.Select(j => j.Queue.Tenant), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("keys", debounces.Select(j => j.IdempotencyKey!), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("types", debounces.Select(j => j.Queue.JobType), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("payloads", debounces.Select(j => j.Payload), NpgsqlDbType.Bytea));
+        command.Parameters.Add(Array("runs", debounces.Select(j => Utc(j.RunAt)), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array("traces", debounces.Select(j => j.TraceParent), NpgsqlDbType.Text));
+        command.Parameters.Add(Array("expires", debounces.Select(j => Utc(j.CreatedAt + (j.IdempotencyRetention ?? TimeSpan.Zero))), NpgsqlDbType.TimestampTz));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            updated[(reader.GetString(0), reader.GetString(1))] = reader.GetGuid(2);
+        }
+
+        return updated;
     }
 
     /// <summary>

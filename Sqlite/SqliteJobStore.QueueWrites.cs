@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace OrleansJobs.Storage.Sqlite;
 
-/// <summary>The group commit's whole-queue statements: due promotions, requeues, sheds and cancels, inside the flush's transaction.</summary>
+/// <summary>The group commit's whole-queue statements: due promotions, requeues, sheds, agings and cancels, inside the flush's transaction.</summary>
 internal sealed partial class SqliteJobStore
 {
     private static async Task<DuePromotion[]> PromoteAsync(SqliteConnection db, List<DuePromotionRequest> promotions, CancellationToken cancellationToken)
@@ -22,6 +22,32 @@ internal sealed partial class SqliteJobStore
             Bind(command, promotion.Queue.Tenant, promotion.Queue.JobType, Ms(promotion.Now), promotion.Limit);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             results[i] = await ReadySql.ReadPromotionAsync(reader, () => ReadReadyJob(reader), () => Time(reader.GetInt64(0)), cancellationToken);
+        }
+
+        return results;
+    }
+
+    private static async Task<IReadOnlyList<ReadyJob>[]> AgeAsync(SqliteConnection db, List<AgingRequest> agings, CancellationToken cancellationToken)
+    {
+        var results = new IReadOnlyList<ReadyJob>[agings.Count];
+        if (agings.Count == 0)
+        {
+            return results;
+        }
+
+        using var command = Command(db, ReadySql.Age, "@tenant", "@type", "@since", "@limit");
+        for (var i = 0; i < agings.Count; i++)
+        {
+            var aging = agings[i];
+            Bind(command, aging.Queue.Tenant, aging.Queue.JobType, Ms(aging.WaitedSince), aging.Limit);
+            var aged = new List<ReadyJob>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                aged.Add(ReadReadyJob(reader));
+            }
+
+            results[i] = aged;
         }
 
         return results;

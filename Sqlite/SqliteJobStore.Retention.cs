@@ -52,7 +52,7 @@ internal sealed partial class SqliteJobStore
             """
             DELETE FROM job_idempotency_keys WHERE (tenant, key) IN (
                 SELECT k.tenant, k.key FROM job_idempotency_keys k LEFT JOIN jobs j ON j.id = k.job_id
-                WHERE k.expires_at < @now AND (j.id IS NULL OR j.finished_at + k.retention_ms <= @now)
+                WHERE k.expires_at < @now AND (k.mode = 1 OR j.id IS NULL OR (k.mode = 2 AND j.state <> 0) OR (k.mode = 0 AND j.finished_at + k.retention_ms <= @now))
                 ORDER BY k.expires_at LIMIT @limit);
             UPDATE job_idempotency_keys
             SET expires_at = COALESCE(

@@ -84,6 +84,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             var promotions = await PromoteAsync(writer, batch.Promotions, cancellationToken);
             var requeues = Requeue(writer, batch.Requeues);
             var sheds = Shed(writer, batch.Sheds);
+            var agings = await AgeAsync(writer, batch.Agings, cancellationToken);
             var cancels = Cancel(writer, batch.Cancels);
             var result = new JobWriteResult
             {
@@ -96,6 +97,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 Promotions = promotions,
                 Requeues = requeues,
                 Sheds = sheds,
+                Agings = agings,
                 Cancels = cancels,
                 Inserts = Insert(writer, batch.Inserts),
             };
@@ -134,7 +136,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         for (var i = 0; i < jobs.Count; i++)
         {
             var job = jobs[i];
-            if (job.IdempotencyKey is { } key && keys.Claim(job, key) is { } holder)
+            if (job.IdempotencyKey is { } key && ((job.KeyMode == DedupMode.Debounce ? keys.Debounce(job, key) : null) ?? keys.Claim(job, key)) is { } holder)
             {
                 outcomes[i] = new InsertOutcome(holder, Created: false);
                 continue;
@@ -154,25 +156,57 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     /// <summary>The statements that claim idempotency keys, prepared on first use: most batches have no keys.</summary>
     private sealed class KeyClaims(SqliteConnection db) : IDisposable
     {
-        // Takes over a key only when its job is gone and the key is past its first expiry, or its job
-        // ended at least the key's own retention ago.
+        // Takes over a throttle key at its expiry, a debounce key once its job is no longer scheduled,
+        // and any other when its job is gone and the key is past its first expiry, or its job ended at
+        // least the key's own retention ago.
         private const string ClaimSql = """
-            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms) VALUES (@tenant, @key, @id, @expires, @retention)
-            ON CONFLICT (tenant, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at, retention_ms = excluded.retention_ms
-            WHERE COALESCE(
-                (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms <= @now, 0) FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
-                job_idempotency_keys.expires_at <= @now);
+            INSERT INTO job_idempotency_keys (tenant, key, job_id, expires_at, retention_ms, mode) VALUES (@tenant, @key, @id, @expires, @retention, @mode)
+            ON CONFLICT (tenant, key) DO UPDATE
+            SET job_id = excluded.job_id, expires_at = excluded.expires_at, retention_ms = excluded.retention_ms, mode = excluded.mode
+            WHERE CASE job_idempotency_keys.mode
+                WHEN 1 THEN job_idempotency_keys.expires_at <= @now
+                WHEN 2 THEN NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = job_idempotency_keys.job_id AND j.state = 0)
+                ELSE COALESCE(
+                    (SELECT COALESCE(j.finished_at + job_idempotency_keys.retention_ms <= @now, 0) FROM jobs j WHERE j.id = job_idempotency_keys.job_id),
+                    job_idempotency_keys.expires_at <= @now)
+            END;
+            """;
+
+        // A debounce key whose job still waits scheduled in the same queue: the job takes the new payload and run-at.
+        private const string DebounceSql = """
+            UPDATE jobs SET payload = @payload, run_at = @run, trace_parent = @trace
+            WHERE id = (SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key AND mode = 2)
+              AND tenant = @tenant AND job_type = @type AND state = 0
+            RETURNING id;
             """;
 
         private SqliteCommand? _claim;
         private SqliteCommand? _holder;
+        private SqliteCommand? _debounce;
+        private SqliteCommand? _extend;
+
+        /// <summary>Gives the debounce key's scheduled job this submission's payload and run-at; returns that job, or null when the key has none waiting.</summary>
+        public JobId? Debounce(NewJob job, string key)
+        {
+            _debounce ??= Command(db, DebounceSql, "@tenant", "@key", "@type", "@payload", "@run", "@trace");
+            Bind(_debounce, job.Queue.Tenant, key, job.Queue.JobType, job.Payload, Ms(job.RunAt), job.TraceParent);
+            if (_debounce.ExecuteScalar() is not byte[] id)
+            {
+                return null;
+            }
+
+            _extend ??= Command(db, "UPDATE job_idempotency_keys SET expires_at = @expires WHERE tenant = @tenant AND key = @key;", "@expires", "@tenant", "@key");
+            Bind(_extend, Ms(job.CreatedAt + (job.IdempotencyRetention ?? TimeSpan.Zero)), job.Queue.Tenant, key);
+            _extend.ExecuteNonQuery();
+            return JobId.FromBytes(id);
+        }
 
         /// <summary>Claims the job's key; returns the job that holds it instead, or null when this one now does.</summary>
         public JobId? Claim(NewJob job, string key)
         {
-            _claim ??= Command(db, ClaimSql, "@tenant", "@key", "@id", "@expires", "@retention", "@now");
+            _claim ??= Command(db, ClaimSql, "@tenant", "@key", "@id", "@expires", "@retention", "@mode", "@now");
             var retention = job.IdempotencyRetention ?? TimeSpan.Zero;
-            Bind(_claim, job.Queue.Tenant, key, job.Id.ToBytes(), Ms(job.CreatedAt + retention), (long)retention.TotalMilliseconds, Ms(job.CreatedAt));
+            Bind(_claim, job.Queue.Tenant, key, job.Id.ToBytes(), Ms(job.CreatedAt + retention), (long)retention.TotalMilliseconds, (int)job.KeyMode, Ms(job.CreatedAt));
             if (_claim.ExecuteNonQuery() == 1)
             {
                 return null;
@@ -187,6 +221,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             _claim?.Dispose();
             _holder?.Dispose();
+            _debounce?.Dispose();
+            _extend?.Dispose();
         }
     }
 

@@ -39,4 +39,38 @@ public sealed record EnqueueOptions
     /// its circuit breaker. Up to 200 printable ASCII characters. Ignored by a queue without partitions.
     /// </summary>
     [Id(7)] public string? PartitionKey { get; init; }
+
+    /// <summary>
+    /// How the <see cref="IdempotencyKey"/> folds enqueues together. <value>Defaults to
+    /// <see cref="DedupMode.Idempotent"/>.</value> The other modes need <see cref="DedupWindow"/>.
+    /// </summary>
+    [Id(8)] public DedupMode Dedup { get; init; }
+
+    /// <summary>The window of <see cref="DedupMode.Throttle"/> or <see cref="DedupMode.Debounce"/>, 1 second to 30 days.</summary>
+    [Id(9)] public TimeSpan? DedupWindow { get; init; }
+}
+
+/// <summary>How enqueues with one idempotency key fold together.</summary>
+public enum DedupMode
+{
+    /// <summary>
+    /// Enqueue-safe and unique: while the key's job waits or runs, and for its
+    /// <see cref="EnqueueOptions.IdempotencyRetention"/> after it ends, an enqueue with the key stores
+    /// nothing and answers with that job.
+    /// </summary>
+    Idempotent = 0,
+
+    /// <summary>
+    /// The first wins: for <see cref="EnqueueOptions.DedupWindow"/> from the first job's enqueue, an
+    /// enqueue with the key stores nothing and answers with it, whatever its state; after the window
+    /// the next enqueue makes a new job, even while the first still waits or runs.
+    /// </summary>
+    Throttle = 1,
+
+    /// <summary>
+    /// The last wins, and runs once: the job waits <see cref="EnqueueOptions.DedupWindow"/>; an enqueue
+    /// with the key while it waits replaces its payload and starts the wait again, answering with the
+    /// same job. Once the job is due, the next enqueue makes a new job.
+    /// </summary>
+    Debounce = 2,
 }

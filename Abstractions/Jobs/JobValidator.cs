@@ -172,6 +172,7 @@ public static class JobValidator
             ValidateKey("options.partitionKey", partition);
         }
 
+        ValidateDedup(options);
         if (options.IdempotencyRetention is { } retention)
         {
             if (options.IdempotencyKey is null)
@@ -183,6 +184,45 @@ public static class JobValidator
             {
                 throw new JobValidationException("options.idempotencyRetention", "out_of_range", $"must be between 0 and {MaxIdempotencyRetention.TotalDays:F0} days (was {retention}).");
             }
+        }
+    }
+
+    private static void ValidateDedup(EnqueueOptions options)
+    {
+        if (!Enum.IsDefined(options.Dedup))
+        {
+            throw new JobValidationException("options.dedup", "out_of_range", $"'{options.Dedup}' is not a dedup mode.");
+        }
+
+        if (options.Dedup == DedupMode.Idempotent)
+        {
+            if (options.DedupWindow is not null)
+            {
+                throw new JobValidationException("options.dedupWindow", "requires_mode", "applies to the throttle and debounce modes; set options.dedup too.");
+            }
+
+            return;
+        }
+
+        if (options.IdempotencyKey is null)
+        {
+            throw new JobValidationException("options.dedup", "requires_key", "folds enqueues by their idempotency key; set options.idempotencyKey too.");
+        }
+
+        if (options.DedupWindow is not { } window)
+        {
+            throw new JobValidationException("options.dedupWindow", "required", $"the {options.Dedup.ToString().ToLowerInvariant()} mode needs its window.");
+        }
+
+        InRange("options.dedupWindow", window, TimeSpan.FromSeconds(1), MaxIdempotencyRetention);
+        if (options.IdempotencyRetention is not null)
+        {
+            throw new JobValidationException("options.idempotencyRetention", "conflict", "the throttle and debounce modes keep the key for their window; leave idempotencyRetention unset.");
+        }
+
+        if (options.Dedup == DedupMode.Debounce && (options.RunAt is not null || options.Delay is not null))
+        {
+            throw new JobValidationException("options.dedup", "conflict", "a debounced job runs once its window has passed quietly; leave runAt and delay unset.");
         }
     }
 
@@ -282,6 +322,11 @@ public static class JobValidator
         if (policy.CircuitBreaker is { } breaker)
         {
             ValidateBreaker(breaker);
+        }
+
+        if (policy.PriorityAging is { } aging && aging != TimeSpan.Zero)
+        {
+            InRange("policy.priorityAging", aging, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));
         }
 
         if (policy.Partitions is { } partitions)

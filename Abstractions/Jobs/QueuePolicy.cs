@@ -36,6 +36,14 @@ public sealed record QueuePolicy
 
     /// <summary>Limits per partition key inside the queue. Null: inherit (off unless the job type turns it on).</summary>
     [Id(9)] public PartitionPolicy? Partitions { get; init; }
+
+    /// <summary>
+    /// Priority aging: a due job of normal or low priority that has waited this long past its run-at moves
+    /// up to high, keeping its run-at, so it runs ahead of newer high-priority jobs and low priority
+    /// cannot starve under a constant stream of high. 1 second to 7 days; <see cref="TimeSpan.Zero"/>
+    /// turns off what a job type turned on. Null: inherit (off unless the job type turns it on).
+    /// </summary>
+    [Id(10)] public TimeSpan? PriorityAging { get; init; }
 }
 
 /// <summary>What a full queue does with one more job.</summary>

@@ -57,4 +57,7 @@ public sealed record QueueStats
 
     /// <summary>A person paused the queue's whole tenant (the client's <c>PauseTenantAsync</c>): it takes jobs and starts none.</summary>
     [Id(15)] public bool TenantPaused { get; init; }
+
+    /// <summary>With a breaker per partition key: how many keys' breakers are open or probing now (their jobs wait; other keys run).</summary>
+    [Id(16)] public int KeyBreakersOpen { get; init; }
 }

@@ -184,6 +184,42 @@ public abstract class QueueControlTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Debounced_enqueues_make_one_job_that_runs_once_with_the_last_payload()
+    {
+        var options = new EnqueueOptions { IdempotencyKey = "digest", Dedup = DedupMode.Debounce, DedupWindow = TimeSpan.FromSeconds(1) };
+        var first = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), options);
+        var second = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), options);
+
+        // The last payload fails for good: the job dead-letters only if that payload is the one that ran.
+        var last = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(Fail: true, NonRetryable: true), options);
+
+        Assert.Equal([first, first], new[] { second, last });
+        await WaitForStateAsync(first, JobState.Dead);
+        Assert.Single(Probe.Starts(first));
+    }
+
+    [Fact]
+    public async Task A_low_priority_job_that_waited_past_its_aging_runs_before_newer_high_priority_ones()
+    {
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { MaxConcurrency = 1, PriorityAging = TimeSpan.FromSeconds(1) });
+        var gate = $"{_tenant}-aging";
+        var blocker = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(Gate: gate));
+        await Probe.WaitForAsync(() => Probe.Starts(blocker).Count == 1, "the blocker to take the only slot");
+        var low = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), new EnqueueOptions { Priority = JobPriority.Low });
+
+        await Probe.WaitForAsync(async () => (await Jobs.GetStatusAsync(_tenant, low))?.Priority == JobPriority.High, "the low job to age to high");
+        var high = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            high.Add(await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), new EnqueueOptions { Priority = JobPriority.High }));
+        }
+
+        Probe.Open(gate);
+        await Probe.WaitForAsync(() => high.Append(low).All(id => Probe.Successes(id) == 1), "every job to run");
+        Assert.All(high, id => Assert.True(Probe.Starts(low)[0].At <= Probe.Starts(id)[0].At));
+    }
+
+    [Fact]
     public async Task A_key_with_a_deep_backlog_runs_within_its_limit_and_holds_back_no_other_key()
     {
         // More jobs of one key than the silo's window holds (512): the other key's job sits past the

@@ -29,7 +29,7 @@ internal sealed class ModelStore
     {
         public required JobId Id { get; init; }
 
-        public required JobPriority Priority { get; init; }
+        public required JobPriority Priority { get; set; }
 
         public required DateTimeOffset CreatedAt { get; init; }
 
@@ -151,6 +151,20 @@ internal sealed class ModelStore
         }
 
         return new DuePromotion([.. due.Select(r => r.Ready)], NextDue());
+    }
+
+    /// <summary>Moves up to <paramref name="limit"/> enqueued jobs below high priority, due since <paramref name="since"/>, to high, earliest first.</summary>
+    public IReadOnlyList<ReadyJob> Age(DateTimeOffset since, int limit)
+    {
+        var aged = _enqueued.Where(r => r.Priority != JobPriority.High && r.RunAt <= since).OrderBy(r => r.RunAt).Take(limit).ToList();
+        foreach (var row in aged)
+        {
+            _enqueued.Remove(row);
+            row.Priority = JobPriority.High;
+            _enqueued.Add(row);
+        }
+
+        return [.. aged.Select(r => r.Ready)];
     }
 
     public DateTimeOffset? NextDue() => _scheduled.Count == 0 ? null : _scheduled.Min!.RunAt;

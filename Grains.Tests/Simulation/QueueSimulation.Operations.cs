@@ -147,6 +147,11 @@ internal sealed partial class QueueSimulation
                 Submit("promote due", () => promotion = Faulted() ? null : _store.PromoteDue(promote.Now, promote.Limit), () =>
                     Event(promotion is null ? "promotion failed" : $"promoted: {string.Join(" ", promotion.Promoted.Select(j => Short(j.Id)))}", () => { if (promotion is null) { _core.PromotionFailed(_now); } else { _core.DuePromoted(_now, promotion); } }));
                 break;
+            case AgeWaiting age:
+                IReadOnlyList<ReadyJob>? aged = null;
+                Submit("age waiting", () => aged = Faulted() ? null : _store.Age(age.WaitedSince, age.Limit), () =>
+                    Event(aged is null ? "aging failed" : $"aged: {string.Join(" ", aged.Select(j => Short(j.Id)))}", () => { if (aged is null) { _core.AgingFailed(_now); } else { _core.JobsAged(_now, aged); } }));
+                break;
             case ArmDueTimer arm:
                 _dueTimer = arm.At;
                 break;

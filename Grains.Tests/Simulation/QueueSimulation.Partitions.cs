@@ -21,6 +21,13 @@ internal sealed partial class QueueSimulation
 
     private void ChoosePartitions(int seed)
     {
+        // Priority aging for a quarter of the seeds, from a stream of its own too.
+        var aging = new Random(seed ^ 0x510E527F);
+        if (aging.Next(4) == 0)
+        {
+            _policy = _policy with { PriorityAging = TimeSpan.FromMilliseconds(aging.Next(500, 10_000)) };
+        }
+
         _partitionDraws = new Random(seed ^ 0x3C6EF372);
         if (_partitionDraws.Next(3) != 0)
         {

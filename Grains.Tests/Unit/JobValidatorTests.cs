@@ -137,6 +137,13 @@ public sealed class JobValidatorTests
         { new EnqueueOptions { IdempotencyKey = new string('k', 201) }, "options.idempotencyKey", "out_of_range" },
         { new EnqueueOptions { IdempotencyKey = "has space" }, "options.idempotencyKey", "invalid_characters" },
         { new EnqueueOptions { PartitionKey = "" }, "options.partitionKey", "out_of_range" },
+        { new EnqueueOptions { Dedup = (DedupMode)7, IdempotencyKey = "k", DedupWindow = TimeSpan.FromMinutes(1) }, "options.dedup", "out_of_range" },
+        { new EnqueueOptions { Dedup = DedupMode.Throttle, DedupWindow = TimeSpan.FromMinutes(1) }, "options.dedup", "requires_key" },
+        { new EnqueueOptions { Dedup = DedupMode.Debounce, IdempotencyKey = "k" }, "options.dedupWindow", "required" },
+        { new EnqueueOptions { Dedup = DedupMode.Throttle, IdempotencyKey = "k", DedupWindow = TimeSpan.FromMilliseconds(10) }, "options.dedupWindow", "out_of_range" },
+        { new EnqueueOptions { DedupWindow = TimeSpan.FromMinutes(1), IdempotencyKey = "k" }, "options.dedupWindow", "requires_mode" },
+        { new EnqueueOptions { Dedup = DedupMode.Throttle, IdempotencyKey = "k", DedupWindow = TimeSpan.FromMinutes(1), IdempotencyRetention = TimeSpan.Zero }, "options.idempotencyRetention", "conflict" },
+        { new EnqueueOptions { Dedup = DedupMode.Debounce, IdempotencyKey = "k", DedupWindow = TimeSpan.FromMinutes(1), Delay = TimeSpan.FromSeconds(5) }, "options.dedup", "conflict" },
         { new EnqueueOptions { PartitionKey = "host with space" }, "options.partitionKey", "invalid_characters" },
     };
 

@@ -327,6 +327,7 @@ public sealed class JobWriteBatcherTests
                 Promotions = [.. batch.Promotions.Select(_ => new DuePromotion([], null))],
                 Requeues = new int[batch.Requeues.Count],
                 Sheds = [.. batch.Sheds.Select(_ => (IReadOnlyList<JobId>)[])],
+                Agings = [.. batch.Agings.Select(_ => (IReadOnlyList<ReadyJob>)[])],
                 Cancels = new bool[batch.Cancels.Count],
             };
         }

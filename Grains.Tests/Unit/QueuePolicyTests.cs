@@ -55,6 +55,8 @@ public sealed class QueuePolicyTests
         { new QueuePolicy { CircuitBreaker = new() { BreakFor = TimeSpan.FromHours(2) } }, "policy.circuitBreaker.breakFor" },
         { new QueuePolicy { CircuitBreaker = new() { Probes = 101 } }, "policy.circuitBreaker.probes" },
         { new QueuePolicy { Partitions = new() { MaxConcurrency = 0 } }, "policy.partitions.maxConcurrency" },
+        { new QueuePolicy { PriorityAging = TimeSpan.FromMilliseconds(500) }, "policy.priorityAging" },
+        { new QueuePolicy { PriorityAging = TimeSpan.FromDays(8) }, "policy.priorityAging" },
         { new QueuePolicy { Partitions = new() { RatePerSecond = 0 } }, "policy.partitions.ratePerSecond" },
         { new QueuePolicy { Partitions = new() { RatePerSecond = 5, Burst = 0 } }, "policy.partitions.burst" },
     };

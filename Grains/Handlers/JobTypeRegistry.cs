@@ -38,6 +38,7 @@ internal sealed class JobTypeRegistry
                     AdaptiveConcurrency = typeOptions.AdaptiveConcurrency,
                     CircuitBreaker = typeOptions.CircuitBreaker,
                     Partitions = typeOptions.Partitions,
+                    PriorityAging = typeOptions.PriorityAging,
                 },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],

@@ -206,6 +206,9 @@ public sealed class JobTypeOptions
     /// <summary>Limits per partition key inside each queue of this type. Null: none. Queues may override it at run time.</summary>
     public PartitionPolicy? Partitions { get; set; }
 
+    /// <summary>How long a due job of normal or low priority waits before it moves up to high. Null: never. Queues may override it at run time.</summary>
+    public TimeSpan? PriorityAging { get; set; }
+
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.
     /// <see cref="NonRetryableJobException"/> and payloads that do not deserialize always do.

@@ -13,6 +13,7 @@ namespace OrleansJobs.Policies;
 /// <param name="Adaptive">How the in-flight limit adapts under <paramref name="MaxConcurrency"/>; null when it does not.</param>
 /// <param name="Breaker">The queue's circuit breaker; null when it has none.</param>
 /// <param name="Partitions">The limits per partition key; null when the queue has none.</param>
+/// <param name="PriorityAging">How long a due job below high priority waits before it moves up to high; null when jobs keep their priority.</param>
 internal sealed record EffectiveQueuePolicy(
     int MaxConcurrency,
     double? RatePerSecond,
@@ -23,7 +24,8 @@ internal sealed record EffectiveQueuePolicy(
     OverflowPolicy Overflow,
     AdaptiveConcurrencyPolicy? Adaptive = null,
     CircuitBreakerPolicy? Breaker = null,
-    PartitionPolicy? Partitions = null)
+    PartitionPolicy? Partitions = null,
+    TimeSpan? PriorityAging = null)
 {
     public static EffectiveQueuePolicy Resolve(JobTypeRegistration type, QueuePolicy? queueOverride)
     {
@@ -38,7 +40,8 @@ internal sealed record EffectiveQueuePolicy(
             queueOverride?.Overflow ?? type.Defaults.Overflow ?? OverflowPolicy.Reject,
             (queueOverride?.AdaptiveConcurrency ?? type.Defaults.AdaptiveConcurrency) is { Enabled: true } adaptive ? adaptive : null,
             (queueOverride?.CircuitBreaker ?? type.Defaults.CircuitBreaker) is { Enabled: true } breaker ? breaker : null,
-            (queueOverride?.Partitions ?? type.Defaults.Partitions) is { Enabled: true } partitions ? partitions : null);
+            (queueOverride?.Partitions ?? type.Defaults.Partitions) is { Enabled: true } partitions ? partitions : null,
+            (queueOverride?.PriorityAging ?? type.Defaults.PriorityAging) is { } aging && aging > TimeSpan.Zero ? aging : null);
     }
 
     /// <summary>A token bucket for the rate, or null when the queue is not rate-limited.</summary>
@@ -56,5 +59,6 @@ internal sealed record EffectiveQueuePolicy(
         AdaptiveConcurrency = Adaptive,
         CircuitBreaker = Breaker,
         Partitions = Partitions,
+        PriorityAging = PriorityAging,
     };
 }

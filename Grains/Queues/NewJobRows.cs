@@ -29,7 +29,8 @@ internal static class NewJobRows
                 throw new JobValidationException($"jobs[{i}].{ex.Field}", ex.Code, ex.Message);
             }
 
-            var runAt = jobOptions.RunAt ?? now + (jobOptions.Delay ?? TimeSpan.Zero);
+            // A debounced job waits its window; each enqueue with its key meanwhile starts the wait again.
+            var runAt = jobOptions.Dedup == DedupMode.Debounce ? now + jobOptions.DedupWindow!.Value : jobOptions.RunAt ?? now + (jobOptions.Delay ?? TimeSpan.Zero);
             rows[i] = new NewJob(
                 jobs[i].Id ?? ids.Next(),
                 queue,
@@ -40,9 +41,10 @@ internal static class NewJobRows
                 jobOptions.MaxAttempts ?? policy.MaxAttempts,
                 jobOptions.Timeout ?? policy.Timeout,
                 jobOptions.IdempotencyKey,
-                jobOptions.IdempotencyKey is null ? null : jobOptions.IdempotencyRetention ?? options.IdempotencyRetention,
+                jobOptions.IdempotencyKey is null ? null : jobOptions.DedupWindow ?? jobOptions.IdempotencyRetention ?? options.IdempotencyRetention,
                 jobs[i].TraceParent,
-                PartitionKey: jobOptions.PartitionKey ?? (policy.Partitions is null ? null : ""));
+                PartitionKey: jobOptions.PartitionKey ?? (policy.Partitions is null ? null : ""),
+                KeyMode: jobOptions.Dedup);
         }
 
         return rows;

@@ -109,6 +109,12 @@ internal sealed class QueueCommandCarrier(
                     promotion => core.DuePromoted(Now, promotion),
                     ex => Failed(ex, "promote due jobs", core.PromotionFailed));
                 break;
+            case AgeWaiting age:
+                _ = AnswerAsync(
+                    () => silo.Writes.AgeAsync(new AgingRequest(queue, age.WaitedSince, age.Limit)),
+                    aged => core.JobsAged(Now, aged),
+                    ex => Failed(ex, "age waiting jobs", core.AgingFailed));
+                break;
             case ArmDueTimer arm:
                 ArmTimer(ref _dueTimer, arm.At is { } at ? Max(at - Now, TimeSpan.Zero) : Timeout.InfiniteTimeSpan, core.DueTimerFired);
                 break;

@@ -49,6 +49,7 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
             ConcurrencyLimit = core.ConcurrencyLimit,
             Breaker = core.Breaker?.State ?? BreakerState.Closed,
             BreakerOpenUntil = core.Breaker?.OpenUntil,
+            KeyBreakersOpen = core.Gate?.BreakersNotClosed ?? 0,
         };
     }
 

@@ -8,6 +8,8 @@ namespace OrleansJobs.Storage;
 /// later job with the key is refused and answered with this one's id while the job waits, runs or
 /// ended less than that ago. <see cref="PartitionKey"/> is the key its queue's per-key limits count
 /// it under: the job's own, or the empty key when its queue has partitions and the job named none.
+/// <see cref="KeyMode"/> says how its key folds later enqueues (for throttle and debounce,
+/// <see cref="IdempotencyRetention"/> is the window).
 /// </summary>
 public sealed record NewJob(
     JobId Id,
@@ -22,7 +24,8 @@ public sealed record NewJob(
     TimeSpan? IdempotencyRetention,
     string? TraceParent = null,
     ImmediateStart? Start = null,
-    string? PartitionKey = null)
+    string? PartitionKey = null,
+    DedupMode KeyMode = DedupMode.Idempotent)
 {
     /// <summary>The state the job is stored in.</summary>
     public JobState State => Start is not null ? JobState.Active : RunAt > CreatedAt ? JobState.Scheduled : JobState.Enqueued;
@@ -105,7 +108,7 @@ public sealed record AttemptError(int Attempt, DateTimeOffset FailedAt, string S
 
 /// <summary>
 /// Writes that one flush applies in one transaction, in this order: leases, outcomes, promotions,
-/// requeues, sheds, cancels, inserts. Every write a queue makes to its jobs goes through it, so
+/// requeues, sheds, agings, cancels, inserts. Every write a queue makes to its jobs goes through it, so
 /// a thousand queues' due checks or sweeps share commits as their enqueues and outcomes do.
 /// </summary>
 internal sealed class JobWriteBatch
@@ -130,11 +133,13 @@ internal sealed class JobWriteBatch
 
     public List<ShedRequest> Sheds { get; } = [];
 
+    public List<AgingRequest> Agings { get; } = [];
+
     public List<WaitingCancel> Cancels { get; } = [];
 
     /// <summary>What the batch weighs against the flush's row limit: a row per job named, one per whole-queue statement.</summary>
     public int Count => Inserts.Count + Leases.Count + Completions.Count + Retries.Count + Snoozes.Count + DeadLetters.Count + Cancellations.Count
-        + Promotions.Count + Requeues.Count + Sheds.Count + Cancels.Count;
+        + Promotions.Count + Requeues.Count + Sheds.Count + Agings.Count + Cancels.Count;
 }
 
 /// <summary>The results of a <see cref="JobWriteBatch"/>, index for index.</summary>
@@ -167,6 +172,9 @@ internal sealed class JobWriteResult
 
     /// <summary>The jobs each shed cancelled: exactly the count asked for, or none.</summary>
     public required IReadOnlyList<JobId>[] Sheds { get; init; }
+
+    /// <summary>The jobs each aging moved up to high priority, as the window holds them.</summary>
+    public required IReadOnlyList<ReadyJob>[] Agings { get; init; }
 
     /// <summary>False where the job was no longer scheduled or enqueued (or not the tenant's).</summary>
     public required bool[] Cancels { get; init; }

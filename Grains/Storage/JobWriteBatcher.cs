@@ -99,6 +99,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     public Task<IReadOnlyList<JobId>> ShedAsync(ShedRequest shed) => Enqueue<IReadOnlyList<JobId>>(shed.Queue, 1, b => b.Sheds.Add(shed), (r, start) => r.Sheds[start.Sheds]);
 
+    public Task<IReadOnlyList<ReadyJob>> AgeAsync(AgingRequest aging) => Enqueue<IReadOnlyList<ReadyJob>>(aging.Queue, 1, b => b.Agings.Add(aging), (r, start) => r.Agings[start.Agings]);
+
     public Task<bool> CancelAsync(QueueKey queue, WaitingCancel cancel) => Enqueue<bool>(queue, 1, b => b.Cancels.Add(cancel), (r, start) => r.Cancels[start.Cancels]);
 
     private Task<T> Enqueue<T>(QueueKey queue, int rows, Action<JobWriteBatch> add, Func<JobWriteResult, Offsets, T> take)
@@ -276,11 +278,11 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
     /// <summary>Where a caller's rows start in each list of the batch.</summary>
     private readonly record struct Offsets(
-        int Inserts, int Leases, int Completions, int Retries, int Snoozes, int DeadLetters, int Cancellations, int Promotions, int Requeues, int Sheds, int Cancels)
+        int Inserts, int Leases, int Completions, int Retries, int Snoozes, int DeadLetters, int Cancellations, int Promotions, int Requeues, int Sheds, int Agings, int Cancels)
     {
         public static Offsets Of(JobWriteBatch b) => new(
             b.Inserts.Count, b.Leases.Count, b.Completions.Count, b.Retries.Count, b.Snoozes.Count, b.DeadLetters.Count, b.Cancellations.Count,
-            b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Cancels.Count);
+            b.Promotions.Count, b.Requeues.Count, b.Sheds.Count, b.Agings.Count, b.Cancels.Count);
     }
 
     private struct QueueWrites

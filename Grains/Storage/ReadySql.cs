@@ -94,6 +94,26 @@ internal static class ReadySql
         RETURNING id;
         """;
 
+    /// <summary>
+    /// Moves up to <c>@limit</c> enqueued jobs of normal or low priority, due at <c>@since</c> or earlier,
+    /// to high priority, earliest first, and returns them. Each priority is read on the ready index in
+    /// run-at order up to the limit, so it costs O(limit) whatever the backlog.
+    /// </summary>
+    public const string Age = """
+        UPDATE jobs SET priority = 0
+        WHERE id IN (
+            SELECT c.id FROM (
+                SELECT n.id, n.run_at FROM (
+                    SELECT id, run_at FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority = 1 AND run_at <= @since
+                    ORDER BY run_at LIMIT @limit) AS n
+                UNION ALL
+                SELECT l.id, l.run_at FROM (
+                    SELECT id, run_at FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 1 AND priority = 2 AND run_at <= @since
+                    ORDER BY run_at LIMIT @limit) AS l) AS c
+            ORDER BY c.run_at LIMIT @limit)
+        RETURNING id, priority, run_at, partition_key;
+        """;
+
     /// <summary>The earliest run-at of the queue's scheduled jobs (NULL when none is).</summary>
     public const string NextDue = "SELECT MIN(run_at) FROM jobs WHERE tenant = @tenant AND job_type = @type AND state = 0;";
 

@@ -69,3 +69,10 @@ internal sealed record PartitionHeadsRequest(QueueKey Queue, string? AfterKey, I
 /// were found, so the next read starts from the first key again.
 /// </summary>
 internal sealed record PartitionHeads(IReadOnlyList<ReadyJob> Jobs, string? LastKey, bool Ended);
+
+/// <summary>
+/// Moves up to <paramref name="Limit"/> of the queue's enqueued jobs below high priority that have been
+/// due since <paramref name="WaitedSince"/> or earlier to high priority, earliest first, keeping their
+/// run-at: priority aging, so low priority cannot starve under a constant stream of high.
+/// </summary>
+internal sealed record AgingRequest(QueueKey Queue, DateTimeOffset WaitedSince, int Limit);

@@ -348,4 +348,35 @@ public abstract partial class JobStoreContractTests
         var counts = await Store.CountActiveByJobTypeAsync(_tenant, default);
         Assert.Equal(new Dictionary<string, int> { ["email.send"] = 1, ["pdf.render"] = 1 }, counts);
     }
+
+    [Fact]
+    public async Task Aging_moves_the_longest_waiting_jobs_below_high_up_to_high_keeping_their_run_at()
+    {
+        var oldLow = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-30));
+        var oldNormal = NewJob(runAt: T0.AddSeconds(-20));
+        var olderLow = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-40));
+        var recent = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-5));
+        var high = NewJob(priority: JobPriority.High, runAt: T0.AddSeconds(-50));
+        var otherQueue = NewJob(Queue("other.type"), JobPriority.Low, T0.AddSeconds(-60));
+        var running = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-60));
+        await InsertAsync(oldLow, oldNormal, olderLow, recent, high, otherQueue, running);
+        Assert.NotNull(await LeaseAsync(running.Id));
+
+        var aged = await AgeAsync(Queue(), T0.AddSeconds(-10), limit: 2);
+        var rest = await AgeAsync(Queue(), T0.AddSeconds(-10), limit: 10);
+
+        Assert.Equal([new ReadyJob(olderLow.Id, JobPriority.High, olderLow.RunAt), new ReadyJob(oldLow.Id, JobPriority.High, oldLow.RunAt)], aged.OrderBy(j => j.RunAt));
+        Assert.Equal([oldNormal.Id], rest.Select(j => j.Id));
+        Assert.Equal([high.Id, olderLow.Id, oldLow.Id, oldNormal.Id, recent.Id], (await Store.ReadReadyAsync(Queue(), null, 10, default)).Select(j => j.Id));
+        Assert.Equal(JobPriority.High, (await Store.GetJobAsync(_tenant, oldNormal.Id, default))!.Priority);
+        Assert.Equal(JobPriority.Low, (await Store.GetJobAsync(_tenant, otherQueue.Id, default))!.Priority);
+        Assert.Equal(JobPriority.Low, (await Store.GetJobAsync(_tenant, running.Id, default))!.Priority);
+    }
+
+    private async Task<IReadOnlyList<ReadyJob>> AgeAsync(QueueKey queue, DateTimeOffset since, int limit)
+    {
+        var batch = new JobWriteBatch();
+        batch.Agings.Add(new AgingRequest(queue, since, limit));
+        return (await Store.WriteAsync(batch, default)).Agings[0];
+    }
 }

@@ -12,11 +12,11 @@ public sealed class QueueCoreTests
     private static readonly QueueKey Queue = new("t", "job");
     private readonly JobIdGenerator _ids = new(TimeProvider.System);
 
-    internal static QueueCore NewCore(int maxConcurrency = 2, double? rate = null, AdaptiveConcurrencyPolicy? adaptive = null, CircuitBreakerPolicy? breaker = null)
+    internal static QueueCore NewCore(int maxConcurrency = 2, double? rate = null, AdaptiveConcurrencyPolicy? adaptive = null, CircuitBreakerPolicy? breaker = null, TimeSpan? aging = null)
     {
         var settings = new QueueCoreSettings("silo", 8, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30),
             TimeSpan.FromSeconds(1), new RetryPolicy(), e => e is not InvalidOperationException);
-        var policy = new EffectiveQueuePolicy(maxConcurrency, rate, 1, null, 3, TimeSpan.FromSeconds(10), OverflowPolicy.Reject, adaptive, breaker);
+        var policy = new EffectiveQueuePolicy(maxConcurrency, rate, 1, null, 3, TimeSpan.FromSeconds(10), OverflowPolicy.Reject, adaptive, breaker, PriorityAging: aging);
         var core = new QueueCore(settings, policy, null, new Random(1), new OrleansJobs.Tests.Simulation.ModelRoom(1_000_000).Open());
         core.Activate(T0, nextDue: null);
         var read = core.TakeCommands().OfType<ReadPage>().Single();

@@ -33,6 +33,12 @@ internal sealed record WriteOutcome(LeasedJob Job, AttemptOutcome Outcome) : Que
 /// <summary>Move the jobs due at <paramref name="Now"/> from scheduled to enqueued, up to <paramref name="Limit"/>. Answer: <see cref="QueueCore.DuePromoted"/> or <see cref="QueueCore.PromotionFailed"/>.</summary>
 internal sealed record PromoteDue(DateTimeOffset Now, int Limit) : QueueCommand;
 
+/// <summary>
+/// Move up to <paramref name="Limit"/> of the queue's due jobs below high priority, due since
+/// <paramref name="WaitedSince"/> or earlier, up to high. Answer: <see cref="QueueCore.JobsAged"/> or <see cref="QueueCore.AgingFailed"/>.
+/// </summary>
+internal sealed record AgeWaiting(DateTimeOffset WaitedSince, int Limit) : QueueCommand;
+
 /// <summary>Fire <see cref="QueueCore.DueTimerFired"/> at <paramref name="At"/>; when null, disarm the timer.</summary>
 internal sealed record ArmDueTimer(DateTimeOffset? At) : QueueCommand;
 

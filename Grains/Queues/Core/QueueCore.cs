@@ -157,6 +157,7 @@ internal sealed partial class QueueCore
         }
 
         Emit(new RequeueStale(now, Attempts.HeldIds()));
+        AgeIfDue(now);
         Read(force: true);
     }
 
