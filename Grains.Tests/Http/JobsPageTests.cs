@@ -41,12 +41,13 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     }
 
     [Fact]
-    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_replays_a_dead_letter_and_pauses_a_queue_and_the_tenant_with_a_click()
+    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_replays_a_dead_letter_and_pauses_a_queue_the_tenant_and_a_schedule_with_a_click()
     {
         Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), $"{Chromium} and {ChromeDriver} are needed (Debian packages chromium, chromium-driver); ./test.sh installs them.");
         var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
         await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead, "the job to be dead-lettered");
         await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));
+        await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = _tenant, Id = "nightly", JobType = ClusterFixture.Noop, Cron = "0 3 * * *" });
 
         var profile = Directory.CreateTempSubdirectory("orleansjobs-chromium-").FullName;
         var options = new ChromeOptions { BinaryLocation = Chromium };
@@ -88,6 +89,15 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             browser.FindElement(By.Id($"resume-tenant-{_tenant}")).Click();
             await UntilAsync(() => browser.FindElements(By.Id($"pause-tenant-{_tenant}")).Count == 1, "the tenant's Pause button again");
             Assert.False((await fixture.Jobs.GetTenantStatusAsync(_tenant)).Paused);
+
+            // And a recurring job, from the tenant's list of them.
+            Assert.Contains("0 3 * * *", browser.FindElement(By.CssSelector("tr[data-schedule='nightly']")).Text, StringComparison.Ordinal);
+            browser.FindElement(By.Id("pause-schedule-nightly")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("resume-schedule-nightly")).Count == 1, "the schedule's Resume button");
+            Assert.NotNull((await fixture.Jobs.GetScheduleAsync(_tenant, "nightly"))!.PausedAt);
+            browser.FindElement(By.Id("resume-schedule-nightly")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("pause-schedule-nightly")).Count == 1, "the schedule's Pause button again");
+            Assert.Null((await fixture.Jobs.GetScheduleAsync(_tenant, "nightly"))!.PausedAt);
 
             fixture.Probe.Heal(dead);
             browser.FindElement(By.Id($"replay-{dead}")).Click();

@@ -28,6 +28,9 @@ internal static class JobsPage
     /// <summary>Most queues one page reads stats for.</summary>
     private const int MaxQueues = 200;
 
+    /// <summary>Most recurring jobs the page lists.</summary>
+    private const int MaxSchedules = 50;
+
     public static void Map(IEndpointRouteBuilder endpoints, string root)
     {
         // Pages are for people: they stay out of every OpenAPI document, the host's included.
@@ -86,13 +89,18 @@ internal static class JobsPage
             var form = await context.Request.ReadFormAsync();
             var tenant = form["tenant"].ToString();
             var jobType = form["jobType"].ToString();
+            var schedule = form["schedule"].ToString();
             var pause = form["action"] == "pause";
             if (callers.FromUser(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
             {
                 return Results.StatusCode(StatusCodes.Status403Forbidden);
             }
 
-            if (jobType.Length > 0)
+            if (schedule.Length > 0)
+            {
+                _ = pause ? await client.PauseScheduleAsync(tenant, schedule, context.RequestAborted) : await client.ResumeScheduleAsync(tenant, schedule, context.RequestAborted);
+            }
+            else if (jobType.Length > 0)
             {
                 _ = pause ? await client.PauseQueueAsync(tenant, jobType, context.RequestAborted) : await client.ResumeQueueAsync(tenant, jobType, context.RequestAborted);
             }
@@ -101,7 +109,7 @@ internal static class JobsPage
                 _ = pause ? await client.PauseTenantAsync(tenant, context.RequestAborted) : await client.ResumeTenantAsync(tenant, context.RequestAborted);
             }
 
-            var what = jobType.Length > 0 ? $"{tenant}/{jobType}" : tenant;
+            var what = schedule.Length > 0 ? $"Schedule {tenant}/{schedule}" : jobType.Length > 0 ? $"{tenant}/{jobType}" : tenant;
             return Results.Redirect($"{root}?tenant={Uri.EscapeDataString(tenant)}&{(pause ? "paused" : "resumed")}={Uri.EscapeDataString(what)}");
         }).RequireAuthorization(HttpApiExtensions.PagesPolicy);
     }
@@ -189,6 +197,11 @@ internal static class JobsPage
             body.Append("</table>");
         }
 
+        if (tenant is not null)
+        {
+            await AppendSchedulesAsync(body, client, root, token, tenant, context.RequestAborted);
+        }
+
         if (dead is not null)
         {
             body.Append("<h2>Dead letters</h2>");
@@ -231,13 +244,40 @@ internal static class JobsPage
         _ => "running",
     };
 
-    /// <summary>A Pause or Resume button for a queue (a job type given) or the whole tenant.</summary>
-    private static string PauseForm(string root, AntiforgeryTokenSet token, string tenant, string? jobType, bool pause)
+    /// <summary>The tenant's recurring jobs (the first <see cref="MaxSchedules"/>), each with when it fires next and a Pause or Resume button.</summary>
+    private static async Task AppendSchedulesAsync(StringBuilder body, IJobClient client, string root, AntiforgeryTokenSet token, string tenant, CancellationToken cancellationToken)
     {
-        var target = jobType is null ? $"tenant-{tenant}" : $"{tenant}/{jobType}";
+        var schedules = await client.ListSchedulesAsync(tenant, MaxSchedules, cancellationToken: cancellationToken);
+        body.Append("<h2>Recurring jobs</h2>");
+        if (schedules.Items.Count == 0)
+        {
+            body.Append("<p class=\"muted\">None.</p>");
+            return;
+        }
+
+        body.Append("<table id=\"schedules\"><tr><th>Schedule</th><th>Type</th><th>Cron</th><th>Time zone</th><th>State</th><th>Next</th><th>Last</th><th></th></tr>");
+        foreach (var s in schedules.Items)
+        {
+            var d = s.Definition;
+            body.Append(CultureInfo.InvariantCulture, $"<tr data-schedule=\"{E(d.Id)}\"><td>{E(d.Id)}</td><td>{E(d.JobType)}</td><td><code>{E(d.Cron)}</code></td><td>{E(d.TimeZone)}</td>");
+            body.Append(CultureInfo.InvariantCulture, $"<td>{(s.PausedAt is { } since ? $"paused since {since:u}" : "active")}</td><td>{(s.PausedAt is null ? $"{s.NextOccurrence:u}" : "–")}</td><td>{(s.LastOccurrence is { } last ? $"{last:u}" : "–")}</td>");
+            body.Append(CultureInfo.InvariantCulture, $"<td>{PauseForm(root, token, tenant, null, s.PausedAt is null, d.Id)}</td></tr>");
+        }
+
+        body.Append("</table>");
+        if (schedules.NextCursor is not null)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"muted\">The first {MaxSchedules} are shown; <code>GET /v1/tenants/{{tenant}}/schedules</code> lists them all.</p>");
+        }
+    }
+
+    /// <summary>A Pause or Resume button for a queue (a job type given), a recurring schedule (its id given) or the whole tenant.</summary>
+    private static string PauseForm(string root, AntiforgeryTokenSet token, string tenant, string? jobType, bool pause, string? schedule = null)
+    {
+        var target = schedule is not null ? $"schedule-{schedule}" : jobType is null ? $"tenant-{tenant}" : $"{tenant}/{jobType}";
         return $"<form class=\"inline\" method=\"post\" action=\"{root}/pause\"><input type=\"hidden\" name=\"{E(token.FormFieldName)}\" value=\"{E(token.RequestToken)}\">"
-            + $"<input type=\"hidden\" name=\"tenant\" value=\"{E(tenant)}\"><input type=\"hidden\" name=\"jobType\" value=\"{E(jobType)}\">"
-            + $"<button name=\"action\" value=\"{(pause ? "pause" : "resume")}\" id=\"{(pause ? "pause" : "resume")}-{E(target)}\">{(pause ? "Pause" : "Resume")}{(jobType is null ? " tenant" : "")}</button></form>";
+            + $"<input type=\"hidden\" name=\"tenant\" value=\"{E(tenant)}\"><input type=\"hidden\" name=\"jobType\" value=\"{E(jobType)}\"><input type=\"hidden\" name=\"schedule\" value=\"{E(schedule)}\">"
+            + $"<button name=\"action\" value=\"{(pause ? "pause" : "resume")}\" id=\"{(pause ? "pause" : "resume")}-{E(target)}\">{(pause ? "Pause" : "Resume")}{(schedule is not null ? "" : jobType is null ? " tenant" : "")}</button></form>";
     }
 
     private static string LoginForm(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error)
