@@ -184,6 +184,23 @@ public abstract class QueueControlTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task In_a_queue_with_partitions_a_throttled_key_waits_and_the_other_keys_run()
+    {
+        await Jobs.SetQueuePolicyAsync(_tenant, ClusterFixture.Noop, new QueuePolicy { MaxConcurrency = 4, Partitions = new PartitionPolicy { MaxConcurrency = 4 } });
+        var throttled = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(ThrottleFirstMs: 3000), new EnqueueOptions { PartitionKey = "api.slow.example" });
+        await WaitForStateAsync(throttled, JobState.Scheduled);
+
+        var sameKey = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), new EnqueueOptions { PartitionKey = "api.slow.example" });
+        var otherKey = await Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), new EnqueueOptions { PartitionKey = "api.fast.example" });
+        await Probe.WaitForAsync(() => Probe.Successes(throttled) == 1 && Probe.Successes(sameKey) == 1 && Probe.Successes(otherKey) == 1, "every job to run");
+
+        var throttledAt = Probe.Starts(throttled)[0].At;
+        Assert.True(Probe.Starts(otherKey)[0].At < throttledAt.AddMilliseconds(3000), "the other key ran during the back-off");
+        Assert.True(Probe.Starts(sameKey)[0].At >= throttledAt.AddMilliseconds(3000), "the throttled key waited out its back-off");
+        Assert.Equal(1, (await Jobs.GetStatusAsync(_tenant, throttled))!.Attempt);
+    }
+
+    [Fact]
     public async Task Debounced_enqueues_make_one_job_that_runs_once_with_the_last_payload()
     {
         var options = new EnqueueOptions { IdempotencyKey = "digest", Dedup = DedupMode.Debounce, DedupWindow = TimeSpan.FromSeconds(1) };

@@ -205,9 +205,16 @@ internal sealed partial class QueueSimulation
                 : outcome < 0.9 ? new TimeoutException("slow") : new InvalidOperationException("poison");
             if (error is DownstreamThrottledException throttled)
             {
-                // As the core rounds it: the queue may start nothing before this.
+                // As the core rounds it: the queue, or the job's key in a queue with partitions, may start nothing before this.
                 var until = OrleansJobs.Queues.StoreTime.Ceiling(_now + throttled.RetryAfter);
-                _backoffUntil = _backoffUntil > until ? _backoffUntil : until;
+                if (_policy.Partitions is not null && KeyOf(job.Id) is { } key)
+                {
+                    _keyBackoffs[key] = _keyBackoffs.GetValueOrDefault(key) > until ? _keyBackoffs[key] : until;
+                }
+                else
+                {
+                    _backoffUntil = _backoffUntil > until ? _backoffUntil : until;
+                }
             }
 
             if (error is null)

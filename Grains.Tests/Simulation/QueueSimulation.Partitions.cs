@@ -16,6 +16,9 @@ internal sealed partial class QueueSimulation
 
     private Random _partitionDraws = null!;
 
+    /// <summary>Until when each key's throttled downstream asked it to wait, in the live activation.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _keyBackoffs = new(StringComparer.Ordinal);
+
     /// <summary>Each key's breaker as the core last reported it.</summary>
     private readonly Dictionary<string, BreakerState> _keyBreakers = new(StringComparer.Ordinal);
 
@@ -70,14 +73,24 @@ internal sealed partial class QueueSimulation
         _keyBreakers[key] = change.State;
     }
 
-    /// <summary>Attempts of these jobs start: none of a key whose breaker is open.</summary>
+    /// <summary>Attempts of these jobs start: none of a key whose breaker is open, nor of one its downstream throttled.</summary>
     private void CheckKeyedStarts(IEnumerable<JobId> started)
     {
         foreach (var id in started)
         {
-            if (KeyOf(id) is { } key && _keyBreakers.GetValueOrDefault(key) == BreakerState.Open)
+            if (KeyOf(id) is not { } key)
+            {
+                continue;
+            }
+
+            if (_keyBreakers.GetValueOrDefault(key) == BreakerState.Open)
             {
                 Fail($"job {Short(id)} of key '{key}' started while the key's breaker is open");
+            }
+
+            if (_keyBackoffs.TryGetValue(key, out var until) && until > _now)
+            {
+                Fail($"job {Short(id)} of key '{key}' started while the key backs off until {(until - T0).TotalMilliseconds:F0} ms for its throttled downstream");
             }
         }
     }

@@ -266,6 +266,7 @@ internal sealed partial class QueueSimulation
         _backoffUntil = null;
         _breakerReported = BreakerState.Closed;
         _keyBreakers.Clear();
+        _keyBackoffs.Clear();
         _probes.Clear();
         _holdsPausedGrant = _pauseNoticed = false;
         _dueTimer = _pumpTimer = null;

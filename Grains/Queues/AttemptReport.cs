@@ -89,7 +89,7 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
     [LoggerMessage(EventId = (int)LogEvents.JobSnoozed, Level = LogLevel.Debug, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} snoozed until {RunAt:O}; the attempt is not counted")]
     private partial void LogSnoozed(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset runAt);
 
-    [LoggerMessage(EventId = (int)LogEvents.JobThrottled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} was throttled by its downstream ({Reason}); it and its queue wait until {Until:O}, the attempt is not counted")]
+    [LoggerMessage(EventId = (int)LogEvents.JobThrottled, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} was throttled by its downstream ({Reason}); it and its queue (its partition key, in a queue with partitions) wait until {Until:O}, the attempt is not counted")]
     private partial void LogThrottled(JobId jobId, string tenant, string jobType, int attempt, DateTimeOffset until, string reason);
 
     [LoggerMessage(EventId = (int)LogEvents.JobHeldByBreaker, Level = LogLevel.Information, Message = "Job {JobId} ({Tenant}/{JobType}) attempt {Attempt} failed while its queue's circuit breaker was open ({ErrorType}: {ErrorMessage}); it waits until {RunAt:O}, the attempt is not counted")]

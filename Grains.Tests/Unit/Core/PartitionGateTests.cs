@@ -59,6 +59,22 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
+    public void A_throttled_key_waits_until_its_downstream_said_and_no_other_key_does()
+    {
+        var gate = Gate(perKey: 5);
+        gate.BackOff("slow", T0.AddSeconds(3));
+        gate.BackOff("slow", T0.AddSeconds(1));
+
+        Assert.False(gate.Admits("slow", 0, out var retryAt, out _));
+        Assert.Equal(T0.AddSeconds(3), retryAt);
+        Assert.False(gate.CouldStart("slow"));
+        Assert.True(gate.Admits("fast", 0, out _, out _));
+
+        _clock.Now = T0.AddSeconds(3);
+        Assert.True(gate.CouldStart("slow"));
+    }
+
+    [Fact]
     public void A_failing_key_opens_its_own_breaker_and_no_other()
     {
         var gate = Gate(perKey: 5, breakers: true);

@@ -13,7 +13,8 @@ internal sealed record Retrying(Retry Write, Exception Error, TimeSpan Duration)
 
 /// <summary>
 /// The handler asked to run again later without spending an attempt: it snoozed, or its downstream
-/// throttled it. <see cref="QueueBackoffUntil"/> is set for a throttle: the queue starts nothing before it.
+/// throttled it. <see cref="QueueBackoffUntil"/> is set for a throttle: the queue (or, for a job with a
+/// partition key in a queue with partitions, that key) starts nothing before it.
 /// </summary>
 internal sealed record Rescheduled(Snooze Write, DateTimeOffset? QueueBackoffUntil, string Reason, TimeSpan Duration) : AttemptOutcome(Duration);
 

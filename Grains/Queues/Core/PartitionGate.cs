@@ -4,8 +4,8 @@ using OrleansJobs.Storage;
 namespace OrleansJobs.Queues.Core;
 
 /// <summary>
-/// A queue's limits per partition key: how many attempts of a key run, how fast they start and, when
-/// the policy says so, each key's own circuit breaker. A key's slot is held from the attempt's lease
+/// A queue's limits per partition key: how many attempts of a key run, how fast they start, how long
+/// its throttled downstream asked it to wait and, when the policy says so, each key's own circuit breaker. A key's slot is held from the attempt's lease
 /// until its handler ends, as the queue's own budget is. Pure: time comes from the event clock.
 /// Keeps state only for keys in use, and forgets idle keys once it knows more than
 /// <see cref="MaxIdleKeys"/>: memory is bounded by the attempts in flight, not by the keys ever seen.
@@ -67,6 +67,12 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
             return false;
         }
 
+        if (state.BackoffUntil > clock.Now)
+        {
+            retryAt = state.BackoffUntil;
+            return false;
+        }
+
         if (state.Breaker is { } keyBreaker)
         {
             var admitted = keyBreaker.Admit(clock.Now, picked + 1, out var moved);
@@ -90,19 +96,21 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
     /// <summary>An attempt of <paramref name="key"/> admitted by <see cref="Admits"/> begins: it takes the key's slot and token.</summary>
     public void Began(JobId id, string key)
     {
-        if (!_keys.TryGetValue(key, out var state))
-        {
-            ForgetIdleKeysIfMany();
-            state = new KeyState(
-                Policy.RatePerSecond is { } rate ? new TokenBucket(rate, Burst ?? 1, clock) : null,
-                BreakerPolicy is { } breakerPolicy ? new CircuitBreaker(breakerPolicy) : null);
-            _keys.Add(key, state);
-        }
-
+        var state = StateOf(key);
         state.Running++;
         state.Bucket?.TakeUpTo(1);
         state.Breaker?.Began(id);
         _holding.Add(id, key);
+    }
+
+    /// <summary>The key's downstream throttled it: none of its attempts start before <paramref name="until"/> (a later throttle wins).</summary>
+    public void BackOff(string key, DateTimeOffset until)
+    {
+        var state = StateOf(key);
+        if (!(state.BackoffUntil >= until))
+        {
+            state.BackoffUntil = until;
+        }
     }
 
     /// <summary>The attempt's handler ended: its key's slot is free. Returns the key's breaker, if it has one, for the attempt's verdict.</summary>
@@ -139,6 +147,11 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
             return true;
         }
 
+        if (state.BackoffUntil > clock.Now)
+        {
+            return false;
+        }
+
         var breakerLets = state.Breaker switch
         {
             null or { State: BreakerState.Closed } => true,
@@ -153,6 +166,20 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
 
     private int? Burst => Policy.RatePerSecond is { } rate ? Policy.Burst ?? (int)Math.Max(1, Math.Ceiling(rate)) : null;
 
+    private KeyState StateOf(string key)
+    {
+        if (!_keys.TryGetValue(key, out var state))
+        {
+            ForgetIdleKeysIfMany();
+            state = new KeyState(
+                Policy.RatePerSecond is { } rate ? new TokenBucket(rate, Burst ?? 1, clock) : null,
+                BreakerPolicy is { } breakerPolicy ? new CircuitBreaker(breakerPolicy) : null);
+            _keys.Add(key, state);
+        }
+
+        return state;
+    }
+
     private void ForgetIdleKeysIfMany()
     {
         if (_keys.Count < MaxIdleKeys + _holding.Count)
@@ -165,7 +192,8 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
         // closed: the key's next failures open it again.
         foreach (var (key, state) in _keys)
         {
-            if (state.Running == 0 && (state.Breaker is null or { State: BreakerState.Closed } || state.Breaker.OpenUntil <= clock.Now))
+            if (state.Running == 0 && !(state.BackoffUntil > clock.Now)
+                && (state.Breaker is null or { State: BreakerState.Closed } || state.Breaker.OpenUntil <= clock.Now))
             {
                 _keys.Remove(key);
             }
@@ -175,6 +203,9 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
     private sealed class KeyState(TokenBucket? bucket, CircuitBreaker? breaker)
     {
         public int Running { get; set; }
+
+        /// <summary>Until when the key's downstream asked it to wait (a throttle); null when it did not.</summary>
+        public DateTimeOffset? BackoffUntil { get; set; }
 
         public TokenBucket? Bucket { get; } = bucket;
 

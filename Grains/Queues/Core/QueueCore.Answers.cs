@@ -88,15 +88,24 @@ internal sealed partial class QueueCore
     {
         At(now);
         Attempts.Record(job.Id);
+        var key = Gate?.KeyOf(job.Id);
 
         // Given back before the pump below, so queues waiting in line get it before this one takes it
         // again; keeping it for the next job here would let a flooding queue hold its room for ever.
         Room.Give(1);
         var outcome = Protect(job, result, AttemptOutcomes.Decide(job, result, now, _settings, _random));
-        if (outcome is Rescheduled { QueueBackoffUntil: { } until } && !(BackoffUntil >= until))
+        if (outcome is Rescheduled { QueueBackoffUntil: { } until })
         {
-            // The downstream said so now: nothing more starts, whether or not this outcome is written.
-            BackoffUntil = until;
+            // The downstream said so now: nothing more starts (of the job's key, in a queue with partitions),
+            // whether or not this outcome is written.
+            if (key is not null)
+            {
+                Gate!.BackOff(key, until);
+            }
+            else if (!(BackoffUntil >= until))
+            {
+                BackoffUntil = until;
+            }
         }
 
         Emit(new WriteOutcome(job, outcome));
