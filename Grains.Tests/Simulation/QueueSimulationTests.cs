@@ -46,6 +46,14 @@ public sealed class QueueSimulationTests
     [InlineData(301)]
     [InlineData(4)]
     [InlineData(84)]
+    [InlineData(730)] // an aged job the window did not hold, offered again at its old priority by a promotion under way: misplaced
+    [InlineData(12615)]
+    [InlineData(26950)]
+    [InlineData(37765)]
+    [InlineData(51503)]
+    [InlineData(62586)]
+    [InlineData(75206)]
+    [InlineData(88733)]
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 
     /// <summary>

@@ -10,6 +10,15 @@ internal sealed partial class QueueCore
 {
     private bool _aging;
 
+    /// <summary>
+    /// Jobs aged while the window did not hold them, kept while a page read or a promotion that may
+    /// predate the aging is still under way: its answer would offer them at their old priority, and the
+    /// window would then misplace them (seed 730 of the long run, among others).
+    /// </summary>
+    private Dictionary<JobId, ReadyJob>? _agedElsewhere;
+    private bool _pageMayPredateAging;
+    private bool _promotionMayPredateAging;
+
     /// <summary>Asks the store to age the queue's waiting jobs, if its policy ages them and some may be old enough.</summary>
     private void AgeIfDue(DateTimeOffset now)
     {
@@ -43,19 +52,21 @@ internal sealed partial class QueueCore
             {
                 Window.Offer(job);
             }
-            else if (Attempts.Holds(job.Id))
+            else
             {
-                if (_offeredWhileHeld.ContainsKey(job.Id))
+                if (Attempts.Holds(job.Id) && _offeredWhileHeld.ContainsKey(job.Id))
                 {
                     _offeredWhileHeld[job.Id] = job;
                 }
-            }
-            else
-            {
-                outside = true;
+
+                outside |= !Attempts.Holds(job.Id);
+                (_agedElsewhere ??= [])[job.Id] = job;
             }
         }
 
+        _pageMayPredateAging |= _agedElsewhere is not null && Window.Reading == PageReading.Reading;
+        _promotionMayPredateAging |= _agedElsewhere is not null && Due.State == DueState.Checking;
+        ForgetAgedIfNothingPredates();
         if (outside)
         {
             Heads?.MayHaveNew();
@@ -70,5 +81,59 @@ internal sealed partial class QueueCore
     {
         At(now);
         _aging = false;
+    }
+
+    /// <summary>Jobs of a page read that may predate an aging, at the priority the store has now given them.</summary>
+    private IReadOnlyList<ReadyJob> AsAgedPage(IReadOnlyList<ReadyJob> jobs)
+    {
+        if (!_pageMayPredateAging)
+        {
+            return jobs;
+        }
+
+        _pageMayPredateAging = false;
+        var aged = AsAged(jobs);
+        ForgetAgedIfNothingPredates();
+        return aged;
+    }
+
+    /// <summary>Jobs of a promotion that may predate an aging, at the priority the store has now given them.</summary>
+    private IReadOnlyList<ReadyJob> AsAgedPromotion(IReadOnlyList<ReadyJob> jobs)
+    {
+        if (!_promotionMayPredateAging)
+        {
+            return jobs;
+        }
+
+        _promotionMayPredateAging = false;
+        var aged = AsAged(jobs);
+        ForgetAgedIfNothingPredates();
+        return aged;
+    }
+
+    /// <summary>A page read or promotion that may predate an aging failed: it will offer nothing.</summary>
+    private void PredatingAnswerFailed(bool page)
+    {
+        if (page)
+        {
+            _pageMayPredateAging = false;
+        }
+        else
+        {
+            _promotionMayPredateAging = false;
+        }
+
+        ForgetAgedIfNothingPredates();
+    }
+
+    private ReadyJob[] AsAged(IReadOnlyList<ReadyJob> jobs) =>
+        [.. jobs.Select(j => _agedElsewhere is { } aged && aged.TryGetValue(j.Id, out var high) ? high : j)];
+
+    private void ForgetAgedIfNothingPredates()
+    {
+        if (!_pageMayPredateAging && !_promotionMayPredateAging)
+        {
+            _agedElsewhere = null;
+        }
     }
 }

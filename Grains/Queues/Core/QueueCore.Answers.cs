@@ -24,6 +24,7 @@ internal sealed partial class QueueCore
     public void PageRead(DateTimeOffset now, ReadPage read, IReadOnlyList<ReadyJob> page)
     {
         At(now);
+        page = AsAgedPage(page);
         foreach (var job in page)
         {
             KeepUntilReleased(job);
@@ -36,6 +37,7 @@ internal sealed partial class QueueCore
     public void PageReadFailed(DateTimeOffset now)
     {
         At(now);
+        PredatingAnswerFailed(page: true);
         Window.PageReadFailed();
         Pump();
     }
@@ -168,7 +170,7 @@ internal sealed partial class QueueCore
     public void DuePromoted(DateTimeOffset now, DuePromotion promotion)
     {
         At(now);
-        foreach (var job in promotion.Promoted)
+        foreach (var job in AsAgedPromotion(promotion.Promoted))
         {
             Offer(job);
         }
@@ -185,6 +187,7 @@ internal sealed partial class QueueCore
     public void PromotionFailed(DateTimeOffset now)
     {
         At(now);
+        PredatingAnswerFailed(page: false);
         Emit(Due.CheckFailed(now));
         Pump();
     }
