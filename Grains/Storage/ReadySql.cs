@@ -56,6 +56,7 @@ internal static class ReadySql
     {
         var skip = request.Skip as IReadOnlySet<string> ?? request.Skip.ToHashSet(StringComparer.Ordinal);
         var wanted = new List<string>(request.Keys);
+        var consumed = 0;
         foreach (var key in found)
         {
             if (wanted.Count == request.Keys)
@@ -63,13 +64,16 @@ internal static class ReadySql
                 break;
             }
 
+            consumed++;
             if (!skip.Contains(key))
             {
                 wanted.Add(key);
             }
         }
 
-        var ended = found.Count < request.Keys + request.Skip.Count;
+        // The round ends only when the keys ran out, not when enough were wanted before the last found
+        // (left-out keys the store lacks leave room in the scan for keys past the ones taken).
+        var ended = consumed == found.Count && found.Count < request.Keys + request.Skip.Count;
         var last = wanted.Count == request.Keys ? wanted[^1] : found.Count > 0 ? found[^1] : request.AfterKey;
         return (wanted, last, ended);
     }

@@ -65,4 +65,19 @@ public abstract partial class JobStoreContractTests
         Assert.Empty(last.Jobs);
         Assert.True(last.Ended);
     }
+
+    [Fact]
+    public async Task A_read_that_takes_its_keys_before_the_last_one_found_does_not_end_the_round()
+    {
+        await InsertAsync(Keyed("k1"), Keyed("k2"), Keyed("k3"));
+
+        // Left-out keys the queue no longer has make room in the scan past the keys taken (seed 8663).
+        var first = await Store.ReadPartitionHeadsAsync(new PartitionHeadsRequest(Queue(), null, ["gone-1", "gone-2"], Keys: 2, PerKey: 1), default);
+        var next = await Store.ReadPartitionHeadsAsync(new PartitionHeadsRequest(Queue(), first.LastKey, ["gone-1", "gone-2"], Keys: 2, PerKey: 1), default);
+
+        Assert.Equal(["k1", "k2"], first.Jobs.Select(j => j.Partition));
+        Assert.False(first.Ended);
+        Assert.Equal(["k3"], next.Jobs.Select(j => j.Partition));
+        Assert.True(next.Ended);
+    }
 }

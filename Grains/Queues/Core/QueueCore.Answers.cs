@@ -81,6 +81,8 @@ internal sealed partial class QueueCore
             EndAttempt(request.Id);
         }
 
+        // The jobs are still enqueued, and left the window and the reads past it when they were taken.
+        Heads?.MayHaveNew();
         Window.MarkStoreHasMore();
         Pump();
     }
