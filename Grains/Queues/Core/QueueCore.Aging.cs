@@ -83,47 +83,21 @@ internal sealed partial class QueueCore
         _aging = false;
     }
 
-    /// <summary>Jobs of a page read that may predate an aging, at the priority the store has now given them.</summary>
-    private IReadOnlyList<ReadyJob> AsAgedPage(IReadOnlyList<ReadyJob> jobs)
+    /// <summary>
+    /// The answer of a page read or promotion came (<paramref name="jobs"/>; none when it failed). If it may
+    /// predate an aging, its jobs come at the priority the store has now given them, and it predates no more.
+    /// </summary>
+    private IReadOnlyList<ReadyJob> AnsweredSinceAging(ref bool mayPredate, IReadOnlyList<ReadyJob> jobs)
     {
-        if (!_pageMayPredateAging)
+        if (!mayPredate)
         {
             return jobs;
         }
 
-        _pageMayPredateAging = false;
+        mayPredate = false;
         var aged = AsAged(jobs);
         ForgetAgedIfNothingPredates();
         return aged;
-    }
-
-    /// <summary>Jobs of a promotion that may predate an aging, at the priority the store has now given them.</summary>
-    private IReadOnlyList<ReadyJob> AsAgedPromotion(IReadOnlyList<ReadyJob> jobs)
-    {
-        if (!_promotionMayPredateAging)
-        {
-            return jobs;
-        }
-
-        _promotionMayPredateAging = false;
-        var aged = AsAged(jobs);
-        ForgetAgedIfNothingPredates();
-        return aged;
-    }
-
-    /// <summary>A page read or promotion that may predate an aging failed: it will offer nothing.</summary>
-    private void PredatingAnswerFailed(bool page)
-    {
-        if (page)
-        {
-            _pageMayPredateAging = false;
-        }
-        else
-        {
-            _promotionMayPredateAging = false;
-        }
-
-        ForgetAgedIfNothingPredates();
     }
 
     private ReadyJob[] AsAged(IReadOnlyList<ReadyJob> jobs) =>

@@ -24,7 +24,7 @@ internal sealed partial class QueueCore
     public void PageRead(DateTimeOffset now, ReadPage read, IReadOnlyList<ReadyJob> page)
     {
         At(now);
-        page = AsAgedPage(page);
+        page = AnsweredSinceAging(ref _pageMayPredateAging, page);
         foreach (var job in page)
         {
             KeepUntilReleased(job);
@@ -37,7 +37,7 @@ internal sealed partial class QueueCore
     public void PageReadFailed(DateTimeOffset now)
     {
         At(now);
-        PredatingAnswerFailed(page: true);
+        AnsweredSinceAging(ref _pageMayPredateAging, []);
         Window.PageReadFailed();
         Pump();
     }
@@ -172,7 +172,7 @@ internal sealed partial class QueueCore
     public void DuePromoted(DateTimeOffset now, DuePromotion promotion)
     {
         At(now);
-        foreach (var job in AsAgedPromotion(promotion.Promoted))
+        foreach (var job in AnsweredSinceAging(ref _promotionMayPredateAging, promotion.Promoted))
         {
             Offer(job);
         }
@@ -189,7 +189,7 @@ internal sealed partial class QueueCore
     public void PromotionFailed(DateTimeOffset now)
     {
         At(now);
-        PredatingAnswerFailed(page: false);
+        AnsweredSinceAging(ref _promotionMayPredateAging, []);
         Emit(Due.CheckFailed(now));
         Pump();
     }
