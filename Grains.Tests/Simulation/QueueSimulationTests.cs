@@ -54,6 +54,8 @@ public sealed class QueueSimulationTests
     [InlineData(62586)]
     [InlineData(75206)]
     [InlineData(88733)]
+    [InlineData(453)] // a throttled key whose jobs were all past the window opened with nothing to wake the queue for it
+    [InlineData(6323)] // likewise a key blocked by its rate: the reads had ended, and no job in sight armed a timer
     [InlineData(8663)] // a read took its keys before the last one found and said the round had ended: a key past them was never read
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 

@@ -75,6 +75,44 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
+    public void A_key_says_when_time_alone_opens_it_and_nothing_when_it_waits_for_its_attempts()
+    {
+        var gate = Gate(perKey: 1, rate: 1, burst: 1);
+        Assert.Null(gate.ReopensAt("unseen"));
+
+        // Its one attempt holds the slot: that attempt's end pumps the queue, no time does.
+        var id = _ids.Next();
+        gate.Began(id, "a");
+        Assert.Null(gate.ReopensAt("a"));
+
+        // The slot is free but the token is spent, and the downstream asked for two seconds: the later wins.
+        gate.HandlerEnded(id);
+        Assert.Equal(T0.AddSeconds(1), gate.ReopensAt("a"));
+        gate.BackOff("a", T0.AddSeconds(2));
+        Assert.Equal(T0.AddSeconds(2), gate.ReopensAt("a"));
+
+        _clock.Now = T0.AddSeconds(2);
+        Assert.True(gate.CouldStart("a"));
+        Assert.Null(gate.ReopensAt("a"));
+    }
+
+    [Fact]
+    public void A_round_that_found_only_keys_blocked_by_time_asks_to_be_woken_when_the_first_opens()
+    {
+        var pool = new PartitionHeadPool(keysPerRead: 2, jobsPerKey: 1);
+        var read = pool.StartRead(new HashSet<string>(StringComparer.Ordinal) { "hot" })!;
+        pool.Read(read, new PartitionHeads([], null, Ended: true), _ => false, _ => false);
+
+        var opens = new Dictionary<string, DateTimeOffset?> { ["hot"] = T0.AddSeconds(3) };
+        Assert.Equal(T0.AddSeconds(3), pool.Reconsider(_ => false, key => opens.GetValueOrDefault(key)));
+        Assert.Null(pool.StartRead([]));
+
+        // Once the key is open (and no job of it in sight) the store is read again.
+        Assert.Null(pool.Reconsider(key => key == "hot", _ => null));
+        Assert.NotNull(pool.StartRead([]));
+    }
+
+    [Fact]
     public void A_failing_key_opens_its_own_breaker_and_no_other()
     {
         var gate = Gate(perKey: 5, breakers: true);

@@ -161,6 +161,39 @@ internal sealed class PartitionGate(PartitionPolicy policy, CircuitBreakerPolicy
         return state.Running < Policy.MaxConcurrency && breakerLets && (state.Bucket is null || state.Bucket.Available() >= 1);
     }
 
+    /// <summary>
+    /// When a key that cannot start now may start by time alone: its throttle's back-off, its break or its
+    /// rate. Null when it can start now, or when it waits for attempts in flight (whose ends pump the queue).
+    /// Early rather than late: the pump weighs the key again when it comes.
+    /// </summary>
+    public DateTimeOffset? ReopensAt(string key)
+    {
+        if (!_keys.TryGetValue(key, out var state) || state.Running >= Policy.MaxConcurrency
+            || state.Breaker is { State: BreakerState.HalfOpen, ProbesFree: 0 })
+        {
+            return null;
+        }
+
+        var now = clock.Now;
+        var at = now;
+        if (state.BackoffUntil is { } backoff && backoff > at)
+        {
+            at = backoff;
+        }
+
+        if (state.Breaker is { State: BreakerState.Open, OpenUntil: { } breakEnds } && breakEnds > at)
+        {
+            at = breakEnds;
+        }
+
+        if (state.Bucket?.TimeUntilNextToken() is { } wait && now + wait > at)
+        {
+            at = now + wait;
+        }
+
+        return at > now ? at : null;
+    }
+
     /// <summary>About how long the key's rate takes to add <paramref name="tokens"/> tokens; early rather than late.</summary>
     private TimeSpan TokensIn(int tokens) => TimeSpan.FromSeconds(Math.Max(0, tokens - 1) / Policy.RatePerSecond!.Value);
 

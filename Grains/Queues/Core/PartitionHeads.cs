@@ -60,14 +60,39 @@ internal sealed class PartitionHeadPool(int keysPerRead, int jobsPerKey)
     /// <summary>
     /// The last round of reads found nothing to start. If a key it found blocked is open now with no job in
     /// sight (<paramref name="openWithoutJobs"/>), its next jobs are in the store past the window: read again.
-    /// Past <see cref="MaxBlockedKeysKept"/> blocked keys it stops keeping them and reads whenever it is asked.
+    /// Otherwise says when the first of them opens by time alone (<paramref name="reopensAt"/>: a back-off,
+    /// a break, a rate), since no job in sight will wake the queue for it. Past
+    /// <see cref="MaxBlockedKeysKept"/> blocked keys it stops keeping them and reads whenever it is asked.
     /// </summary>
-    public void Reconsider(Func<string, bool> openWithoutJobs)
+    public DateTimeOffset? Reconsider(Func<string, bool> openWithoutJobs, Func<string, DateTimeOffset?> reopensAt)
     {
-        if (_exhausted && (_blockedInRound.Count >= MaxBlockedKeysKept || _blockedInRound.Any(openWithoutJobs)))
+        if (!_exhausted)
+        {
+            return null;
+        }
+
+        if (_blockedInRound.Count >= MaxBlockedKeysKept)
         {
             _exhausted = false;
+            return null;
         }
+
+        DateTimeOffset? soonest = null;
+        foreach (var key in _blockedInRound)
+        {
+            if (openWithoutJobs(key))
+            {
+                _exhausted = false;
+                return null;
+            }
+
+            if (reopensAt(key) is { } at && !(soonest <= at))
+            {
+                soonest = at;
+            }
+        }
+
+        return soonest;
     }
 
     /// <summary>Starts a read of the next keys' first jobs, leaving out <paramref name="blocked"/>; null when one is in flight or the last found nothing new.</summary>

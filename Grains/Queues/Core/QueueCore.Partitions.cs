@@ -126,14 +126,19 @@ internal sealed partial class QueueCore
 
         // Jobs the window let go of (evicted, or never taken in) may be of keys the last read saw
         // nothing of, as may be the next jobs of a key the last read left out as blocked that is open
-        // now with no job in sight (or this pass would have weighed it).
+        // now with no job in sight (or this pass would have weighed it). A key that opens later by time
+        // has no job in sight to wake the queue for it: the pump timer does.
         if (Window.Spills != _spillsSeen)
         {
             _spillsSeen = Window.Spills;
             heads.MayHaveNew();
         }
 
-        heads.Reconsider(key => !blocked.Contains(key) && gate.CouldStart(key));
+        if (heads.Reconsider(key => !blocked.Contains(key) && gate.CouldStart(key), gate.ReopensAt) is { } reopens)
+        {
+            Emit(new ArmPumpTimer(reopens - _clock.Now));
+        }
+
         if (blocked.Count > 0)
         {
             Emit(heads.StartRead(blocked));
