@@ -48,6 +48,8 @@ public static class HttpApiExtensions
         services.TryAddSingleton<CallerResolver>();
         services.AddProblemDetails();
         services.AddAntiforgery();
+        services.AddRazorComponents();
+        services.TryAddSingleton<PageFrames>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
@@ -99,7 +101,10 @@ public static class HttpApiExtensions
         });
         if (mapPages)
         {
-            JobsPage.Map(endpoints, options.PagesPath);
+            // Pages are for people: they stay out of every OpenAPI document, the host's included.
+            var pages = endpoints.MapGroup(options.PagesPath).ExcludeFromDescription();
+            PageEndpoints.Map(pages);
+            PageActions.Map(pages, options.PagesPath);
         }
 
         JobEndpoints.Map(tenant, limits, options.ApiPath);

@@ -121,47 +121,6 @@ internal sealed partial class PostgresJobStore
         return DeadLetterSql.ToPage(jobs, pageSize);
     }, readOnly: true);
 
-    public Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken) => ReconnectingAsync<DeadLetteredJob?>(async () =>
-    {
-        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
-        JobInfo info;
-        byte[] payload;
-        await using (var command = new NpgsqlCommand($"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant AND state = 5;", connection))
-        {
-            command.Parameters.AddWithValue("id", id.Value);
-            command.Parameters.AddWithValue("tenant", tenant);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            info = ReadJobInfo(reader);
-            payload = (byte[])reader.GetValue(reader.FieldCount - 1);
-        }
-
-        var errors = new List<JobAttemptError>();
-        await using (var command = new NpgsqlCommand("SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;", connection))
-        {
-            command.Parameters.AddWithValue("id", id.Value);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                errors.Add(new JobAttemptError
-                {
-                    Attempt = reader.GetInt32(0),
-                    FailedAt = Time(reader, 1),
-                    Silo = reader.GetString(2),
-                    ErrorType = reader.GetString(3),
-                    Message = reader.GetString(4),
-                    StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
-                });
-            }
-        }
-
-        return new DeadLetteredJob { Job = info, Payload = payload, Errors = errors };
-    }, readOnly: true);
-
     public Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand("SELECT policy::text, paused_at FROM queue_policies WHERE tenant = @tenant AND job_type = @type;");

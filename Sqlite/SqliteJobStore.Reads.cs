@@ -125,49 +125,6 @@ internal sealed partial class SqliteJobStore
         return DeadLetterSql.ToPage(jobs, pageSize);
     }
 
-    public async Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken)
-    {
-        await using var db = await OpenReaderAsync(cancellationToken);
-        await using var command = db.CreateCommand();
-        command.CommandText = $"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant AND state = 5;";
-        command.Parameters.AddWithValue("@id", id.ToBytes());
-        command.Parameters.AddWithValue("@tenant", tenant);
-        JobInfo info;
-        byte[] payload;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            info = ReadJobInfo(reader);
-            payload = (byte[])reader.GetValue(reader.FieldCount - 1);
-        }
-
-        await using var errors = db.CreateCommand();
-        errors.CommandText = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
-        errors.Parameters.AddWithValue("@id", id.ToBytes());
-        var list = new List<JobAttemptError>();
-        await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                list.Add(new JobAttemptError
-                {
-                    Attempt = reader.GetInt32(0),
-                    FailedAt = Time(reader.GetInt64(1)),
-                    Silo = reader.GetString(2),
-                    ErrorType = reader.GetString(3),
-                    Message = reader.GetString(4),
-                    StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
-                });
-            }
-        }
-
-        return new DeadLetteredJob { Job = info, Payload = payload, Errors = list };
-    }
-
     public async Task<QueueSettings> GetQueueSettingsAsync(QueueKey queue, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);

@@ -60,4 +60,10 @@ public sealed record QueueStats
 
     /// <summary>With a breaker per partition key: how many keys' breakers are open or probing now (their jobs wait; other keys run).</summary>
     [Id(16)] public int KeyBreakersOpen { get; init; }
+
+    /// <summary>When the queue's owner last finished a job (succeeded, dead-lettered or cancelled while running); null when it has not since it started. Tells an idle queue from a stuck one when the pace reads zero.</summary>
+    [Id(17)] public DateTimeOffset? LastFinishedAt { get; init; }
+
+    /// <summary>Failed attempts scheduled to try again, per second over the last ten seconds, on the queue's owner.</summary>
+    [Id(18)] public double RetriesPerSecond { get; init; }
 }

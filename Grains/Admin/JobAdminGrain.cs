@@ -26,7 +26,10 @@ internal sealed partial class JobAdminGrain(IAdminStore store, IScheduleStore sc
     public Task<SchedulePage> ListSchedulesAsync(string tenant, int pageSize, string? cursor) =>
         schedules.ListSchedulesAsync(tenant, pageSize, cursor, CancellationToken.None);
 
-    public Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id) => store.GetDeadAsync(tenant, id, CancellationToken.None);
+    public async Task<DeadLetteredJob?> GetDeadLetterAsync(string tenant, JobId id) =>
+        await store.GetJobDetailAsync(tenant, id, CancellationToken.None) is { Job.State: JobState.Dead } detail
+            ? new DeadLetteredJob { Job = detail.Job, Payload = detail.Payload, Errors = detail.Errors }
+            : null;
 
     public async Task<bool> ReplayAsync(string tenant, JobId id) =>
         await ReplayAsync(new ReplayOne(tenant, id, time.GetUtcNow())) == 1;

@@ -58,4 +58,5 @@ internal enum LogEvents
     StoreStillUnavailable = 1801,
     StoreBack = 1802,
     StoreFailureDetail = 1803,
+    PageActionTaken = 1900,
 }

@@ -14,9 +14,14 @@ internal sealed class ThroughputMeter
         _seconds = Enumerable.Repeat(long.MinValue, windowSeconds).ToArray();
     }
 
+    /// <summary>When an event was last recorded; null before the first.</summary>
+    public DateTimeOffset? LastAt { get; private set; }
+
     public void Record(int count = 1)
     {
-        var second = _time.GetUtcNow().ToUnixTimeSeconds();
+        var now = _time.GetUtcNow();
+        LastAt = now;
+        var second = now.ToUnixTimeSeconds();
         var slot = (int)(second % _counts.Length);
         if (_seconds[slot] != second)
         {

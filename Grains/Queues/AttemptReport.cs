@@ -11,7 +11,7 @@ namespace OrleansJobs.Queues;
 /// What a queue tells operators about its jobs' attempts: the log lines (under the queue grain's
 /// category) and the metrics, as each attempt starts, ends and is recorded.
 /// </summary>
-internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics, ThroughputMeter finished, ILogger logger)
+internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics, QueueNumbers numbers, ILogger logger)
 {
     private readonly ILogger _logger = logger;
 
@@ -36,11 +36,12 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
         switch (outcome)
         {
             case Succeeded:
-                finished.Record();
+                numbers.Finished.Record();
                 metrics.Succeeded(queue, outcome.Duration);
                 LogSucceeded(job.Id, queue.Tenant, queue.JobType, job.Attempt, outcome.Duration.TotalMilliseconds);
                 break;
             case Retrying retry:
+                numbers.Retried.Record();
                 metrics.Retried(queue);
                 LogRetrying(job.Id, queue.Tenant, queue.JobType, job.Attempt, job.MaxAttempts, retry.Write.RunAt, JobErrors.ShortTypeName(retry.Error), retry.Error.Message);
                 break;
@@ -57,12 +58,12 @@ internal sealed partial class AttemptReport(QueueKey queue, JobsMetrics metrics,
                 LogHeldByBreaker(job.Id, queue.Tenant, queue.JobType, job.Attempt, held.Write.RunAt, JobErrors.ShortTypeName(held.Error), held.Error.Message);
                 break;
             case DeadLettered dead:
-                finished.Record();
+                numbers.Finished.Record();
                 metrics.DeadLettered(queue);
                 LogDeadLettered(dead.Error, job.Id, queue.Tenant, queue.JobType, job.Attempt, job.MaxAttempts, dead.Retryable);
                 break;
             case CancelledWhileRunning:
-                finished.Record();
+                numbers.Finished.Record();
                 Cancelled(job.Id);
                 break;
         }

@@ -63,7 +63,7 @@ internal sealed class QueueGrain : Grain, IQueueGrain, IRemindable
 
         _type = type;
         _numbers = new QueueNumbers(_queue, _silo.Reads, _silo.Time);
-        _report = new AttemptReport(_queue, _silo.Metrics, _numbers.Finished, _logger);
+        _report = new AttemptReport(_queue, _silo.Metrics, _numbers, _logger);
         _keepAlive = new QueueKeepAlive(this, _queue, _silo.Options.HousekeepingInterval, HousekeepAsync, _log, _logger);
         _tenant = GrainFactory.GetGrain<ITenantGrain>(_queue.Tenant);
         var settings = await _silo.Reads.GetQueueSettingsAsync(_queue, cancellationToken);

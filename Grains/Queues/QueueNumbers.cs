@@ -18,6 +18,9 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
     /// <summary>Jobs that ended (succeeded, dead-lettered or cancelled while running), for the pace.</summary>
     public ThroughputMeter Finished { get; } = new(time);
 
+    /// <summary>Attempts that failed and were scheduled to try again, for the retry rate.</summary>
+    public ThroughputMeter Retried { get; } = new(time);
+
     /// <summary>Reads the counters again and keeps them for the gauges.</summary>
     public async Task<QueueCounts> RefreshAsync() => _counts = await reads.GetQueueCountsAsync(queue, CancellationToken.None);
 
@@ -42,6 +45,8 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
             DeadLettered = counts.Dead,
             OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
             CompletedPerSecond = pace,
+            LastFinishedAt = Finished.LastAt,
+            RetriesPerSecond = Retried.PerSecond(),
             DrainTime = counts.Enqueued == 0 ? TimeSpan.Zero : pace > 0 ? TimeSpan.FromSeconds(counts.Enqueued / pace) : null,
             Paused = core.Paused,
             TenantPaused = core.Permits.TenantPaused,

@@ -9,8 +9,20 @@ internal interface IAdminStore
     /// <summary>The tenant's dead-lettered jobs matching the filter, newest id first, after <paramref name="cursor"/>.</summary>
     Task<DeadLetterPage> ListDeadAsync(string tenant, DeadLetterFilter filter, int pageSize, JobId? cursor, CancellationToken cancellationToken);
 
-    /// <summary>A dead-lettered job with its payload and errors, or null when the tenant has no such dead job.</summary>
-    Task<DeadLetteredJob?> GetDeadAsync(string tenant, JobId id, CancellationToken cancellationToken);
+    /// <summary>The tenant's job in any state with its payload and every failed attempt, oldest first; null when the tenant has no such job.</summary>
+    Task<JobDetail?> GetJobDetailAsync(string tenant, JobId id, CancellationToken cancellationToken);
+
+    /// <summary>The tenant that owns the job, or null when no job has this id: lets an admin find a job by its id alone.</summary>
+    Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>How many of the tenant's dead letters match the filter, counting no further than <paramref name="upTo"/>.</summary>
+    Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken);
+
+    /// <summary>Queues with jobs scheduled, waiting, running or dead-lettered, in (tenant, job type) order; of one tenant when the listing names one.</summary>
+    Task<QueueListPage> ListQueuesAsync(QueueListing listing, CancellationToken cancellationToken);
+
+    /// <summary>Tenants with jobs in the store (in any state), in name order after <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Moves dead-lettered jobs back to enqueued with fresh attempts (<see cref="ReplayOne"/> or <see cref="ReplayMatching"/>).</summary>
     Task<IReadOnlyList<ReplayedJob>> ReplayAsync(DeadLetterReplay replay, CancellationToken cancellationToken);

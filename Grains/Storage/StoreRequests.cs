@@ -76,3 +76,12 @@ internal sealed record PartitionHeads(IReadOnlyList<ReadyJob> Jobs, string? Last
 /// run-at: priority aging, so low priority cannot starve under a constant stream of high.
 /// </summary>
 internal sealed record AgingRequest(QueueKey Queue, DateTimeOffset WaitedSince, int Limit);
+
+/// <summary>A page of queues to list: of one tenant or all, after a queue, at most <see cref="Limit"/>.</summary>
+internal sealed record QueueListing(string? Tenant, QueueKey? After, int Limit);
+
+/// <summary>Queues in (tenant, job type) order; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
+internal sealed record QueueListPage(IReadOnlyList<QueueKey> Queues, QueueKey? Next);
+
+/// <summary>A job with what a person needs to understand it: its status, its payload and every failed attempt, oldest first.</summary>
+internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobAttemptError> Errors);

@@ -53,7 +53,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         if (Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
         {
-            Response.Redirect($"{Request.PathBase}{JobsPage.LoginPath(api.Value.PagesPath)}?returnUrl={Uri.EscapeDataString(Request.PathBase + Request.Path + Request.QueryString)}");
+            Response.Redirect($"{Request.PathBase}{api.Value.PagesPath}/login?returnUrl={Uri.EscapeDataString(Request.PathBase + Request.Path + Request.QueryString)}");
         }
         else
         {

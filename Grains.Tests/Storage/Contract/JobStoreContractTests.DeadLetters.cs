@@ -17,7 +17,7 @@ public abstract partial class JobStoreContractTests
         var second = (await LeaseAsync(job.Id))!;
         Assert.True(await DeadLetterAsync(second, "410 gone"));
 
-        var dead = await Store.GetDeadAsync(_tenant, job.Id, default);
+        var dead = await Store.GetJobDetailAsync(_tenant, job.Id, default);
 
         Assert.NotNull(dead);
         Assert.Equal(JobState.Dead, dead.Job.State);
@@ -31,7 +31,7 @@ public abstract partial class JobStoreContractTests
             Assert.Contains("at Handler.Run()", e.StackTrace);
         });
         Assert.Equal(T0.AddSeconds(2), dead.Errors[1].FailedAt);
-        Assert.Null(await Store.GetDeadAsync("someone-else", job.Id, default));
+        Assert.Null(await Store.GetJobDetailAsync("someone-else", job.Id, default));
     }
 
     [Fact]

@@ -29,10 +29,10 @@ public abstract partial class JobStoreContractTests
         Assert.Equal(new FinishedDeletion(2, done[1].Id), first);
         Assert.Equal(new FinishedDeletion(1, done[2].Id), await Store.DeleteFinishedAsync(JobState.Succeeded, cutoff, first.Last, 2, default));
         Assert.All(done, job => Assert.Null(Store.GetJobAsync(_tenant, job.Id, default).Result));
-        Assert.NotNull(await Store.GetDeadAsync(_tenant, dead.Id, default));
+        Assert.NotNull(await Store.GetJobDetailAsync(_tenant, dead.Id, default));
 
         Assert.Equal(1, (await Store.DeleteFinishedAsync(JobState.Dead, cutoff, mine, 10, default)).Deleted);
-        Assert.Null(await Store.GetDeadAsync(_tenant, dead.Id, default));
+        Assert.Null(await Store.GetJobDetailAsync(_tenant, dead.Id, default));
         Assert.Equal(JobState.Enqueued, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
         await AssertCountsMatchJobsAsync([waiting]);
     }

@@ -1,0 +1,79 @@
+using System.Text;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Tests.Storage;
+
+/// <summary>What the job explorer reads: a job in full in any state, queues and tenants listed, dead letters counted.</summary>
+public abstract partial class JobStoreContractTests
+{
+    [Fact]
+    public async Task A_job_waiting_to_retry_shows_its_payload_and_the_attempt_that_failed()
+    {
+        var job = NewJob(payload: "{\"to\":\"a@b\"}");
+        await InsertAsync(job);
+        await RetryAsync((await LeaseAsync(job.Id))!, T0.AddMinutes(5), "SMTP 451");
+
+        var detail = await Store.GetJobDetailAsync(_tenant, job.Id, default);
+
+        Assert.NotNull(detail);
+        Assert.Equal((JobState.Scheduled, T0.AddMinutes(5)), (detail.Job.State, detail.Job.RunAt));
+        Assert.Equal("{\"to\":\"a@b\"}", Encoding.UTF8.GetString(detail.Payload));
+        Assert.Equal([(1, "SMTP 451")], detail.Errors.Select(e => (e.Attempt, e.Message)));
+        Assert.Null(await Store.GetJobDetailAsync("someone-else", job.Id, default));
+        Assert.Equal(_tenant, await Store.GetJobTenantAsync(job.Id, default));
+        Assert.Null(await Store.GetJobTenantAsync(_ids.Next(), default));
+    }
+
+    [Fact]
+    public async Task Queues_are_listed_with_work_or_dead_letters_in_pages_and_finished_ones_are_left_out()
+    {
+        var waiting = NewJob(Queue("a.waiting"));
+        var scheduled = NewJob(Queue("b.scheduled"), runAt: T0.AddHours(1));
+        var dead = NewJob(Queue("c.dead"));
+        var done = NewJob(Queue("d.done"));
+        await InsertAsync(waiting, scheduled, dead, done);
+        await DeadLetterAsync((await LeaseAsync(dead.Id))!);
+        var leased = (await LeaseAsync(done.Id))!;
+        Assert.True(await CompleteAsync(done.Id, leased.Lease));
+
+        var first = await Store.ListQueuesAsync(new QueueListing(_tenant, null, 2), default);
+        Assert.Equal([Queue("a.waiting"), Queue("b.scheduled")], first.Queues);
+        Assert.Equal(Queue("b.scheduled"), first.Next);
+
+        var second = await Store.ListQueuesAsync(new QueueListing(_tenant, first.Next, 2), default);
+        Assert.Equal([Queue("c.dead")], second.Queues);
+        Assert.Null(second.Next);
+
+        // All tenants: from just before this one's first queue, the same queues in the same order.
+        var all = await Store.ListQueuesAsync(new QueueListing(null, new QueueKey(_tenant, ""), 3), default);
+        Assert.Equal([Queue("a.waiting"), Queue("b.scheduled"), Queue("c.dead")], all.Queues);
+    }
+
+    [Fact]
+    public async Task Tenants_with_jobs_are_listed_in_name_order_after_a_cursor()
+    {
+        await InsertAsync(NewJob());
+
+        var from = await Store.ListTenantsAsync(_tenant[..^1], 1000, default);
+        Assert.Contains(_tenant, from);
+        Assert.Equal(from.Order(StringComparer.Ordinal), from);
+        Assert.DoesNotContain(_tenant, await Store.ListTenantsAsync(_tenant, 1000, default));
+        Assert.Single(await Store.ListTenantsAsync(null, 1, default));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_counted_by_filter_and_no_further_than_asked()
+    {
+        var jobs = Enumerable.Range(0, 4).Select(_ => NewJob()).ToArray();
+        await InsertAsync(jobs);
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            await DeadLetterAsync((await LeaseAsync(jobs[i].Id))!, i < 3 ? "timeout" : "bad input");
+        }
+
+        Assert.Equal(4, await Store.CountDeadAsync(_tenant, new DeadLetterFilter(), 100, default));
+        Assert.Equal(3, await Store.CountDeadAsync(_tenant, new DeadLetterFilter { ErrorContains = "timeout" }, 100, default));
+        Assert.Equal(2, await Store.CountDeadAsync(_tenant, new DeadLetterFilter(), 2, default));
+        Assert.Equal(0, await Store.CountDeadAsync(_tenant, new DeadLetterFilter { JobType = "other" }, 100, default));
+    }
+}

@@ -1,0 +1,67 @@
+namespace OrleansJobs.Storage;
+
+/// <summary>
+/// The job explorer's reads, shared by the SQL stores. Queue and tenant lists come from the per-queue
+/// counters (<c>job_counts</c>), so they cost O(queues) whatever the number of jobs.
+/// </summary>
+internal static class ExplorerSql
+{
+    /// <summary>States a queue is listed for: scheduled, enqueued, active, dead.</summary>
+    private const string ListedStates = "0, 1, 2, 5";
+
+    /// <summary>One page of queues with work or dead letters; binds @tenant, @after_tenant, @after_type and @limit as the listing needs.</summary>
+    public static string Queues(QueueListing listing, Action<string, object> add)
+    {
+        var where = $"state IN ({ListedStates})";
+        if (listing.Tenant is { } tenant)
+        {
+            where += " AND tenant = @tenant";
+            add("@tenant", tenant);
+        }
+
+        if (listing.After is { } after)
+        {
+            where += " AND (tenant > @after_tenant OR (tenant = @after_tenant AND job_type > @after_type))";
+            add("@after_tenant", after.Tenant);
+            add("@after_type", after.JobType);
+        }
+
+        add("@limit", listing.Limit + 1);
+        return $"SELECT tenant, job_type FROM job_counts WHERE {where} GROUP BY tenant, job_type HAVING SUM(n) > 0 ORDER BY tenant, job_type LIMIT @limit;";
+    }
+
+    /// <summary>Turns the rows read (one more than the page) into a page with its cursor.</summary>
+    public static QueueListPage QueuePage(List<QueueKey> rows, int limit)
+    {
+        if (rows.Count <= limit)
+        {
+            return new QueueListPage(rows, null);
+        }
+
+        rows.RemoveRange(limit, rows.Count - limit);
+        return new QueueListPage(rows, rows[^1]);
+    }
+
+    /// <summary>Tenants with jobs, after @after when given; binds @after and @limit.</summary>
+    public static string Tenants(string? after, int limit, Action<string, object> add)
+    {
+        add("@limit", limit);
+        if (after is null)
+        {
+            return "SELECT tenant FROM job_counts GROUP BY tenant HAVING SUM(n) > 0 ORDER BY tenant LIMIT @limit;";
+        }
+
+        add("@after", after);
+        return "SELECT tenant FROM job_counts WHERE tenant > @after GROUP BY tenant HAVING SUM(n) > 0 ORDER BY tenant LIMIT @limit;";
+    }
+
+    /// <summary>Counts the rows <paramref name="where"/> selects, reading no more than @up_to of them.</summary>
+    public static string CountUpTo(string where, int upTo, Action<string, object> add)
+    {
+        add("@up_to", upTo);
+        return $"SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE {where} LIMIT @up_to) AS matched;";
+    }
+
+    /// <summary>A job's failed attempts, oldest first; binds nothing but @id.</summary>
+    public const string Errors = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
+}

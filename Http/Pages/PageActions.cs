@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansJobs.Diagnostics;
+using OrleansJobs.Http.Security;
+using OrleansJobs.Security;
+
+namespace OrleansJobs.Http.Pages;
+
+/// <summary>
+/// What the pages' buttons do: sign in and out, replay, cancel, pause and resume. Each posts a form with
+/// its antiforgery token, is checked against the same rights as the HTTP API, is logged with who did it,
+/// and sends the browser back to a page that says what happened.
+/// </summary>
+internal static partial class PageActions
+{
+    public static void Map(RouteGroupBuilder pages, string root)
+    {
+        pages.MapPost("/login", async (HttpContext context, IAntiforgery antiforgery, ApiKeyAuthenticator keys) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            var form = await context.Request.ReadFormAsync();
+            var returnUrl = LocalOrDefault(form["returnUrl"], root);
+            var key = form["key"].ToString().Trim();
+            var caller = await keys.AuthenticateAsync(key, context.RequestAborted);
+            if (caller is null || caller.Role == ApiKeyRole.Producer)
+            {
+                return Results.Redirect($"{root}/login?error=1&returnUrl={Uri.EscapeDataString(returnUrl)}");
+            }
+
+            context.Response.Cookies.Append(ApiKeyAuthenticationHandler.Cookie, key, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = context.Request.IsHttps,
+                MaxAge = TimeSpan.FromHours(12),
+            });
+            return Results.Redirect(returnUrl);
+        });
+
+        pages.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+        {
+            await antiforgery.ValidateRequestAsync(context);
+            context.Response.Cookies.Delete(ApiKeyAuthenticationHandler.Cookie);
+            return Results.Redirect($"{root}/login");
+        });
+
+        var signedIn = pages.MapGroup("").RequireAuthorization(HttpApiExtensions.PagesPolicy);
+
+        signedIn.MapPost("/replay", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var id = JobId.TryParse(form["id"], out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id.");
+            var replayed = await client.ReplayAsync(tenant, id, context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, replayed ? "replayed" : "tried to replay (no longer dead)", $"job {id}", tenant);
+            var text = replayed ? $"Job {id} was put back in its queue." : $"Job {id} is no longer dead-lettered; nothing was replayed.";
+            return Back(root, form["back"] == "job" ? $"/job/{id}" : "/dead", tenant, text, replayed);
+        }));
+
+        signedIn.MapPost("/dead/replay", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var filter = DeadLetterFilters.Parse(form["jobType"], form["error"], form["from"], form["to"]);
+            var replayed = await client.ReplayAsync(tenant, filter, PageEndpoints.BulkReplayLimit, context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, "replayed", $"{replayed} dead letters matching {filter}", tenant);
+            return Back(root, "/dead", tenant, $"{replayed} dead letter{(replayed == 1 ? " was" : "s were")} put back in their queues.", ok: true);
+        }));
+
+        signedIn.MapPost("/cancel", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var id = JobId.TryParse(form["id"], out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id.");
+            if (form["confirm"] != "yes")
+            {
+                throw new JobValidationException("confirm", "required", "tick the box to confirm the cancel.");
+            }
+
+            var cancelled = await client.CancelAsync(tenant, id, context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, cancelled ? "cancelled" : "tried to cancel (already finished)", $"job {id}", tenant);
+            return Back(root, $"/job/{id}", tenant, cancelled ? $"Job {id} was cancelled." : $"Job {id} had already finished; nothing was cancelled.", cancelled);
+        }));
+
+        // Pause or resume one queue (a job type given), a recurring job (a schedule given) or the whole tenant.
+        signedIn.MapPost("/pause", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var jobType = form["jobType"].ToString();
+            var schedule = form["schedule"].ToString();
+            var pause = form["action"] == "pause";
+            if (schedule.Length > 0)
+            {
+                _ = pause ? await client.PauseScheduleAsync(tenant, schedule, context.RequestAborted) : await client.ResumeScheduleAsync(tenant, schedule, context.RequestAborted);
+            }
+            else if (jobType.Length > 0)
+            {
+                _ = pause ? await client.PauseQueueAsync(tenant, jobType, context.RequestAborted) : await client.ResumeQueueAsync(tenant, jobType, context.RequestAborted);
+            }
+            else
+            {
+                _ = pause ? await client.PauseTenantAsync(tenant, context.RequestAborted) : await client.ResumeTenantAsync(tenant, context.RequestAborted);
+            }
+
+            var what = schedule.Length > 0 ? $"Recurring job {schedule}" : jobType.Length > 0 ? $"Queue {tenant}/{jobType}" : $"Tenant {tenant}";
+            LogAction(logger, caller.KeyId, caller.Role, pause ? "paused" : "resumed", what, tenant);
+            var text = $"{what} {(pause ? "is paused: it takes jobs and starts none" : "is resumed")}.";
+            return Back(root, schedule.Length > 0 ? "/schedules" : "", tenant, text, ok: true);
+        }));
+    }
+
+    /// <summary>Only a path on this site may be a redirect target, never another host.</summary>
+    public static string LocalOrDefault(string? url, string root) =>
+        url is { Length: > 0 } && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : root;
+
+    /// <summary>
+    /// Checks the form's token and the caller's right to act on the form's tenant, then acts. Input that is
+    /// not valid sends the browser back with the field named; nothing is done then.
+    /// </summary>
+    private static async Task<IResult> ActAsync(HttpContext context, Func<IFormCollection, ApiCaller, string, Task<IResult>> act)
+    {
+        await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        var form = await context.Request.ReadFormAsync();
+        var tenant = form["tenant"].ToString();
+        if (context.RequestServices.GetRequiredService<CallerResolver>().FromUser(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
+        {
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
+        var root = context.RequestServices.GetRequiredService<PageFrames>().Root;
+        try
+        {
+            JobValidator.ValidateName(tenant, "tenant");
+            return await act(form, caller, tenant);
+        }
+        catch (JobValidationException invalid)
+        {
+            return Back(root, "", tenant, invalid.Message, ok: false);
+        }
+    }
+
+    private static IResult Back(string root, string path, string tenant, string text, bool ok) =>
+        Results.Redirect($"{root}{path}?tenant={Uri.EscapeDataString(tenant)}&{(ok ? "note" : "failed")}={Uri.EscapeDataString(text)}");
+
+    private static void LogAction(ILogger logger, string keyId, ApiKeyRole role, string action, string what, string tenant) =>
+        LogTaken(logger, keyId, role, action, what, tenant);
+
+    [LoggerMessage(EventId = (int)LogEvents.PageActionTaken, Level = LogLevel.Information, Message = "Key {KeyId} ({Role}) {Action} {What} of tenant {Tenant} on the jobs pages")]
+    private static partial void LogTaken(ILogger logger, string keyId, ApiKeyRole role, string action, string what, string tenant);
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OrleansJobs.Http.Pages.Components;
+using OrleansJobs.Storage;
+
+namespace OrleansJobs.Http.Pages;
+
+/// <summary>
+/// The operators' pages at <see cref="HttpApiOptions.PagesPath"/> (<c>/jobs</c>): queues, dead letters,
+/// recurring jobs and one job in full. Razor components rendered on the server, no scripts; every
+/// read goes through <see cref="PageFrames"/>, so an operator sees its own tenant only.
+/// </summary>
+internal static class PageEndpoints
+{
+    /// <summary>Queues per page.</summary>
+    private const int QueuesPerPage = 50;
+
+    /// <summary>Dead letters per page.</summary>
+    private const int DeadPerPage = 50;
+
+    /// <summary>Recurring jobs per page.</summary>
+    private const int SchedulesPerPage = 50;
+
+    /// <summary>The most dead letters one bulk replay takes, and counts before it asks.</summary>
+    public const int BulkReplayLimit = 10_000;
+
+    public static void Map(RouteGroupBuilder pages)
+    {
+        pages.MapGet("/login", (HttpContext context, PageFrames frames, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery, string? returnUrl, string? error) =>
+            Component<LoginPage>(new
+            {
+                Token = antiforgery.GetAndStoreTokens(context),
+                Action = frames.Root + "/login",
+                ReturnUrl = PageActions.LocalOrDefault(returnUrl, frames.Root),
+                Failed = error is not null,
+            }));
+
+        var signedIn = pages.MapGroup("").RequireAuthorization(HttpApiExtensions.PagesPolicy);
+        signedIn.MapGet("", QueuesAsync);
+        signedIn.MapGet("/dead", DeadLettersAsync);
+        signedIn.MapGet("/dead/replay", ReplayPreviewAsync);
+        signedIn.MapGet("/schedules", SchedulesAsync);
+        signedIn.MapGet("/job/{id}", JobAsync);
+        signedIn.MapGet("/find", FindAsync);
+    }
+
+    private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
+        ShowAsync(context, frames, tenant, note, failed, async frame =>
+        {
+            var cursor = after is { Length: > 0 } ? QueueKey.Parse(after) : (QueueKey?)null;
+            var page = await store.ListQueuesAsync(new QueueListing(frame.Tenant, cursor, QueuesPerPage), context.RequestAborted);
+            var stats = await Task.WhenAll(page.Queues.Select(q => client.GetQueueStatsAsync(q.Tenant, q.JobType, context.RequestAborted)));
+            var status = frame.Tenant is { } shown ? await client.GetTenantStatusAsync(shown, context.RequestAborted) : null;
+            return Component<QueuesPage>(new { Frame = frame with { RefreshSeconds = refresh is >= 2 ? refresh : null }, Queues = stats, Next = page.Next, TenantStatus = status });
+        });
+
+    private static Task<IResult> DeadLettersAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? jobType, string? error, string? from, string? to, string? cursor, string? note, string? failed) =>
+        ShowAsync(context, frames, tenant, note, failed, async frame =>
+        {
+            if (frame.Tenant is null)
+            {
+                return ChooseTenant(frame, "Dead letters");
+            }
+
+            var filter = DeadLetterFilters.Parse(jobType, error, from, to);
+            var after = cursor is { Length: > 0 } ? JobId.TryParse(cursor, out var id) ? id : throw new JobValidationException("cursor", "invalid_cursor", "is not a job id.") : (JobId?)null;
+            var page = await client.ListDeadLettersAsync(frame.Tenant, filter, DeadPerPage, after, context.RequestAborted);
+            return Component<DeadLettersPage>(new { Frame = frame, Filter = filter, Page = page });
+        });
+
+    private static Task<IResult> ReplayPreviewAsync(HttpContext context, PageFrames frames, IAdminStore store, string? tenant, string? jobType, string? error, string? from, string? to) =>
+        ShowAsync(context, frames, tenant, null, null, async frame =>
+        {
+            if (frame.Tenant is null)
+            {
+                return ChooseTenant(frame, "Replay dead letters");
+            }
+
+            var filter = DeadLetterFilters.Parse(jobType, error, from, to);
+            var count = await store.CountDeadAsync(frame.Tenant, filter, BulkReplayLimit, context.RequestAborted);
+            return Component<ReplayMatchingPage>(new { Frame = frame, Filter = filter, Count = count, UpTo = BulkReplayLimit });
+        });
+
+    private static Task<IResult> SchedulesAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? cursor, string? note) =>
+        ShowAsync(context, frames, tenant, note, null, async frame =>
+        {
+            if (frame.Tenant is null)
+            {
+                return ChooseTenant(frame, "Recurring jobs");
+            }
+
+            var schedules = await client.ListSchedulesAsync(frame.Tenant, SchedulesPerPage, cursor, context.RequestAborted);
+            return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules });
+        });
+
+    private static Task<IResult> JobAsync(HttpContext context, PageFrames frames, IAdminStore store, string id, string? tenant, string? note, string? failed) =>
+        ShowAsync(context, frames, tenant, note, failed, async frame =>
+        {
+            var jobId = JobId.TryParse(id, out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id.");
+            var owner = frame.Tenant ?? await store.GetJobTenantAsync(jobId, context.RequestAborted);
+            if (owner is null || await store.GetJobDetailAsync(owner, jobId, context.RequestAborted) is not { } detail)
+            {
+                return Component<ProblemPage>(new { Frame = frame, Title = "No such job", Text = $"No job {jobId} {(frame.Tenant is { } t ? $"in tenant {t}" : "in any tenant")}." }, StatusCodes.Status404NotFound);
+            }
+
+            return Component<JobPage>(new { Frame = frame with { Tenant = frame.IsAdmin ? owner : frame.Tenant }, Job = detail.Job, Payload = Pretty(detail.Payload), Errors = detail.Errors });
+        });
+
+    /// <summary>The search box: a job id goes to that job's page.</summary>
+    private static Task<IResult> FindAsync(HttpContext context, PageFrames frames, string? id, string? tenant) =>
+        ShowAsync(context, frames, tenant, null, null, frame =>
+        {
+            var jobId = JobId.TryParse(id?.Trim(), out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id (a UUID v7 such as 0193a4f2-7c1e-7d2a-9b1e-3f0c2d4e5a6b).");
+            return Task.FromResult<IResult>(TypedResults.Redirect(frame.Link($"/job/{jobId}")));
+        });
+
+    /// <summary>
+    /// Builds the frame and the page. A caller that may not see pages gets 403; input that is not valid
+    /// gets the page's frame with a 400 naming the field, never an error page without a way back.
+    /// </summary>
+    private static async Task<IResult> ShowAsync(HttpContext context, PageFrames frames, string? tenant, string? note, string? error, Func<PageFrame, Task<IResult>> page)
+    {
+        PageFrame? frame;
+        try
+        {
+            frame = await frames.ForAsync(context, tenant, note ?? error, noteIsError: note is null && error is not null);
+        }
+        catch (JobValidationException invalid)
+        {
+            return Component<ProblemPage>(new { Title = "Not valid", Text = invalid.Message }, StatusCodes.Status400BadRequest);
+        }
+
+        if (frame is null)
+        {
+            return Component<ProblemPage>(new { Title = "Not allowed", Text = "These pages need an operator or admin key." }, StatusCodes.Status403Forbidden);
+        }
+
+        try
+        {
+            return await page(frame);
+        }
+        catch (JobValidationException invalid)
+        {
+            return Component<ProblemPage>(new { Frame = frame, Title = "Not valid", Text = invalid.Message }, StatusCodes.Status400BadRequest);
+        }
+    }
+
+    private static IResult ChooseTenant(PageFrame frame, string title) =>
+        Component<ProblemPage>(new { Frame = frame, Title = title, Text = "Choose a tenant above: this page shows one tenant at a time." });
+
+    private static RazorComponentResult<T> Component<T>(object parameters, int? status = null)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        new(parameters) { StatusCode = status, PreventStreamingRendering = true };
+
+    /// <summary>The payload indented when it is JSON; as text otherwise.</summary>
+    private static string Pretty(byte[] payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            return JsonSerializer.Serialize(document.RootElement, Indented);
+        }
+        catch (JsonException)
+        {
+            return Encoding.UTF8.GetString(payload);
+        }
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
+
+/// <summary>Reads a dead-letter filter from a page's fields, naming the field that is not valid.</summary>
+internal static class DeadLetterFilters
+{
+    public static DeadLetterFilter Parse(string? jobType, string? error, string? from, string? to)
+    {
+        var type = Blank(jobType);
+        if (type is not null)
+        {
+            JobValidator.ValidateName(type, "jobType");
+        }
+
+        return new DeadLetterFilter { JobType = type, ErrorContains = Blank(error), From = Time(from, "from"), To = Time(to, "to") };
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>A datetime-local field's value, taken as UTC.</summary>
+    private static DateTimeOffset? Time(string? value, string field) =>
+        Blank(value) is not { } text ? null
+        : DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time)
+            ? new DateTimeOffset(time, TimeSpan.Zero)
+            : throw new JobValidationException(field, "invalid_time", "is not a time (yyyy-MM-ddTHH:mm:ss, UTC).");
+}

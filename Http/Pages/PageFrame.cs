@@ -1,0 +1,70 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Antiforgery;
+using OrleansJobs.Security;
+
+namespace OrleansJobs.Http.Pages;
+
+/// <summary>
+/// What every jobs page is drawn in: where the pages live, who is signed in, which tenant is shown (an
+/// operator's own; any one an admin picks, or all), the form token, and a note from the last action.
+/// Public only because Razor components are; built by the pages' endpoints, not an API to call.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed record PageFrame
+{
+    internal PageFrame(string root, ApiKeyRole role, string? callerTenant, string? tenant, AntiforgeryTokenSet token, DateTimeOffset now)
+    {
+        Root = root;
+        Role = role;
+        CallerTenant = callerTenant;
+        Tenant = tenant;
+        Token = token;
+        Now = now;
+    }
+
+    /// <summary>The pages' root path, such as <c>/jobs</c>.</summary>
+    public string Root { get; }
+
+    /// <summary>The signed-in key's role.</summary>
+    public ApiKeyRole Role { get; }
+
+    /// <summary>The signed-in key's tenant; null for an admin.</summary>
+    public string? CallerTenant { get; }
+
+    /// <summary>The tenant shown; null when an admin looks at all tenants.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>The antiforgery token every form posts.</summary>
+    public AntiforgeryTokenSet Token { get; }
+
+    /// <summary>When the page was drawn.</summary>
+    public DateTimeOffset Now { get; }
+
+    /// <summary>The outcome of the action that led here, shown once at the top.</summary>
+    public PageNote? Note { get; init; }
+
+    /// <summary>Tenants an admin can pick from (the first ones with jobs); empty for an operator.</summary>
+    public IReadOnlyList<string> Tenants { get; init; } = [];
+
+    /// <summary>Seconds after which the page reloads itself; null for never.</summary>
+    public int? RefreshSeconds { get; init; }
+
+    /// <summary>Whether an admin is signed in.</summary>
+    public bool IsAdmin => Role == ApiKeyRole.Admin;
+
+    /// <summary>A link to a page below the root, keeping the tenant shown unless the query names one; empty values are left out.</summary>
+    public string Link(string path, params (string Name, string? Value)[] query)
+    {
+        var pairs = (query.Any(p => p.Name == "tenant") ? query : query.Prepend(("tenant", IsAdmin ? Tenant : null)))
+            .Where(p => !string.IsNullOrEmpty(p.Item2))
+            .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
+        var search = string.Join("&", pairs);
+        return Root + path + (search.Length == 0 ? "" : "?" + search);
+    }
+}
+
+/// <summary>A line at the top of a page saying what the last action did; <see cref="IsError"/> when it did not.</summary>
+/// <param name="Text">What happened.</param>
+/// <param name="IsError">Whether the action failed.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed record PageNote(string Text, bool IsError = false);

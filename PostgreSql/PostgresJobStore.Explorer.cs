@@ -1,0 +1,93 @@
+using Npgsql;
+
+namespace OrleansJobs.Storage.Postgres;
+
+/// <summary>The job explorer's reads: one job in full, queues and tenants listed, dead letters counted.</summary>
+internal sealed partial class PostgresJobStore
+{
+    public Task<JobDetail?> GetJobDetailAsync(string tenant, JobId id, CancellationToken cancellationToken) => ReconnectingAsync<JobDetail?>(async () =>
+    {
+        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
+        JobInfo info;
+        byte[] payload;
+        await using (var command = new NpgsqlCommand($"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant;", connection))
+        {
+            command.Parameters.AddWithValue("id", id.Value);
+            command.Parameters.AddWithValue("tenant", tenant);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            info = ReadJobInfo(reader);
+            payload = (byte[])reader.GetValue(reader.FieldCount - 1);
+        }
+
+        var errors = new List<JobAttemptError>();
+        await using (var command = new NpgsqlCommand(ExplorerSql.Errors, connection))
+        {
+            command.Parameters.AddWithValue("id", id.Value);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                errors.Add(new JobAttemptError
+                {
+                    Attempt = reader.GetInt32(0),
+                    FailedAt = Time(reader, 1),
+                    Silo = reader.GetString(2),
+                    ErrorType = reader.GetString(3),
+                    Message = reader.GetString(4),
+                    StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
+                });
+            }
+        }
+
+        return new JobDetail(info, payload, errors);
+    }, readOnly: true);
+
+    public Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand("SELECT tenant FROM jobs WHERE id = @id;");
+        command.Parameters.AddWithValue("id", id.Value);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }, readOnly: true);
+
+    public Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        var where = DeadFilterSql(command, tenant, filter, id: null);
+        command.CommandText = ExplorerSql.CountUpTo(where, upTo, Bind(command));
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }, readOnly: true);
+
+    public Task<QueueListPage> ListQueuesAsync(QueueListing listing, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        command.CommandText = ExplorerSql.Queues(listing, Bind(command));
+        var rows = new List<QueueKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
+        }
+
+        return ExplorerSql.QueuePage(rows, listing.Limit);
+    }, readOnly: true);
+
+    public Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<string>>(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        command.CommandText = ExplorerSql.Tenants(after, limit, Bind(command));
+        var tenants = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tenants.Add(reader.GetString(0));
+        }
+
+        return tenants;
+    }, readOnly: true);
+
+    private static Action<string, object> Bind(NpgsqlCommand command) => (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value);
+}

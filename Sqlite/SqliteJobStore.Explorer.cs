@@ -1,0 +1,100 @@
+using Microsoft.Data.Sqlite;
+
+namespace OrleansJobs.Storage.Sqlite;
+
+/// <summary>The job explorer's reads: one job in full, queues and tenants listed, dead letters counted.</summary>
+internal sealed partial class SqliteJobStore
+{
+    public async Task<JobDetail?> GetJobDetailAsync(string tenant, JobId id, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant;";
+        command.Parameters.AddWithValue("@id", id.ToBytes());
+        command.Parameters.AddWithValue("@tenant", tenant);
+        JobInfo info;
+        byte[] payload;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return null;
+            }
+
+            info = ReadJobInfo(reader);
+            payload = (byte[])reader.GetValue(reader.FieldCount - 1);
+        }
+
+        await using var errors = db.CreateCommand();
+        errors.CommandText = ExplorerSql.Errors;
+        errors.Parameters.AddWithValue("@id", id.ToBytes());
+        var list = new List<JobAttemptError>();
+        await using (var reader = await errors.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(new JobAttemptError
+                {
+                    Attempt = reader.GetInt32(0),
+                    FailedAt = Time(reader.GetInt64(1)),
+                    Silo = reader.GetString(2),
+                    ErrorType = reader.GetString(3),
+                    Message = reader.GetString(4),
+                    StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
+                });
+            }
+        }
+
+        return new JobDetail(info, payload, list);
+    }
+
+    public async Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT tenant FROM jobs WHERE id = @id;";
+        command.Parameters.AddWithValue("@id", id.ToBytes());
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        var where = DeadFilterSql(command, tenant, filter, id: null);
+        command.CommandText = ExplorerSql.CountUpTo(where, upTo, Bind(command));
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<QueueListPage> ListQueuesAsync(QueueListing listing, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = ExplorerSql.Queues(listing, Bind(command));
+        var rows = new List<QueueKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
+        }
+
+        return ExplorerSql.QueuePage(rows, listing.Limit);
+    }
+
+    public async Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = ExplorerSql.Tenants(after, limit, Bind(command));
+        var tenants = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tenants.Add(reader.GetString(0));
+        }
+
+        return tenants;
+    }
+
+    private static Action<string, object> Bind(SqliteCommand command) => (name, value) => command.Parameters.AddWithValue(name, value);
+}
