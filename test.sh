@@ -16,6 +16,12 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     || echo "could not install chromium; the browser test will fail"
 fi
 
+# The browser test checks every jobs page with axe-core, from npm at the version package-lock.json pins.
+if [[ ! -f Grains.Tests/Accessibility/node_modules/axe-core/axe.min.js ]]; then
+  (cd Grains.Tests/Accessibility && npm ci --no-audit --no-fund --loglevel=error) \
+    || echo "could not install axe-core; the browser test will fail"
+fi
+
 pgdir=$(mktemp -d /tmp/orleansjobs-pg.XXXXXX)
 cleanup() {
   bash deploy/pg.sh stop "$pgdir"

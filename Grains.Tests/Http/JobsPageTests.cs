@@ -41,18 +41,20 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     }
 
     [Fact]
-    public async Task In_headless_chromium_an_admin_signs_in_sees_the_tests_queues_replays_a_dead_letter_and_pauses_a_queue_the_tenant_and_a_schedule_with_a_click()
+    public async Task In_headless_chromium_an_admin_signs_in_pauses_a_queue_the_tenant_and_a_schedule_opens_a_job_found_by_id_and_replays_dead_letters_one_and_in_bulk_on_accessible_pages()
     {
         Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), $"{Chromium} and {ChromeDriver} are needed (Debian packages chromium, chromium-driver); ./test.sh installs them.");
         var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
-        await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead, "the job to be dead-lettered");
+        var another = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
+        await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead
+            && (await fixture.Jobs.GetStatusAsync(_tenant, another))?.State == JobState.Dead, "both jobs to be dead-lettered");
         await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));
         await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = _tenant, Id = "nightly", JobType = ClusterFixture.Noop, Cron = "0 3 * * *" });
 
         var profile = Directory.CreateTempSubdirectory("orleansjobs-chromium-").FullName;
         var options = new ChromeOptions { BinaryLocation = Chromium };
         options.AddArguments(
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+            "--headless=new", "--window-size=1400,1000", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}");
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
         service.SuppressInitialDiagnosticInformation = true;
@@ -62,14 +64,16 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         {
             browser.Navigate().GoToUrl(new Uri(fixture.BaseAddress, $"/jobs?tenant={_tenant}"));
             await UntilAsync(() => browser.Url.Contains("/jobs/login", StringComparison.Ordinal), "the sign-in form");
+            PageChecks.Check(browser, "sign-in");
             browser.FindElement(By.Id("key")).SendKeys(AdminKey);
             browser.FindElement(By.Id("sign-in")).Click();
 
             await UntilAsync(() => browser.FindElements(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).Count == 1, "the queue table with the test's queue");
+            PageChecks.Check(browser, "queues");
             var row = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Noop}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
             Assert.Equal(("running", "1"), (row[0], row[3]));
             var flaky = browser.FindElement(By.CssSelector($"tr[data-queue='{_tenant}/{ClusterFixture.Flaky}']")).FindElements(By.TagName("td")).Select(td => td.Text).ToList();
-            Assert.Equal("1", flaky[7]);
+            Assert.Equal("2", flaky[7]);
 
             // Pause the queue, then the whole tenant, and undo both, with the page's buttons.
             var queue = $"{_tenant}/{ClusterFixture.Noop}";
@@ -93,6 +97,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             // And a recurring job, from the tenant's list of them.
             browser.FindElement(By.LinkText("Recurring jobs")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("schedules")).Count == 1, "the recurring jobs page");
+            PageChecks.Check(browser, "recurring-jobs");
             Assert.Contains("0 3 * * *", browser.FindElement(By.CssSelector("tr[data-schedule='nightly']")).Text, StringComparison.Ordinal);
             browser.FindElement(By.Id("pause-schedule-nightly")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("resume-schedule-nightly")).Count == 1, "the schedule's Resume button");
@@ -101,13 +106,36 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.Id("pause-schedule-nightly")).Count == 1, "the schedule's Pause button again");
             Assert.Null((await fixture.Jobs.GetScheduleAsync(_tenant, "nightly"))!.PausedAt);
 
+            // A job found by its id: its payload and the attempt that failed, with the stack trace.
+            browser.FindElement(By.Id("find-id")).SendKeys(dead.ToString());
+            browser.FindElement(By.Id("find")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("payload")).Count == 1, "the job's page");
+            PageChecks.Check(browser, "job");
+            Assert.Equal("dead", browser.FindElement(By.Id("job-state")).Text);
+            Assert.Contains("\"fail\": true", browser.FindElement(By.Id("payload")).Text, StringComparison.OrdinalIgnoreCase);
+            Assert.NotEmpty(browser.FindElements(By.CssSelector("#attempts tbody tr")));
+
+            // One dead letter replayed with its button, then the rest that match a filter, after a count.
             fixture.Probe.Heal(dead);
+            fixture.Probe.Heal(another);
             browser.FindElement(By.LinkText("Dead letters")).Click();
             await UntilAsync(() => browser.FindElements(By.Id($"replay-{dead}")).Count == 1, "the dead letters page");
+            PageChecks.Check(browser, "dead-letters");
             browser.FindElement(By.Id($"replay-{dead}")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.Contains(dead.ToString(), StringComparison.Ordinal) == true, "the replay confirmation");
             await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(dead) == 1, "the replayed job to run and succeed");
             Assert.Equal(1, (await fixture.Jobs.GetStatusAsync(_tenant, dead))!.ReplayCount);
+
+            browser.FindElement(By.Id("filter-type")).SendKeys(ClusterFixture.Flaky);
+            browser.FindElement(By.Id("apply-filter")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("replay-matching")).Count == 1 && browser.Url.Contains("jobType=", StringComparison.Ordinal), "the filtered dead letters");
+            browser.FindElement(By.Id("replay-matching")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("confirm-replay")).Count == 1, "the count before the bulk replay");
+            PageChecks.Check(browser, "replay-matching");
+            Assert.StartsWith("1 dead letter match", browser.FindElement(By.Id("replay-count")).Text, StringComparison.Ordinal);
+            browser.FindElement(By.Id("confirm-replay")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.StartsWith("1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's outcome");
+            await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(another) == 1, "the job replayed in bulk to run and succeed");
         }
         finally
         {
