@@ -53,6 +53,30 @@ internal sealed partial class PostgresJobStore
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }, readOnly: true);
 
+    public Task<JobListPage> ListJobsAsync(JobListing listing, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        var clauses = JobListSql.Clauses(listing, Bind(command), id => id.Value, time => time.UtcDateTime);
+        command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
+        var rows = new List<(JobInfo, DateTimeOffset?)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var last = reader.FieldCount - 1;
+            rows.Add((ReadJobInfo(reader), reader.IsDBNull(last) ? null : Time(reader, last)));
+        }
+
+        return JobListSql.Page(rows, listing);
+    }, readOnly: true);
+
+    public Task<JobId?> FindByIdempotencyKeyAsync(string tenant, string key, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand("SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;");
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("key", key);
+        return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? new JobId(id) : (JobId?)null;
+    }, readOnly: true);
+
     public Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();

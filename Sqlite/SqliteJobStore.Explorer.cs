@@ -57,6 +57,33 @@ internal sealed partial class SqliteJobStore
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    public async Task<JobListPage> ListJobsAsync(JobListing listing, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        var clauses = JobListSql.Clauses(listing, Bind(command), id => id.ToBytes(), time => Ms(time));
+        command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
+        var rows = new List<(JobInfo, DateTimeOffset?)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var last = reader.FieldCount - 1;
+            rows.Add((ReadJobInfo(reader), reader.IsDBNull(last) ? null : Time(reader.GetInt64(last))));
+        }
+
+        return JobListSql.Page(rows, listing);
+    }
+
+    public async Task<JobId?> FindByIdempotencyKeyAsync(string tenant, string key, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = "SELECT job_id FROM job_idempotency_keys WHERE tenant = @tenant AND key = @key;";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        command.Parameters.AddWithValue("@key", key);
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] id ? JobId.FromBytes(id) : null;
+    }
+
     public async Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);

@@ -80,7 +80,7 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
     public async Task Input_that_is_not_valid_gets_a_page_naming_the_field()
     {
         using var operatorA = fixture.Client(TenantA, ApiKeyRole.Operator);
-        foreach (var (page, field) in new[] { ("/jobs/find?id=nope", "id:"), ("/jobs/dead?from=yesterday", "from:"), ("/jobs/dead?jobType=Bad%20Type", "jobType:"), ("/jobs/job/123", "id:") })
+        foreach (var (page, field) in new[] { ("/jobs/find?id=", "id:"), ("/jobs/queue/test.noop?state=sleeping", "state:"), ("/jobs/dead?from=yesterday", "from:"), ("/jobs/dead?jobType=Bad%20Type", "jobType:"), ("/jobs/job/123", "id:") })
         {
             var response = await operatorA.GetAsync(page);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -94,6 +94,13 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.Id($"pause-tenant-{_tenant}")).Count == 1, "the tenant's Pause button again");
             Assert.False((await fixture.Jobs.GetTenantStatusAsync(_tenant)).Paused);
 
+            // One queue's own page: its scheduled job, under its tab.
+            browser.FindElement(By.LinkText(queue)).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("state-scheduled")).Count == 1, "the queue's page");
+            browser.FindElement(By.Id("state-scheduled")).Click();
+            await UntilAsync(() => browser.FindElements(By.CssSelector("#jobs tbody tr")).Count == 1, "the queue's scheduled job");
+            PageChecks.Check(browser, "queue");
+
             // And a recurring job, from the tenant's list of them.
             browser.FindElement(By.LinkText("Recurring jobs")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("schedules")).Count == 1, "the recurring jobs page");
@@ -142,6 +149,35 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             browser.Quit();
             Directory.Delete(profile, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task The_search_box_takes_a_job_id_or_an_idempotency_key_and_a_queue_lists_its_jobs_by_state()
+    {
+        var waiting = await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1), new EnqueueOptions { IdempotencyKey = "invoice-7" });
+        using var keyed = fixture.Client(AdminKey);
+        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+
+        foreach (var text in new[] { waiting.ToString(), "invoice-7" })
+        {
+            var found = await admin.GetAsync($"/jobs/find?tenant={_tenant}&id={Uri.EscapeDataString(text)}");
+            Assert.Equal(HttpStatusCode.Redirect, found.StatusCode);
+            Assert.Equal($"/jobs/job/{waiting}?tenant={_tenant}", found.Headers.Location!.OriginalString);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/jobs/find?tenant={_tenant}&id=invoice-8")).StatusCode);
+
+        // By id alone, an admin finds the job whatever tenant is shown.
+        var page = WebUtility.HtmlDecode(await (await admin.GetAsync($"/jobs/job/{waiting}")).Content.ReadAsStringAsync());
+        Assert.Contains("invoice-7", page);
+
+        var scheduled = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}&state=scheduled"));
+        Assert.Contains($"data-job-id=\"{waiting}\"", scheduled);
+        Assert.Contains("\"maxConcurrency\"", scheduled);
+        var enqueued = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}"));
+        Assert.DoesNotContain($"data-job-id=\"{waiting}\"", enqueued);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}&state=sleeping")).StatusCode);
     }
 
     /// <summary>

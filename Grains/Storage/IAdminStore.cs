@@ -15,6 +15,12 @@ internal interface IAdminStore
     /// <summary>The tenant that owns the job, or null when no job has this id: lets an admin find a job by its id alone.</summary>
     Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken);
 
+    /// <summary>A page of a queue's jobs in one state, in that state's order (see <see cref="JobListing"/>).</summary>
+    Task<JobListPage> ListJobsAsync(JobListing listing, CancellationToken cancellationToken);
+
+    /// <summary>The job the tenant's idempotency key points at while the key is held; null when no key of that name is held.</summary>
+    Task<JobId?> FindByIdempotencyKeyAsync(string tenant, string key, CancellationToken cancellationToken);
+
     /// <summary>How many of the tenant's dead letters match the filter, counting no further than <paramref name="upTo"/>.</summary>
     Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken);
 

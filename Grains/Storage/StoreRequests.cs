@@ -85,3 +85,19 @@ internal sealed record QueueListPage(IReadOnlyList<QueueKey> Queues, QueueKey? N
 
 /// <summary>A job with what a person needs to understand it: its status, its payload and every failed attempt, oldest first.</summary>
 internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobAttemptError> Errors);
+
+/// <summary>
+/// One page of a queue's jobs in one state, each state in the order its index keeps: enqueued in run
+/// order, scheduled by run-at, running by lease expiry, finished and dead newest first. <see cref="After"/>
+/// is the cursor a previous page gave; <see cref="CreatedFrom"/> and <see cref="CreatedTo"/> bound the
+/// creation time of the newest-first lists (the job id carries it).
+/// </summary>
+internal sealed record JobListing(QueueKey Queue, JobState State, string? After, int Limit)
+{
+    public DateTimeOffset? CreatedFrom { get; init; }
+
+    public DateTimeOffset? CreatedTo { get; init; }
+}
+
+/// <summary>A page of jobs; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
+internal sealed record JobListPage(IReadOnlyList<JobInfo> Jobs, string? Next);

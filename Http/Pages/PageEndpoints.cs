@@ -23,6 +23,9 @@ internal static class PageEndpoints
     /// <summary>Dead letters per page.</summary>
     private const int DeadPerPage = 50;
 
+    /// <summary>A queue's jobs per page.</summary>
+    private const int JobsPerPage = 50;
+
     /// <summary>Recurring jobs per page.</summary>
     private const int SchedulesPerPage = 50;
 
@@ -45,6 +48,7 @@ internal static class PageEndpoints
         signedIn.MapGet("/dead", DeadLettersAsync);
         signedIn.MapGet("/dead/replay", ReplayPreviewAsync);
         signedIn.MapGet("/schedules", SchedulesAsync);
+        signedIn.MapGet("/queue/{jobType}", QueueJobsAsync);
         signedIn.MapGet("/job/{id}", JobAsync);
         signedIn.MapGet("/find", FindAsync);
     }
@@ -98,6 +102,39 @@ internal static class PageEndpoints
             return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules });
         });
 
+    private static Task<IResult> QueueJobsAsync(HttpContext context, PageFrames frames, IAdminStore store, IJobClient client, string jobType, string? tenant, string? state, string? from, string? to, string? cursor) =>
+        ShowAsync(context, frames, tenant, null, null, async frame =>
+        {
+            if (frame.Tenant is null)
+            {
+                return ChooseTenant(frame, "Queue");
+            }
+
+            JobValidator.ValidateName(jobType, "jobType");
+            var shown = StateNamed(state);
+            var window = DeadLetterFilters.Parse(null, null, from, to);
+            var page = await store.ListJobsAsync(
+                new JobListing(new QueueKey(frame.Tenant, jobType), shown, cursor, JobsPerPage) { CreatedFrom = window.From, CreatedTo = window.To }, context.RequestAborted);
+            var stats = await client.GetQueueStatsAsync(frame.Tenant, jobType, context.RequestAborted);
+            var policy = await client.GetQueuePolicyAsync(frame.Tenant, jobType, context.RequestAborted);
+            return Component<QueueJobsPage>(new
+            {
+                Frame = frame,
+                Stats = stats,
+                State = shown,
+                CreatedFrom = window.From,
+                CreatedTo = window.To,
+                Page = new QueueJobs(page.Jobs, page.Next),
+                Policy = JsonSerializer.Serialize(policy, PolicyJson),
+            });
+        });
+
+    /// <summary>A state as the queue page's tabs name it; enqueued when none is given.</summary>
+    private static JobState StateNamed(string? name) =>
+        string.IsNullOrEmpty(name) ? JobState.Enqueued
+        : Enum.GetValues<JobState>().FirstOrDefault(s => Format.State(s) == name) is var state && Format.State(state) == name ? state
+        : throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead.");
+
     private static Task<IResult> JobAsync(HttpContext context, PageFrames frames, IAdminStore store, string id, string? tenant, string? note, string? failed) =>
         ShowAsync(context, frames, tenant, note, failed, async frame =>
         {
@@ -111,12 +148,24 @@ internal static class PageEndpoints
             return Component<JobPage>(new { Frame = frame with { Tenant = frame.IsAdmin ? owner : frame.Tenant }, Job = detail.Job, Payload = Pretty(detail.Payload), Errors = detail.Errors });
         });
 
-    /// <summary>The search box: a job id goes to that job's page.</summary>
-    private static Task<IResult> FindAsync(HttpContext context, PageFrames frames, string? id, string? tenant) =>
-        ShowAsync(context, frames, tenant, null, null, frame =>
+    /// <summary>The search box: a job id, or an idempotency key the tenant shown holds, goes to that job's page.</summary>
+    private static Task<IResult> FindAsync(HttpContext context, PageFrames frames, IAdminStore store, string? id, string? tenant) =>
+        ShowAsync(context, frames, tenant, null, null, async frame =>
         {
-            var jobId = JobId.TryParse(id?.Trim(), out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id (a UUID v7 such as 0193a4f2-7c1e-7d2a-9b1e-3f0c2d4e5a6b).");
-            return Task.FromResult<IResult>(TypedResults.Redirect(frame.Link($"/job/{jobId}")));
+            var text = id?.Trim() ?? "";
+            if (JobId.TryParse(text, out var jobId))
+            {
+                return TypedResults.Redirect(frame.Link($"/job/{jobId}"));
+            }
+
+            if (frame.Tenant is null || text.Length == 0)
+            {
+                throw new JobValidationException("id", "invalid_id", "is not a job id (a UUID v7 such as 0193a4f2-7c1e-7d2a-9b1e-3f0c2d4e5a6b); choose a tenant to look for an idempotency key.");
+            }
+
+            return await store.FindByIdempotencyKeyAsync(frame.Tenant, text, context.RequestAborted) is { } keyed
+                ? TypedResults.Redirect(frame.Link($"/job/{keyed}"))
+                : Component<ProblemPage>(new { Frame = frame, Title = "No such job", Text = $"No job id, and no idempotency key held in tenant {frame.Tenant}, is “{text}”." }, StatusCodes.Status404NotFound);
         });
 
     /// <summary>
@@ -170,6 +219,8 @@ internal static class PageEndpoints
             return Encoding.UTF8.GetString(payload);
         }
     }
+
+    private static readonly JsonSerializerOptions PolicyJson = new(ApiJson.Options) { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -68,3 +68,9 @@ public sealed record PageFrame
 /// <param name="IsError">Whether the action failed.</param>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed record PageNote(string Text, bool IsError = false);
+
+/// <summary>A page of a queue's jobs for the pages' components; <see cref="Next"/> is the cursor of the next page.</summary>
+/// <param name="Jobs">The jobs on this page.</param>
+/// <param name="Next">The next page's cursor; null on the last page.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed record QueueJobs(IReadOnlyList<JobInfo> Jobs, string? Next);

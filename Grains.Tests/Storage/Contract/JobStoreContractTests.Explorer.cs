@@ -77,3 +77,80 @@ public abstract partial class JobStoreContractTests
         Assert.Equal(0, await Store.CountDeadAsync(_tenant, new DeadLetterFilter { JobType = "other" }, 100, default));
     }
 }
+
+public abstract partial class JobStoreContractTests
+{
+    [Fact]
+    public async Task Waiting_jobs_are_listed_in_run_order_a_page_at_a_time()
+    {
+        var low = NewJob(priority: JobPriority.Low, runAt: T0.AddSeconds(-3));
+        var high = NewJob(priority: JobPriority.High, runAt: T0.AddSeconds(-1));
+        var early = NewJob(runAt: T0.AddSeconds(-2).AddTicks(1234));
+        var late = NewJob(runAt: T0.AddSeconds(-1));
+        await InsertAsync(low, high, early, late);
+
+        var pages = await ListAllAsync(JobState.Enqueued, limit: 3);
+
+        Assert.Equal([[high.Id, early.Id, late.Id], [low.Id]], pages);
+    }
+
+    [Fact]
+    public async Task Scheduled_running_finished_and_dead_jobs_are_each_listed_in_their_order()
+    {
+        var later = NewJob(runAt: T0.AddHours(2));
+        var sooner = NewJob(runAt: T0.AddHours(1));
+        var running = new[] { NewJob(), NewJob() };
+        var done = new[] { NewJob(), NewJob(), NewJob() };
+        var dead = NewJob();
+        await InsertAsync([later, sooner, .. running, .. done, dead]);
+        Assert.NotNull(await LeaseAsync(running[1].Id, T0));
+        Assert.NotNull(await LeaseAsync(running[0].Id, T0.AddSeconds(5)));
+        foreach (var job in done)
+        {
+            Assert.True(await CompleteAsync(job.Id, (await LeaseAsync(job.Id))!.Lease));
+        }
+
+        await DeadLetterAsync((await LeaseAsync(dead.Id))!);
+
+        Assert.Equal([[sooner.Id], [later.Id]], await ListAllAsync(JobState.Scheduled, limit: 1));
+        Assert.Equal([[running[1].Id, running[0].Id]], await ListAllAsync(JobState.Active, limit: 5));
+        Assert.Equal([[done[2].Id, done[1].Id], [done[0].Id]], await ListAllAsync(JobState.Succeeded, limit: 2));
+        Assert.Equal([[dead.Id]], await ListAllAsync(JobState.Dead, limit: 2));
+        Assert.Equal([[]], await ListAllAsync(JobState.Cancelled, limit: 2));
+
+        // Created-time bounds come from the ids, which carry it.
+        var bounded = await Store.ListJobsAsync(new JobListing(Queue(), JobState.Succeeded, null, 10) { CreatedFrom = done[1].Id.CreatedAt, CreatedTo = done[2].Id.CreatedAt.AddMilliseconds(1) }, default);
+        Assert.Contains(done[1].Id, bounded.Jobs.Select(j => j.Id));
+        Assert.Contains(done[2].Id, bounded.Jobs.Select(j => j.Id));
+        Assert.Empty(await ListAllAsync(JobState.Succeeded, limit: 2, from: T0.AddYears(50)).ContinueWith(t => t.Result.SelectMany(p => p).ToList()));
+
+        await Assert.ThrowsAsync<JobValidationException>(() => Store.ListJobsAsync(new JobListing(Queue(), JobState.Enqueued, "1|x", 2), default));
+    }
+
+    [Fact]
+    public async Task A_job_is_found_by_the_idempotency_key_it_holds()
+    {
+        var job = NewJob(key: "order-42");
+        await InsertAsync(job);
+
+        Assert.Equal(job.Id, await Store.FindByIdempotencyKeyAsync(_tenant, "order-42", default));
+        Assert.Null(await Store.FindByIdempotencyKeyAsync(_tenant, "order-43", default));
+        Assert.Null(await Store.FindByIdempotencyKeyAsync("someone-else", "order-42", default));
+    }
+
+    /// <summary>Every page of the listing, each as its ids, following the cursors.</summary>
+    private async Task<List<List<JobId>>> ListAllAsync(JobState state, int limit, DateTimeOffset? from = null)
+    {
+        var pages = new List<List<JobId>>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.ListJobsAsync(new JobListing(Queue(), state, cursor, limit) { CreatedFrom = from }, default);
+            pages.Add(page.Jobs.Select(j => j.Id).ToList());
+            cursor = page.Next;
+        }
+        while (cursor is not null && pages.Count < 100);
+
+        return pages;
+    }
+}

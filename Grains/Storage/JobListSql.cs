@@ -1,0 +1,115 @@
+using System.Globalization;
+
+namespace OrleansJobs.Storage;
+
+/// <summary>
+/// The SQL stores' listing of a queue's jobs in one state (<see cref="JobListing"/>), each walked along
+/// the partial index of its state so a page costs O(page) whatever the backlog. The cursor is the last
+/// row's place in that order, written as text: <c>priority|run-at ticks|id</c>, <c>time ticks|id</c> or <c>id</c>
+/// (ticks, since PostgreSQL keeps microseconds).
+/// </summary>
+internal static class JobListSql
+{
+    /// <summary>The WHERE and ORDER BY (with LIMIT) after <c>SELECT columns FROM jobs</c>, binding values through the dialect's converters.</summary>
+    /// <exception cref="JobValidationException">The cursor is not one this listing gave.</exception>
+    public static string Clauses(JobListing listing, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
+    {
+        add("@tenant", listing.Queue.Tenant);
+        add("@type", listing.Queue.JobType);
+        add("@limit", listing.Limit + 1);
+        var where = "tenant = @tenant AND job_type = @type";
+        var after = listing.After is { Length: > 0 } text ? text.Split('|') : null;
+        switch (listing.State)
+        {
+            case JobState.Enqueued:
+                if (after is not null)
+                {
+                    Expect(after, 3);
+                    where += " AND (priority, run_at, id) > (@after_priority, @after_time, @after_id)";
+                    add("@after_priority", (short)Number(after[0]));
+                    add("@after_time", timeValue(Time(after[1])));
+                    add("@after_id", idValue(Id(after[2])));
+                }
+
+                return $"{where} AND state = 1 ORDER BY priority, run_at, id LIMIT @limit";
+
+            case JobState.Scheduled or JobState.Active:
+                var column = listing.State == JobState.Scheduled ? "run_at" : "lease_expires_at";
+                if (after is not null)
+                {
+                    Expect(after, 2);
+                    where += $" AND ({column}, id) > (@after_time, @after_id)";
+                    add("@after_time", timeValue(Time(after[0])));
+                    add("@after_id", idValue(Id(after[1])));
+                }
+
+                return $"{where} AND state = {(int)listing.State} ORDER BY {column}, id LIMIT @limit";
+
+            default:
+                if (after is not null)
+                {
+                    Expect(after, 1);
+                    where += " AND id < @after_id";
+                    add("@after_id", idValue(Id(after[0])));
+                }
+
+                if (listing.CreatedFrom is { } from)
+                {
+                    where += " AND id >= @from_id";
+                    add("@from_id", idValue(JobId.MinAt(from)));
+                }
+
+                if (listing.CreatedTo is { } to)
+                {
+                    where += " AND id < @to_id";
+                    add("@to_id", idValue(JobId.MinAt(to)));
+                }
+
+                // Finished rows are found through the index kept for both finished states; SQLite uses a
+                // partial index only when the query repeats its condition.
+                var state = listing.State is JobState.Succeeded or JobState.Cancelled
+                    ? $"state IN (3, 4) AND state = {(int)listing.State}"
+                    : $"state = {(int)listing.State}";
+                return $"{where} AND {state} ORDER BY id DESC LIMIT @limit";
+        }
+    }
+
+    /// <summary>Turns the rows read (one more than the page) into a page whose cursor is the last row's place.</summary>
+    public static JobListPage Page(List<(JobInfo Job, DateTimeOffset? LeaseExpiresAt)> rows, JobListing listing)
+    {
+        if (rows.Count <= listing.Limit)
+        {
+            return new JobListPage(rows.Select(r => r.Job).ToList(), null);
+        }
+
+        rows.RemoveRange(listing.Limit, rows.Count - listing.Limit);
+        var (last, expires) = rows[^1];
+        var cursor = listing.State switch
+        {
+            JobState.Enqueued => $"{(int)last.Priority}|{Ticks(last.RunAt)}|{last.Id}",
+            JobState.Scheduled => $"{Ticks(last.RunAt)}|{last.Id}",
+            JobState.Active => $"{Ticks(expires ?? DateTimeOffset.UnixEpoch)}|{last.Id}",
+            _ => last.Id.ToString(),
+        };
+        return new JobListPage(rows.Select(r => r.Job).ToList(), cursor);
+    }
+
+    private static string Ticks(DateTimeOffset time) => time.UtcTicks.ToString(CultureInfo.InvariantCulture);
+
+    private static void Expect(string[] parts, int count)
+    {
+        if (parts.Length != count)
+        {
+            throw Invalid();
+        }
+    }
+
+    private static long Number(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid();
+
+    private static DateTimeOffset Time(string text) =>
+        Number(text) is var ticks && ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks ? new DateTimeOffset(ticks, TimeSpan.Zero) : throw Invalid();
+
+    private static JobId Id(string text) => JobId.TryParse(text, out var id) ? id : throw Invalid();
+
+    private static JobValidationException Invalid() => new("cursor", "invalid_cursor", "is not a cursor this list gave.");
+}
