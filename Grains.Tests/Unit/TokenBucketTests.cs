@@ -29,6 +29,48 @@ public sealed class TokenBucketTests
     }
 
     [Fact]
+    public void A_token_refilled_in_steps_that_add_up_to_it_is_there_and_none_is_ever_due_now_without_being_there()
+    {
+        // A third of a token three times: in floating point a hair short of one (the simulator's seed 63934).
+        var bucket = new TokenBucket(ratePerSecond: 10.0 / 3, burst: 1, _clock);
+        bucket.TakeUpTo(1);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotEqual(TimeSpan.Zero, bucket.TimeUntilNextToken());
+            _clock.Advance(TimeSpan.FromMilliseconds(100));
+            bucket.Available();
+        }
+
+        Assert.Equal(1, bucket.Available());
+        Assert.Equal(TimeSpan.Zero, bucket.TimeUntilNextToken());
+        Assert.Equal(1, bucket.TakeUpTo(1));
+
+        // Whatever the fraction held, a bucket says a wait of zero exactly when a whole token is there,
+        // and after the wait it says, the token is there: a timer armed for it never finds nothing.
+        var random = new Random(63934);
+        foreach (var rate in new[] { 1000.0 / 999, 10.0 / 3, 0.7, 123.456 })
+        {
+            var odd = new TokenBucket(rate, burst: 2, _clock);
+            for (var i = 0; i < 100_000; i++)
+            {
+                _clock.Advance(TimeSpan.FromTicks(random.Next(1, 20_000)));
+                var wait = odd.TimeUntilNextToken();
+                Assert.True((wait == TimeSpan.Zero) == (odd.Available() >= 1), $"rate {rate}, step {i}: wait {wait.Ticks} ticks, {odd.Available()} token(s)");
+                if (wait > TimeSpan.Zero && random.Next(4) == 0)
+                {
+                    _clock.Advance(wait);
+                    Assert.True(odd.Available() >= 1, $"rate {rate}, step {i}: no token after the wait it said");
+                }
+
+                if (random.Next(3) == 0)
+                {
+                    odd.TakeUpTo(1);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Fractions_of_a_token_carry_over()
     {
         var bucket = new TokenBucket(ratePerSecond: 4, burst: 1, _clock);

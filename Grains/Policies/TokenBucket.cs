@@ -8,6 +8,13 @@ namespace OrleansJobs.Policies;
 /// </summary>
 public sealed class TokenBucket
 {
+    /// <summary>
+    /// Tokens this close below a whole one count as it. Refills add fractions in floating point, which can
+    /// leave a bucket a hair short of a token it has earned; without the slack it would say no token is
+    /// there while the wait for one rounds to nothing, and a timer armed for that wait would wake to no token.
+    /// </summary>
+    private const double Slack = 1e-9;
+
     private readonly TimeProvider _time;
     private double _tokens;
     private long _refilledAt;
@@ -37,8 +44,8 @@ public sealed class TokenBucket
     public int TakeUpTo(int wanted)
     {
         Refill();
-        var taken = (int)Math.Min(wanted, Math.Floor(_tokens));
-        _tokens -= taken;
+        var taken = (int)Math.Min(wanted, Whole);
+        _tokens = Math.Max(0, _tokens - taken);
         return taken;
     }
 
@@ -46,15 +53,19 @@ public sealed class TokenBucket
     public int Available()
     {
         Refill();
-        return (int)Math.Min(int.MaxValue, Math.Floor(_tokens));
+        return (int)Math.Min(int.MaxValue, Whole);
     }
 
-    /// <summary>How long until one whole token is available (zero if one is).</summary>
+    /// <summary>How long until one whole token is available: zero if one is, else at least a tick, rounded up so the token is there when it has passed.</summary>
     public TimeSpan TimeUntilNextToken()
     {
         Refill();
-        return _tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / RatePerSecond);
+        return Whole >= 1
+            ? TimeSpan.Zero
+            : TimeSpan.FromTicks(Math.Max(1, (long)Math.Ceiling((1 - _tokens - Slack) / RatePerSecond * TimeSpan.TicksPerSecond)));
     }
+
+    private double Whole => Math.Floor(_tokens + Slack);
 
     private void Refill()
     {
