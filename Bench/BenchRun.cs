@@ -64,6 +64,11 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
             }
         }
 
+        if (plan.Runs("orleansjobs", "explorer"))
+        {
+            _figures.Add(await ExplorerPages.RunAsync(postgres, plan.ExplorerJobs, plan.ExplorerSamples));
+        }
+
         if (plan.Runs("orleansjobs", "scale-out"))
         {
             const double CpuMs = 5;

@@ -13,7 +13,7 @@ var systems = new Option<string[]>("--systems")
 };
 var scenarios = new Option<string[]>("--scenarios")
 {
-    Description = "Scenarios to run: drain, steady, retries, fairness, backlog, scale-out, retry-storm.",
+    Description = "Scenarios to run: drain, steady, retries, fairness, backlog, scale-out, retry-storm, explorer.",
     DefaultValueFactory = _ => [.. BenchPlan.AllScenarios],
     AllowMultipleArgumentsPerToken = true,
 };

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using OpenQA.Selenium;
@@ -178,6 +179,23 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         var enqueued = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}"));
         Assert.DoesNotContain($"data-job-id=\"{waiting}\"", enqueued);
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}&state=sleeping")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_queue_whose_job_type_no_silo_handles_any_more_still_shows_with_the_stores_counts()
+    {
+        var store = fixture.Services.GetRequiredService<OrleansJobs.Storage.IJobStore>();
+        var batch = new OrleansJobs.Storage.JobWriteBatch();
+        var now = DateTimeOffset.UtcNow;
+        batch.Inserts.Add(new OrleansJobs.Storage.NewJob(new JobIdGenerator(TimeProvider.System).Next(), new QueueKey(_tenant, "test.gone"), "{}"u8.ToArray(),
+            JobPriority.Normal, now, now, 3, TimeSpan.FromSeconds(30), null, null));
+        await store.WriteAsync(batch, default);
+
+        using var admin = fixture.Client(AdminKey);
+        var queues = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs?tenant={_tenant}"));
+        Assert.Matches($"data-queue=\"{_tenant}/test.gone\">.*?<td>no handler</td>\\s*<td class=\"n\">0</td>\\s*<td class=\"n\">1</td>", queues.ReplaceLineEndings(" "));
+        var queue = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/test.gone?tenant={_tenant}"));
+        Assert.Contains("No silo of this cluster handles this job type", queue);
     }
 
     /// <summary>

@@ -53,15 +53,48 @@ internal static class PageEndpoints
         signedIn.MapGet("/find", FindAsync);
     }
 
-    private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
+    private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
         ShowAsync(context, frames, tenant, note, failed, async frame =>
         {
             var cursor = after is { Length: > 0 } ? QueueKey.Parse(after) : (QueueKey?)null;
             var page = await store.ListQueuesAsync(new QueueListing(frame.Tenant, cursor, QueuesPerPage), context.RequestAborted);
-            var stats = await Task.WhenAll(page.Queues.Select(q => client.GetQueueStatsAsync(q.Tenant, q.JobType, context.RequestAborted)));
+            var stats = await Task.WhenAll(page.Queues.Select(q => StatsAsync(client, reads, q, context.RequestAborted)));
             var status = frame.Tenant is { } shown ? await client.GetTenantStatusAsync(shown, context.RequestAborted) : null;
-            return Component<QueuesPage>(new { Frame = frame with { RefreshSeconds = refresh is >= 2 ? refresh : null }, Queues = stats, Next = page.Next, TenantStatus = status });
+            return Component<QueuesPage>(new
+            {
+                Frame = frame with { RefreshSeconds = refresh is >= 2 ? refresh : null },
+                Queues = stats.Select(s => s.Stats).ToList(),
+                Unhandled = stats.Where(s => !s.Handled).Select(s => $"{s.Stats.Tenant}/{s.Stats.JobType}").ToHashSet(),
+                Next = page.Next,
+                TenantStatus = status,
+            });
         });
+
+    /// <summary>
+    /// A queue's numbers from its owner; for a job type no silo handles any more (its dead letters left
+    /// behind), the store's counts alone, so one such queue does not take the page down.
+    /// </summary>
+    private static async Task<(QueueStats Stats, bool Handled)> StatsAsync(IJobClient client, IQueueReadStore reads, QueueKey queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await client.GetQueueStatsAsync(queue.Tenant, queue.JobType, cancellationToken), true);
+        }
+        catch (UnknownJobTypeException)
+        {
+            var counts = await reads.GetQueueCountsAsync(queue, cancellationToken);
+            return (new QueueStats
+            {
+                Tenant = queue.Tenant,
+                JobType = queue.JobType,
+                Scheduled = counts.Scheduled,
+                Enqueued = counts.Enqueued,
+                Active = counts.Active,
+                Succeeded = counts.Succeeded,
+                DeadLettered = counts.Dead,
+            }, false);
+        }
+    }
 
     private static Task<IResult> DeadLettersAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? jobType, string? error, string? from, string? to, string? cursor, string? note, string? failed) =>
         ShowAsync(context, frames, tenant, note, failed, async frame =>
@@ -102,7 +135,7 @@ internal static class PageEndpoints
             return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules });
         });
 
-    private static Task<IResult> QueueJobsAsync(HttpContext context, PageFrames frames, IAdminStore store, IJobClient client, string jobType, string? tenant, string? state, string? from, string? to, string? cursor) =>
+    private static Task<IResult> QueueJobsAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string jobType, string? tenant, string? state, string? from, string? to, string? cursor) =>
         ShowAsync(context, frames, tenant, null, null, async frame =>
         {
             if (frame.Tenant is null)
@@ -115,8 +148,10 @@ internal static class PageEndpoints
             var window = DeadLetterFilters.Parse(null, null, from, to);
             var page = await store.ListJobsAsync(
                 new JobListing(new QueueKey(frame.Tenant, jobType), shown, cursor, JobsPerPage) { CreatedFrom = window.From, CreatedTo = window.To }, context.RequestAborted);
-            var stats = await client.GetQueueStatsAsync(frame.Tenant, jobType, context.RequestAborted);
-            var policy = await client.GetQueuePolicyAsync(frame.Tenant, jobType, context.RequestAborted);
+            var (stats, handled) = await StatsAsync(client, reads, new QueueKey(frame.Tenant, jobType), context.RequestAborted);
+            var policy = handled
+                ? JsonSerializer.Serialize(await client.GetQueuePolicyAsync(frame.Tenant, jobType, context.RequestAborted), PolicyJson)
+                : "No silo of this cluster handles this job type, so it has no policy; its jobs wait, and its dead letters can be replayed once a handler is back.";
             return Component<QueueJobsPage>(new
             {
                 Frame = frame,
@@ -125,7 +160,7 @@ internal static class PageEndpoints
                 CreatedFrom = window.From,
                 CreatedTo = window.To,
                 Page = new QueueJobs(page.Jobs, page.Next),
-                Policy = JsonSerializer.Serialize(policy, PolicyJson),
+                Policy = policy,
             });
         });
 
