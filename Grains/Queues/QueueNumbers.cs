@@ -34,16 +34,8 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
         var counts = await reads.GetQueueCountsAsync(queue, CancellationToken.None);
         var now = time.GetUtcNow();
         var pace = Finished.PerSecond();
-        return new QueueStats
+        return FromCounts(queue, counts, now) with
         {
-            Tenant = queue.Tenant,
-            JobType = queue.JobType,
-            Scheduled = counts.Scheduled,
-            Enqueued = counts.Enqueued,
-            Active = counts.Active,
-            Succeeded = counts.Succeeded,
-            DeadLettered = counts.Dead,
-            OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
             CompletedPerSecond = pace,
             LastFinishedAt = Finished.LastAt,
             RetriesPerSecond = Retried.PerSecond(),
@@ -57,6 +49,19 @@ internal sealed class QueueNumbers(QueueKey queue, IQueueReadStore reads, TimePr
             KeyBreakersOpen = core.Gate?.BreakersNotClosed ?? 0,
         };
     }
+
+    /// <summary>What the store's counters alone say of a queue, as when no silo handles its job type.</summary>
+    public static QueueStats FromCounts(QueueKey queue, QueueCounts counts, DateTimeOffset now) => new()
+    {
+        Tenant = queue.Tenant,
+        JobType = queue.JobType,
+        Scheduled = counts.Scheduled,
+        Enqueued = counts.Enqueued,
+        Active = counts.Active,
+        Succeeded = counts.Succeeded,
+        DeadLettered = counts.Dead,
+        OldestWaiting = counts.OldestEnqueuedRunAt is { } oldest ? (now > oldest ? now - oldest : TimeSpan.Zero) : null,
+    };
 
     /// <summary>Called on the metrics collector's thread: reads fields only, never awaits or mutates.</summary>
     public QueueLevels Levels(long running, int limit, BreakerState breaker)
