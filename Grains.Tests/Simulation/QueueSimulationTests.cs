@@ -57,6 +57,7 @@ public sealed class QueueSimulationTests
     [InlineData(453)] // a throttled key whose jobs were all past the window opened with nothing to wake the queue for it
     [InlineData(6323)] // likewise a key blocked by its rate: the reads had ended, and no job in sight armed a timer
     [InlineData(63934)] // a key rate-limited a hair short of a token: neither open nor due to open, so nothing woke the queue
+    [InlineData(82013)] // the same, on another key
     [InlineData(8663)] // a read took its keys before the last one found and said the round had ended: a key past them was never read
     public void Replay(int seed) => new QueueSimulation(seed).Run(Steps);
 
