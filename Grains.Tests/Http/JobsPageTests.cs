@@ -114,6 +114,11 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.Id("pause-schedule-nightly")).Count == 1, "the schedule's Pause button again");
             Assert.Null((await fixture.Jobs.GetScheduleAsync(_tenant, "nightly"))!.PausedAt);
 
+            // Run it now: its job's page says so.
+            browser.FindElement(By.Id("run-nightly")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("job-state")).Count == 1, "the page of the job the schedule made");
+            Assert.Contains("was run now", browser.FindElement(By.Id("message")).Text, StringComparison.Ordinal);
+
             // A job found by its id: its payload and the attempt that failed, with the stack trace.
             browser.FindElement(By.Id("find-id")).SendKeys(dead.ToString());
             browser.FindElement(By.Id("find")).Click();
@@ -196,6 +201,31 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         Assert.Matches($"data-queue=\"{_tenant}/test.gone\">.*?<td>no handler</td>\\s*<td class=\"n\">0</td>\\s*<td class=\"n\">1</td>", queues.ReplaceLineEndings(" "));
         var queue = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/test.gone?tenant={_tenant}"));
         Assert.Contains("No silo of this cluster handles this job type", queue);
+    }
+
+    [Fact]
+    public async Task A_recurring_job_shows_its_next_runs_and_is_deleted_only_when_the_box_is_ticked()
+    {
+        await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = _tenant, Id = "hourly", JobType = ClusterFixture.Noop, Cron = "0 * * * *" });
+        using var keyed = fixture.Client(AdminKey);
+        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/schedules?tenant={_tenant}"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(page, @"<div>\d{4}-\d\d-\d\d \d\d:00:00Z</div>").Count);
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"(__RequestVerificationToken[^\"]*)\"[^>]* value=\"([^\"]+)\"");
+
+        Dictionary<string, string> Form(bool confirm) => new()
+        {
+            ["tenant"] = _tenant, ["schedule"] = "hourly", [token.Groups[1].Value] = WebUtility.HtmlDecode(token.Groups[2].Value), ["confirm"] = confirm ? "yes" : "",
+        };
+        var unticked = await admin.PostAsync("/jobs/schedules/delete", new FormUrlEncodedContent(Form(confirm: false)));
+        Assert.Contains("failed=confirm", unticked.Headers.Location!.OriginalString);
+        Assert.NotNull(await fixture.Jobs.GetScheduleAsync(_tenant, "hourly"));
+
+        var ticked = await admin.PostAsync("/jobs/schedules/delete", new FormUrlEncodedContent(Form(confirm: true)));
+        Assert.Contains("note=", ticked.Headers.Location!.OriginalString);
+        Assert.Null(await fixture.Jobs.GetScheduleAsync(_tenant, "hourly"));
     }
 
     /// <summary>

@@ -80,6 +80,34 @@ internal static partial class PageActions
             return Back(root, $"/job/{id}", tenant, cancelled ? $"Job {id} was cancelled." : $"Job {id} had already finished; nothing was cancelled.", cancelled);
         }));
 
+        // Run a recurring job's job now, beside its schedule: the same type, payload, priority, attempts and timeout.
+        signedIn.MapPost("/schedules/run", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var id = form["schedule"].ToString();
+            if (await client.GetScheduleAsync(tenant, id, context.RequestAborted) is not { Definition: var schedule })
+            {
+                return Back(root, "/schedules", tenant, $"No recurring job {id}; nothing was run.", ok: false);
+            }
+
+            var options = new EnqueueOptions { Priority = schedule.Priority, MaxAttempts = schedule.MaxAttempts, Timeout = schedule.Timeout };
+            var job = (await client.EnqueueManyAsync([new JobRequest(tenant, schedule.JobType, schedule.Payload, options)], context.RequestAborted))[0];
+            LogAction(logger, caller.KeyId, caller.Role, "ran now", $"recurring job {id} as job {job}", tenant);
+            return Back(root, $"/job/{job}", tenant, $"Recurring job {id} was run now as job {job}.", ok: true);
+        }));
+
+        signedIn.MapPost("/schedules/delete", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var id = form["schedule"].ToString();
+            if (form["confirm"] != "yes")
+            {
+                throw new JobValidationException("confirm", "required", "tick the box to confirm the delete.");
+            }
+
+            var deleted = await client.DeleteScheduleAsync(tenant, id, context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, deleted ? "deleted" : "tried to delete (not found)", $"recurring job {id}", tenant);
+            return Back(root, "/schedules", tenant, deleted ? $"Recurring job {id} was deleted." : $"No recurring job {id}; nothing was deleted.", deleted);
+        }));
+
         // Pause or resume one queue (a job type given), a recurring job (a schedule given) or the whole tenant.
         signedIn.MapPost("/pause", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {

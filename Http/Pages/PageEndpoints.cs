@@ -123,7 +123,8 @@ internal static class PageEndpoints
             }
 
             var schedules = await client.ListSchedulesAsync(frame.Tenant, SchedulesPerPage, cursor, context.RequestAborted);
-            return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules });
+            var upcoming = schedules.Items.ToDictionary(s => s.Definition.Id, s => NextRuns(s.Definition, frame.Now));
+            return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules, Upcoming = upcoming });
         });
 
     private static Task<IResult> QueueJobsAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string jobType, string? tenant, string? state, string? from, string? to, string? cursor) =>
@@ -154,6 +155,26 @@ internal static class PageEndpoints
                 Policy = policy,
             });
         });
+
+    /// <summary>A schedule's next occurrences (up to three); none when its definition no longer parses.</summary>
+    private static IReadOnlyList<DateTimeOffset> NextRuns(RecurringJob schedule, DateTimeOffset now)
+    {
+        var runs = new List<DateTimeOffset>(3);
+        try
+        {
+            var cron = CronSchedule.Parse(schedule.Cron, schedule.TimeZone, now);
+            for (var at = cron.NextAfter(now); at is { } next && runs.Count < 3; at = cron.NextAfter(next))
+            {
+                runs.Add(next);
+            }
+        }
+        catch (JobValidationException)
+        {
+            // Stored by an older version with rules that have since changed: the scheduler reports it.
+        }
+
+        return runs;
+    }
 
     /// <summary>A state as the queue page's tabs name it; enqueued when none is given.</summary>
     private static JobState StateNamed(string? name) =>
