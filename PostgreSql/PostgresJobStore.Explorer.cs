@@ -77,6 +77,19 @@ internal sealed partial class PostgresJobStore
         return await command.ExecuteScalarAsync(cancellationToken) is Guid id ? new JobId(id) : (JobId?)null;
     }, readOnly: true);
 
+    public Task<int> DeleteJobsAsync(FinishedJobsDeletion deletion, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        var doomed = ExplorerSql.Doomed(deletion, "strpos", Bind(command), id => id.Value, time => time.UtcDateTime);
+        command.CommandText = $"""
+            WITH doomed AS ({doomed}),
+            gone AS (DELETE FROM jobs AS j USING doomed WHERE j.id = doomed.id AND j.state IN (3, 4, 5) RETURNING j.id),
+            errors AS (DELETE FROM job_errors AS e USING gone WHERE e.job_id = gone.id)
+            SELECT COUNT(*)::int FROM gone;
+            """;
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }, readOnly: false);
+
     public Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();

@@ -84,6 +84,34 @@ internal sealed partial class SqliteJobStore
         return await command.ExecuteScalarAsync(cancellationToken) is byte[] id ? JobId.FromBytes(id) : null;
     }
 
+    public async Task<int> DeleteJobsAsync(FinishedJobsDeletion deletion, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var writer = await OpenWriterAsync(cancellationToken);
+            await using var tx = writer.BeginTransaction();
+            await using var command = writer.CreateCommand();
+            command.Transaction = tx;
+            var doomed = ExplorerSql.Doomed(deletion, "instr", Bind(command), id => id.ToBytes(), time => Ms(time));
+            command.CommandText = $"""
+                CREATE TEMP TABLE IF NOT EXISTS doomed (id BLOB NOT NULL PRIMARY KEY);
+                DELETE FROM temp.doomed;
+                INSERT INTO temp.doomed {doomed};
+                DELETE FROM job_errors WHERE job_id IN (SELECT id FROM temp.doomed);
+                DELETE FROM jobs WHERE id IN (SELECT id FROM temp.doomed);
+                SELECT COUNT(*) FROM temp.doomed;
+                """;
+            var deleted = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            await tx.CommitAsync(cancellationToken);
+            return deleted;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public async Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);

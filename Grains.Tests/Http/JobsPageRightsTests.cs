@@ -37,6 +37,9 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
         }
 
         Assert.Equal(HttpStatusCode.NotFound, (await operatorA.GetAsync($"/jobs/job/{dead}")).StatusCode);
+        var tenants = await operatorA.GetAsync("/jobs/tenants");
+        Assert.Equal(HttpStatusCode.Forbidden, tenants.StatusCode);
+        Assert.DoesNotContain(TenantB, await tenants.Content.ReadAsStringAsync());
 
         // The search box sends an operator to the job's page in its own tenant, which has no such job (above).
         var found = await operatorA.GetAsync($"/jobs/find?id={dead}&tenant={TenantB}");
@@ -52,6 +55,10 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
             ("/jobs/pause", new() { ["jobType"] = ClusterFixture.Noop, ["action"] = "pause" }),
             ("/jobs/pause", new() { ["schedule"] = "b-nightly", ["action"] = "pause" }),
             ("/jobs/pause", new() { ["action"] = "pause" }),
+            ("/jobs/schedules/run", new() { ["schedule"] = "b-nightly" }),
+            ("/jobs/schedules/delete", new() { ["schedule"] = "b-nightly", ["confirm"] = "yes" }),
+            ("/jobs/keys/create", new() { ["role"] = "admin", ["name"] = "sneaky" }),
+            ("/jobs/keys/revoke", new() { ["id"] = "whatever", ["confirm"] = "yes" }),
         ];
         foreach (var (path, fields) in actions)
         {
@@ -66,6 +73,8 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
         Assert.False((await fixture.Jobs.GetQueueStatsAsync(TenantB, ClusterFixture.Noop)).Paused);
         Assert.Null((await fixture.Jobs.GetScheduleAsync(TenantB, "b-nightly"))!.PausedAt);
         Assert.False((await fixture.Jobs.GetTenantStatusAsync(TenantB)).Paused);
+        Assert.NotNull(await fixture.Jobs.GetScheduleAsync(TenantB, "b-nightly"));
+        Assert.Equal(0, (await fixture.Jobs.GetQueueStatsAsync(TenantB, ClusterFixture.Noop)).Enqueued);
 
         // The same token and cookie do act on the operator's own tenant: the refusals above were about rights.
         var own = await operatorA.PostAsync("/jobs/pause", new FormUrlEncodedContent(new Dictionary<string, string>

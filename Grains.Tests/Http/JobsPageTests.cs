@@ -119,6 +119,29 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.Id("job-state")).Count == 1, "the page of the job the schedule made");
             Assert.Contains("was run now", browser.FindElement(By.Id("message")).Text, StringComparison.Ordinal);
 
+            // Tenants and keys: make an operator key, read its secret once, revoke it.
+            browser.FindElement(By.LinkText("Tenants and keys")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("make-key")).Count == 1, "the tenants and keys page");
+            PageChecks.Check(browser, "tenants-and-keys");
+            browser.FindElement(By.CssSelector("#key-role option[value='operator']")).Click();
+            browser.FindElement(By.Id("key-tenant")).SendKeys(_tenant);
+            browser.FindElement(By.Id("key-name")).SendKeys("browser test");
+            browser.FindElement(By.Id("create-key")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("key-secret")).Count == 1, "the new key's secret");
+            PageChecks.Check(browser, "key-made");
+            var secret = browser.FindElement(By.Id("key-secret")).Text.Trim();
+            using (var withNewKey = fixture.Client(secret))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await withNewKey.GetAsync($"/v1/tenants/{_tenant}/queues")).StatusCode);
+            }
+
+            browser.FindElement(By.LinkText("Back to tenants and keys")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("keys")).Count == 1, "the keys table");
+            var made = browser.FindElements(By.CssSelector("tr[data-key]")).First(r => r.Text.Contains("browser test", StringComparison.Ordinal)).GetAttribute("data-key")!;
+            browser.FindElement(By.CssSelector($"tr[data-key='{made}'] input[name='confirm']")).Click();
+            browser.FindElement(By.Id($"revoke-{made}")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.Contains("was revoked", StringComparison.Ordinal) == true, "the revoke's outcome");
+
             // A job found by its id: its payload and the attempt that failed, with the stack trace.
             browser.FindElement(By.Id("find-id")).SendKeys(dead.ToString());
             browser.FindElement(By.Id("find")).Click();
@@ -145,7 +168,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             browser.FindElement(By.Id("replay-matching")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("confirm-replay")).Count == 1, "the count before the bulk replay");
             PageChecks.Check(browser, "replay-matching");
-            Assert.StartsWith("1 dead letter match", browser.FindElement(By.Id("replay-count")).Text, StringComparison.Ordinal);
+            Assert.StartsWith("1 dead letter match", browser.FindElement(By.Id("bulk-count")).Text, StringComparison.Ordinal);
             browser.FindElement(By.Id("confirm-replay")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.StartsWith("1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's outcome");
             await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(another) == 1, "the job replayed in bulk to run and succeed");
@@ -226,6 +249,36 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         var ticked = await admin.PostAsync("/jobs/schedules/delete", new FormUrlEncodedContent(Form(confirm: true)));
         Assert.Contains("note=", ticked.Headers.Location!.OriginalString);
         Assert.Null(await fixture.Jobs.GetScheduleAsync(_tenant, "hourly"));
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_deleted_in_bulk_after_a_count_and_a_ticked_box_and_a_finished_job_from_its_page()
+    {
+        var dead = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(Fail: true));
+        var done = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload());
+        await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead
+            && (await fixture.Jobs.GetStatusAsync(_tenant, done))?.State == JobState.Succeeded, "one job dead and one succeeded");
+        using var keyed = fixture.Client(AdminKey);
+        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+
+        var preview = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/dead/delete?tenant={_tenant}&jobType={ClusterFixture.Flaky}"));
+        Assert.Contains("1 dead letter match", preview);
+        var token = System.Text.RegularExpressions.Regex.Match(preview, "name=\"(__RequestVerificationToken[^\"]*)\"[^>]* value=\"([^\"]+)\"");
+        Dictionary<string, string> Form(params (string Name, string Value)[] fields) =>
+            fields.Append(("tenant", _tenant)).Append((token.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[2].Value))).ToDictionary(f => f.Item1, f => f.Item2);
+
+        var unticked = await admin.PostAsync("/jobs/dead/delete", new FormUrlEncodedContent(Form(("jobType", ClusterFixture.Flaky))));
+        Assert.Contains("failed=confirm", unticked.Headers.Location!.OriginalString);
+        Assert.NotNull(await fixture.Jobs.GetStatusAsync(_tenant, dead));
+
+        var ticked = await admin.PostAsync("/jobs/dead/delete", new FormUrlEncodedContent(Form(("jobType", ClusterFixture.Flaky), ("confirm", "yes"))));
+        Assert.Contains(Uri.EscapeDataString("1 dead letter was deleted."), ticked.Headers.Location!.OriginalString);
+        Assert.Null(await fixture.Jobs.GetStatusAsync(_tenant, dead));
+
+        var job = await admin.PostAsync("/jobs/delete", new FormUrlEncodedContent(Form(("id", done.ToString()), ("confirm", "yes"))));
+        Assert.StartsWith($"/jobs/queue/{ClusterFixture.Noop}?tenant={_tenant}&note=", job.Headers.Location!.OriginalString);
+        Assert.Null(await fixture.Jobs.GetStatusAsync(_tenant, done));
     }
 
     /// <summary>

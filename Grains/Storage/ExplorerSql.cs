@@ -62,6 +62,21 @@ internal static class ExplorerSql
         return $"SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE {where} LIMIT @up_to) AS matched;";
     }
 
+    /// <summary>The rows a deletion takes (finished only), binding @tenant and the filter's values or @id.</summary>
+    public static string Doomed(FinishedJobsDeletion deletion, string substringFunction, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
+    {
+        add("@limit", deletion.Limit);
+        if (deletion.Id is { } id)
+        {
+            add("@tenant", deletion.Tenant);
+            add("@id", idValue(id));
+            return "SELECT id FROM jobs WHERE tenant = @tenant AND id = @id AND state IN (3, 4, 5) LIMIT @limit";
+        }
+
+        var where = DeadLetterSql.Where(deletion.Tenant, deletion.Filter, null, null, substringFunction, add, idValue, timeValue);
+        return $"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT @limit";
+    }
+
     /// <summary>A job's failed attempts, oldest first; binds nothing but @id.</summary>
     public const string Errors = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
 }

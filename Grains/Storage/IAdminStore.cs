@@ -21,6 +21,13 @@ internal interface IAdminStore
     /// <summary>The job the tenant's idempotency key points at while the key is held; null when no key of that name is held.</summary>
     Task<JobId?> FindByIdempotencyKeyAsync(string tenant, string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes finished jobs of the tenant (succeeded, cancelled or dead) with their error history: one by
+    /// id, or up to a limit of the dead letters a filter matches. Jobs that have not finished are left alone.
+    /// Returns how many went.
+    /// </summary>
+    Task<int> DeleteJobsAsync(FinishedJobsDeletion deletion, CancellationToken cancellationToken);
+
     /// <summary>How many of the tenant's dead letters match the filter, counting no further than <paramref name="upTo"/>.</summary>
     Task<int> CountDeadAsync(string tenant, DeadLetterFilter filter, int upTo, CancellationToken cancellationToken);
 

@@ -101,3 +101,6 @@ internal sealed record JobListing(QueueKey Queue, JobState State, string? After,
 
 /// <summary>A page of jobs; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
 internal sealed record JobListPage(IReadOnlyList<JobInfo> Jobs, string? Next);
+
+/// <summary>Finished jobs a person deletes: <see cref="Id"/> for one (succeeded, cancelled or dead), else up to <see cref="Limit"/> dead letters <see cref="Filter"/> matches.</summary>
+internal sealed record FinishedJobsDeletion(string Tenant, JobId? Id, DeadLetterFilter Filter, int Limit);

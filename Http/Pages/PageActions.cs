@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Http.Security;
 using OrleansJobs.Security;
+using OrleansJobs.Storage;
 
 namespace OrleansJobs.Http.Pages;
 
@@ -62,19 +63,36 @@ internal static partial class PageActions
         signedIn.MapPost("/dead/replay", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {
             var filter = DeadLetterFilters.Parse(form["jobType"], form["error"], form["from"], form["to"]);
-            var replayed = await client.ReplayAsync(tenant, filter, PageEndpoints.BulkReplayLimit, context.RequestAborted);
+            var replayed = await client.ReplayAsync(tenant, filter, PageEndpoints.BulkLimit, context.RequestAborted);
             LogAction(logger, caller.KeyId, caller.Role, "replayed", $"{replayed} dead letters matching {filter}", tenant);
             return Back(root, "/dead", tenant, $"{replayed} dead letter{(replayed == 1 ? " was" : "s were")} put back in their queues.", ok: true);
+        }));
+
+        signedIn.MapPost("/dead/delete", (HttpContext context, IAdminStore store, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var filter = DeadLetterFilters.Parse(form["jobType"], form["error"], form["from"], form["to"]);
+            Confirmed(form, "delete");
+            var deleted = await store.DeleteJobsAsync(new FinishedJobsDeletion(tenant, null, filter, PageEndpoints.BulkLimit), context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, "deleted", $"{deleted} dead letters matching {filter}", tenant);
+            return Back(root, "/dead", tenant, $"{deleted} dead letter{(deleted == 1 ? " was" : "s were")} deleted.", ok: true);
+        }));
+
+        signedIn.MapPost("/delete", (HttpContext context, IAdminStore store, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        {
+            var id = JobId.TryParse(form["id"], out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id.");
+            Confirmed(form, "delete");
+            var type = (await store.GetJobAsync(tenant, id, context.RequestAborted))?.JobType;
+            var deleted = await store.DeleteJobsAsync(new FinishedJobsDeletion(tenant, id, new DeadLetterFilter(), 1), context.RequestAborted) == 1;
+            LogAction(logger, caller.KeyId, caller.Role, deleted ? "deleted" : "tried to delete (not finished)", $"job {id}", tenant);
+            return deleted
+                ? Back(root, type is null ? "" : $"/queue/{type}", tenant, $"Job {id} was deleted.", ok: true)
+                : Back(root, $"/job/{id}", tenant, $"Job {id} has not finished (or is gone); nothing was deleted. Cancel it first.", ok: false);
         }));
 
         signedIn.MapPost("/cancel", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {
             var id = JobId.TryParse(form["id"], out var parsed) ? parsed : throw new JobValidationException("id", "invalid_id", "is not a job id.");
-            if (form["confirm"] != "yes")
-            {
-                throw new JobValidationException("confirm", "required", "tick the box to confirm the cancel.");
-            }
-
+            Confirmed(form, "cancel");
             var cancelled = await client.CancelAsync(tenant, id, context.RequestAborted);
             LogAction(logger, caller.KeyId, caller.Role, cancelled ? "cancelled" : "tried to cancel (already finished)", $"job {id}", tenant);
             return Back(root, $"/job/{id}", tenant, cancelled ? $"Job {id} was cancelled." : $"Job {id} had already finished; nothing was cancelled.", cancelled);
@@ -98,14 +116,59 @@ internal static partial class PageActions
         signedIn.MapPost("/schedules/delete", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {
             var id = form["schedule"].ToString();
-            if (form["confirm"] != "yes")
-            {
-                throw new JobValidationException("confirm", "required", "tick the box to confirm the delete.");
-            }
-
+            Confirmed(form, "delete");
             var deleted = await client.DeleteScheduleAsync(tenant, id, context.RequestAborted);
             LogAction(logger, caller.KeyId, caller.Role, deleted ? "deleted" : "tried to delete (not found)", $"recurring job {id}", tenant);
             return Back(root, "/schedules", tenant, deleted ? $"Recurring job {id} was deleted." : $"No recurring job {id}; nothing was deleted.", deleted);
+        }));
+
+        // Keys, for admins: the secret of a new one is shown on the page this answers with, never put in an address.
+        signedIn.MapPost("/keys/create", (HttpContext context, IApiKeyStore keys, PageFrames frames, TimeProvider time, ILogger<PageFrames> logger) => AdminAsync(context, async (form, caller) =>
+        {
+            var role = form["role"].ToString() switch
+            {
+                "producer" => ApiKeyRole.Producer,
+                "operator" => ApiKeyRole.Operator,
+                "admin" => ApiKeyRole.Admin,
+                _ => throw new JobValidationException("role", "out_of_range", "must be producer, operator or admin."),
+            };
+            var tenant = form["tenant"].ToString().Trim() is { Length: > 0 } named ? named : null;
+            if (role == ApiKeyRole.Admin ? tenant is not null : tenant is null)
+            {
+                throw new JobValidationException("tenant", role == ApiKeyRole.Admin ? "not_allowed" : "required", "admin keys have no tenant; producer and operator keys need one.");
+            }
+
+            if (tenant is not null)
+            {
+                JobValidator.ValidateName(tenant, "tenant");
+            }
+
+            var name = form["name"].ToString().Trim();
+            if (name.Length is 0 or > 200)
+            {
+                throw new JobValidationException("name", "invalid", "a name of 1 to 200 characters is required, to tell keys apart.");
+            }
+
+            var (id, secret, hash) = ApiKeySecrets.Create();
+            await keys.CreateApiKeyAsync(new ApiKeyRecord(id, tenant, role, name, hash, time.GetUtcNow(), null), context.RequestAborted);
+            LogAction(logger, caller.KeyId, caller.Role, "made", $"{role} key {id} ({name})", tenant ?? "(all)");
+            var frame = (await frames.ForAsync(context, null))!;
+            return PageEndpoints.Component<Components.KeyMadePage>(new { Frame = frame, Id = id, Secret = secret, Tenant = tenant, Role = role.ToString().ToLowerInvariant(), Name = name });
+        }));
+
+        signedIn.MapPost("/keys/revoke", (HttpContext context, IApiKeyStore keys, ApiKeyAuthenticator authenticator, TimeProvider time, ILogger<PageFrames> logger) => AdminAsync(context, async (form, caller) =>
+        {
+            var id = form["id"].ToString();
+            Confirmed(form, "revoke");
+
+            var revoked = await keys.RevokeApiKeyAsync(id, time.GetUtcNow(), context.RequestAborted);
+            if (revoked)
+            {
+                authenticator.Forget(id);
+            }
+
+            LogAction(logger, caller.KeyId, caller.Role, revoked ? "revoked" : "tried to revoke (not live)", $"key {id}", "(all)");
+            return Results.Redirect($"{root}/tenants?{(revoked ? "note" : "failed")}={Uri.EscapeDataString(revoked ? $"Key {id} was revoked." : $"There is no live key {id}.")}");
         }));
 
         // Pause or resume one queue (a job type given), a recurring job (a schedule given) or the whole tenant.
@@ -161,6 +224,36 @@ internal static partial class PageActions
         catch (JobValidationException invalid)
         {
             return Back(root, "", tenant, invalid.Message, ok: false);
+        }
+    }
+
+    /// <summary>Checks the form's token and that an admin pressed the button, then acts; input that is not valid goes back to the tenants page with the field named.</summary>
+    private static async Task<IResult> AdminAsync(HttpContext context, Func<IFormCollection, ApiCaller, Task<IResult>> act)
+    {
+        await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        var form = await context.Request.ReadFormAsync();
+        if (context.RequestServices.GetRequiredService<CallerResolver>().FromUser(context.User) is not { Role: ApiKeyRole.Admin } caller)
+        {
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+
+        try
+        {
+            return await act(form, caller);
+        }
+        catch (JobValidationException invalid)
+        {
+            var root = context.RequestServices.GetRequiredService<PageFrames>().Root;
+            return Results.Redirect($"{root}/tenants?failed={Uri.EscapeDataString(invalid.Message)}");
+        }
+    }
+
+    /// <summary>Actions that cannot be undone need their box ticked.</summary>
+    private static void Confirmed(IFormCollection form, string action)
+    {
+        if (form["confirm"] != "yes")
+        {
+            throw new JobValidationException("confirm", "required", $"tick the box to confirm the {action}.");
         }
     }
 

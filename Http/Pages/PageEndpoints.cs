@@ -23,14 +23,17 @@ internal static class PageEndpoints
     /// <summary>Dead letters per page.</summary>
     private const int DeadPerPage = 50;
 
+    /// <summary>Tenants per page.</summary>
+    private const int TenantsPerPage = 100;
+
     /// <summary>A queue's jobs per page.</summary>
     private const int JobsPerPage = 50;
 
     /// <summary>Recurring jobs per page.</summary>
     private const int SchedulesPerPage = 50;
 
-    /// <summary>The most dead letters one bulk replay takes, and counts before it asks.</summary>
-    public const int BulkReplayLimit = 10_000;
+    /// <summary>The most dead letters one bulk replay or delete takes, and counts before it asks.</summary>
+    public const int BulkLimit = 10_000;
 
     public static void Map(RouteGroupBuilder pages)
     {
@@ -46,11 +49,15 @@ internal static class PageEndpoints
         var signedIn = pages.MapGroup("").RequireAuthorization(HttpApiExtensions.PagesPolicy);
         signedIn.MapGet("", QueuesAsync);
         signedIn.MapGet("/dead", DeadLettersAsync);
-        signedIn.MapGet("/dead/replay", ReplayPreviewAsync);
+        signedIn.MapGet("/dead/replay", (HttpContext context, PageFrames frames, IAdminStore store, string? tenant, string? jobType, string? error, string? from, string? to) =>
+            BulkPreviewAsync(context, frames, store, "replay", tenant, jobType, error, from, to));
+        signedIn.MapGet("/dead/delete", (HttpContext context, PageFrames frames, IAdminStore store, string? tenant, string? jobType, string? error, string? from, string? to) =>
+            BulkPreviewAsync(context, frames, store, "delete", tenant, jobType, error, from, to));
         signedIn.MapGet("/schedules", SchedulesAsync);
         signedIn.MapGet("/queue/{jobType}", QueueJobsAsync);
         signedIn.MapGet("/job/{id}", JobAsync);
         signedIn.MapGet("/find", FindAsync);
+        signedIn.MapGet("/tenants", TenantsAsync);
     }
 
     private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
@@ -101,17 +108,18 @@ internal static class PageEndpoints
             return Component<DeadLettersPage>(new { Frame = frame, Filter = filter, Page = page });
         });
 
-    private static Task<IResult> ReplayPreviewAsync(HttpContext context, PageFrames frames, IAdminStore store, string? tenant, string? jobType, string? error, string? from, string? to) =>
+    /// <summary>Counts the dead letters a filter matches and asks before replaying or deleting them.</summary>
+    private static Task<IResult> BulkPreviewAsync(HttpContext context, PageFrames frames, IAdminStore store, string action, string? tenant, string? jobType, string? error, string? from, string? to) =>
         ShowAsync(context, frames, tenant, null, null, async frame =>
         {
             if (frame.Tenant is null)
             {
-                return ChooseTenant(frame, "Replay dead letters");
+                return ChooseTenant(frame, "Dead letters");
             }
 
             var filter = DeadLetterFilters.Parse(jobType, error, from, to);
-            var count = await store.CountDeadAsync(frame.Tenant, filter, BulkReplayLimit, context.RequestAborted);
-            return Component<ReplayMatchingPage>(new { Frame = frame, Filter = filter, Count = count, UpTo = BulkReplayLimit });
+            var count = await store.CountDeadAsync(frame.Tenant, filter, BulkLimit, context.RequestAborted);
+            return Component<BulkDeadLettersPage>(new { Frame = frame, Filter = filter, Action = action, Count = count, UpTo = BulkLimit });
         });
 
     private static Task<IResult> SchedulesAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? cursor, string? note) =>
@@ -153,6 +161,27 @@ internal static class PageEndpoints
                 CreatedTo = window.To,
                 Page = new QueueJobs(page.Jobs, page.Next),
                 Policy = policy,
+            });
+        });
+
+    /// <summary>For admins: tenants with jobs, a page at a time, and every key.</summary>
+    private static Task<IResult> TenantsAsync(HttpContext context, PageFrames frames, IAdminStore store, IJobClient client, OrleansJobs.Security.IApiKeyStore keys, string? tenant, string? after, string? note, string? failed) =>
+        ShowAsync(context, frames, tenant, note, failed, async frame =>
+        {
+            if (!frame.IsAdmin)
+            {
+                return Component<ProblemPage>(new { Frame = frame, Title = "Not allowed", Text = "Tenants and keys are for admins." }, StatusCodes.Status403Forbidden);
+            }
+
+            var names = await store.ListTenantsAsync(after is { Length: > 0 } ? after : null, TenantsPerPage + 1, context.RequestAborted);
+            var shown = names.Take(TenantsPerPage).ToList();
+            var statuses = await Task.WhenAll(shown.Select(t => client.GetTenantStatusAsync(t, context.RequestAborted)));
+            return Component<TenantsPage>(new
+            {
+                Frame = frame,
+                Tenants = statuses,
+                NextTenants = names.Count > TenantsPerPage ? shown[^1] : null,
+                Keys = await keys.ListApiKeysAsync(null, context.RequestAborted),
             });
         });
 
@@ -249,7 +278,7 @@ internal static class PageEndpoints
     private static IResult ChooseTenant(PageFrame frame, string title) =>
         Component<ProblemPage>(new { Frame = frame, Title = title, Text = "Choose a tenant above: this page shows one tenant at a time." });
 
-    private static RazorComponentResult<T> Component<T>(object parameters, int? status = null)
+    public static RazorComponentResult<T> Component<T>(object parameters, int? status = null)
         where T : Microsoft.AspNetCore.Components.IComponent =>
         new(parameters) { StatusCode = status, PreventStreamingRendering = true };
 

@@ -154,3 +154,31 @@ public abstract partial class JobStoreContractTests
         return pages;
     }
 }
+
+public abstract partial class JobStoreContractTests
+{
+    [Fact]
+    public async Task Finished_jobs_are_deleted_one_by_id_or_dead_ones_by_filter_and_waiting_ones_never()
+    {
+        var done = NewJob();
+        var waiting = NewJob();
+        var dead = Enumerable.Range(0, 3).Select(_ => NewJob()).ToArray();
+        await InsertAsync([done, waiting, .. dead]);
+        Assert.True(await CompleteAsync(done.Id, (await LeaseAsync(done.Id))!.Lease));
+        for (var i = 0; i < dead.Length; i++)
+        {
+            await DeadLetterAsync((await LeaseAsync(dead[i].Id))!, i < 2 ? "timeout" : "bad input");
+        }
+
+        Assert.Equal(0, await Store.DeleteJobsAsync(new FinishedJobsDeletion(_tenant, waiting.Id, new DeadLetterFilter(), 1), default));
+        Assert.Equal(0, await Store.DeleteJobsAsync(new FinishedJobsDeletion("someone-else", done.Id, new DeadLetterFilter(), 1), default));
+        Assert.Equal(1, await Store.DeleteJobsAsync(new FinishedJobsDeletion(_tenant, done.Id, new DeadLetterFilter(), 1), default));
+        Assert.Null(await Store.GetJobDetailAsync(_tenant, done.Id, default));
+
+        Assert.Equal(1, await Store.DeleteJobsAsync(new FinishedJobsDeletion(_tenant, null, new DeadLetterFilter { ErrorContains = "timeout" }, 1), default));
+        Assert.Equal(1, await Store.DeleteJobsAsync(new FinishedJobsDeletion(_tenant, null, new DeadLetterFilter { ErrorContains = "timeout" }, 10), default));
+        Assert.Equal([dead[2].Id], (await Store.ListDeadAsync(_tenant, new DeadLetterFilter(), 10, null, default)).Jobs.Select(j => j.Id));
+        Assert.Equal(JobState.Enqueued, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
+        await AssertCountsMatchJobsAsync([waiting, dead[2]]);
+    }
+}
