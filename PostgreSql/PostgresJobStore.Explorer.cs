@@ -10,7 +10,8 @@ internal sealed partial class PostgresJobStore
         await using var connection = await _db.OpenConnectionAsync(cancellationToken);
         JobInfo info;
         byte[] payload;
-        await using (var command = new NpgsqlCommand($"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant;", connection))
+        string? traceParent;
+        await using (var command = new NpgsqlCommand($"SELECT {JobColumns}, trace_parent, payload FROM jobs WHERE id = @id AND tenant = @tenant;", connection))
         {
             command.Parameters.AddWithValue("id", id.Value);
             command.Parameters.AddWithValue("tenant", tenant);
@@ -22,6 +23,7 @@ internal sealed partial class PostgresJobStore
 
             info = ReadJobInfo(reader);
             payload = (byte[])reader.GetValue(reader.FieldCount - 1);
+            traceParent = reader.IsDBNull(reader.FieldCount - 2) ? null : reader.GetString(reader.FieldCount - 2);
         }
 
         var errors = new List<JobAttemptError>();
@@ -43,7 +45,7 @@ internal sealed partial class PostgresJobStore
             }
         }
 
-        return new JobDetail(info, payload, errors);
+        return new JobDetail(info, payload, errors, traceParent);
     }, readOnly: true);
 
     public Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken) => ReconnectingAsync(async () =>

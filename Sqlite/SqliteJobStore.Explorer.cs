@@ -9,11 +9,12 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        command.CommandText = $"SELECT {JobColumns}, payload FROM jobs WHERE id = @id AND tenant = @tenant;";
+        command.CommandText = $"SELECT {JobColumns}, trace_parent, payload FROM jobs WHERE id = @id AND tenant = @tenant;";
         command.Parameters.AddWithValue("@id", id.ToBytes());
         command.Parameters.AddWithValue("@tenant", tenant);
         JobInfo info;
         byte[] payload;
+        string? traceParent;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken))
@@ -23,6 +24,7 @@ internal sealed partial class SqliteJobStore
 
             info = ReadJobInfo(reader);
             payload = (byte[])reader.GetValue(reader.FieldCount - 1);
+            traceParent = reader.IsDBNull(reader.FieldCount - 2) ? null : reader.GetString(reader.FieldCount - 2);
         }
 
         await using var errors = db.CreateCommand();
@@ -45,7 +47,7 @@ internal sealed partial class SqliteJobStore
             }
         }
 
-        return new JobDetail(info, payload, list);
+        return new JobDetail(info, payload, list, traceParent);
     }
 
     public async Task<string?> GetJobTenantAsync(JobId id, CancellationToken cancellationToken)

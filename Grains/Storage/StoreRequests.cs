@@ -83,8 +83,8 @@ internal sealed record QueueListing(string? Tenant, QueueKey? After, int Limit);
 /// <summary>Queues in (tenant, job type) order; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
 internal sealed record QueueListPage(IReadOnlyList<QueueKey> Queues, QueueKey? Next);
 
-/// <summary>A job with what a person needs to understand it: its status, its payload and every failed attempt, oldest first.</summary>
-internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobAttemptError> Errors);
+/// <summary>A job with what a person needs to understand it: its status, its payload, every failed attempt (oldest first) and the W3C trace context it was enqueued under.</summary>
+internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobAttemptError> Errors, string? TraceParent = null);
 
 /// <summary>
 /// One page of a queue's jobs in one state, each state in the order its index keeps: enqueued in run

@@ -221,7 +221,14 @@ internal static class PageEndpoints
                 return Component<ProblemPage>(new { Frame = frame, Title = "No such job", Text = $"No job {jobId} {(frame.Tenant is { } t ? $"in tenant {t}" : "in any tenant")}." }, StatusCodes.Status404NotFound);
             }
 
-            return Component<JobPage>(new { Frame = frame with { Tenant = frame.IsAdmin ? owner : frame.Tenant }, Job = detail.Job, Payload = Pretty(detail.Payload), Errors = detail.Errors });
+            return Component<JobPage>(new
+            {
+                Frame = frame with { Tenant = frame.IsAdmin ? owner : frame.Tenant },
+                Job = detail.Job,
+                Payload = Pretty(detail.Payload),
+                Errors = detail.Errors,
+                TraceId = detail.TraceParent?.Split('-') is [_, var traceId, _, _] ? traceId : null,
+            });
         });
 
     /// <summary>The search box: a job id, or an idempotency key the tenant shown holds, goes to that job's page.</summary>

@@ -9,7 +9,8 @@ public abstract partial class JobStoreContractTests
     [Fact]
     public async Task A_job_waiting_to_retry_shows_its_payload_and_the_attempt_that_failed()
     {
-        var job = NewJob(payload: "{\"to\":\"a@b\"}");
+        const string TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var job = NewJob(payload: "{\"to\":\"a@b\"}") with { TraceParent = TraceParent };
         await InsertAsync(job);
         await RetryAsync((await LeaseAsync(job.Id))!, T0.AddMinutes(5), "SMTP 451");
 
@@ -19,6 +20,7 @@ public abstract partial class JobStoreContractTests
         Assert.Equal((JobState.Scheduled, T0.AddMinutes(5)), (detail.Job.State, detail.Job.RunAt));
         Assert.Equal("{\"to\":\"a@b\"}", Encoding.UTF8.GetString(detail.Payload));
         Assert.Equal([(1, "SMTP 451")], detail.Errors.Select(e => (e.Attempt, e.Message)));
+        Assert.Equal(TraceParent, detail.TraceParent);
         Assert.Null(await Store.GetJobDetailAsync("someone-else", job.Id, default));
         Assert.Equal(_tenant, await Store.GetJobTenantAsync(job.Id, default));
         Assert.Null(await Store.GetJobTenantAsync(_ids.Next(), default));
