@@ -150,7 +150,7 @@ public sealed class HostAppTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/jobs-api/v1/keys")).StatusCode);
         var page = await user.GetAsync("/ops/jobs");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        Assert.Contains("Jobs · acme", await page.Content.ReadAsStringAsync());
+        Assert.Contains("Queues · acme", System.Net.WebUtility.HtmlDecode(await page.Content.ReadAsStringAsync()));
 
         using var anonymous = Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/jobs-api/v1/tenants/acme/queues")).StatusCode);

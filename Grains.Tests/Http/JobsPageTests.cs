@@ -210,7 +210,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     }
 
     [Fact]
-    public async Task A_queue_whose_job_type_no_silo_handles_any_more_still_shows_with_the_stores_counts()
+    public async Task A_queue_whose_job_type_no_silo_handles_any_more_still_shows_with_the_stores_counts_on_the_pages_and_in_the_apis_lists()
     {
         var store = fixture.Services.GetRequiredService<OrleansJobs.Storage.IJobStore>();
         var batch = new OrleansJobs.Storage.JobWriteBatch();
@@ -224,6 +224,12 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         Assert.Matches($"data-queue=\"{_tenant}/test.gone\">.*?<td>no handler</td>\\s*<td class=\"n\">0</td>\\s*<td class=\"n\">1</td>", queues.ReplaceLineEndings(" "));
         var queue = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/queue/test.gone?tenant={_tenant}"));
         Assert.Contains("No silo of this cluster handles this job type", queue);
+
+        // The API's lists too: one such queue does not fail them.
+        var listed = await admin.GetAsync($"/v1/tenants/{_tenant}/queues");
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Contains("\"test.gone\"", await listed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/queues")).StatusCode);
     }
 
     [Fact]

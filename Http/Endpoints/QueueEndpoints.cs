@@ -14,7 +14,7 @@ internal static class QueueEndpoints
     private const int MaxListed = 500;
 
     public static void MapClusterWide(RouteGroupBuilder api) =>
-        api.MapGet("/queues", async (IQueueReadStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(null, store, client, ct)))
+        api.MapGet("/queues", async (IQueueReadStore store, IJobClient client, TimeProvider time, CancellationToken ct) => ApiJson.Ok(await ListAsync(null, store, client, time, ct)))
             .WithTags("Queues")
             .WithName("OrleansJobs.ListAllQueues")
             .Produces<IReadOnlyList<QueueStats>>()
@@ -23,7 +23,7 @@ internal static class QueueEndpoints
 
     public static void Map(RouteGroupBuilder tenant)
     {
-        tenant.MapGet("/queues", async (string tenant, IQueueReadStore store, IJobClient client, CancellationToken ct) => ApiJson.Ok(await ListAsync(tenant, store, client, ct)))
+        tenant.MapGet("/queues", async (string tenant, IQueueReadStore store, IJobClient client, TimeProvider time, CancellationToken ct) => ApiJson.Ok(await ListAsync(tenant, store, client, time, ct)))
             .WithTags("Queues")
             .WithName("OrleansJobs.ListQueues")
             .Produces<IReadOnlyList<QueueStats>>()
@@ -88,12 +88,14 @@ internal static class QueueEndpoints
             .WithSummary("Replace the tenant's policy override (admin).");
     }
 
-    private static async Task<IReadOnlyList<QueueStats>> ListAsync(string? tenant, IQueueReadStore store, IJobClient client, CancellationToken ct)
+    /// <summary>The queues with work, with stats; a job type no silo handles is listed with the store's counts.</summary>
+    private static async Task<IReadOnlyList<QueueStats>> ListAsync(string? tenant, IQueueReadStore store, IJobClient client, TimeProvider time, CancellationToken ct)
     {
         var queues = (await store.ListQueuesWithPendingWorkAsync(ct))
             .Where(q => tenant is null || q.Tenant == tenant)
             .OrderBy(q => q.Tenant, StringComparer.Ordinal).ThenBy(q => q.JobType, StringComparer.Ordinal)
             .Take(MaxListed);
-        return await Task.WhenAll(queues.Select(q => client.GetQueueStatsAsync(q.Tenant, q.JobType, ct)));
+        var now = time.GetUtcNow();
+        return (await Task.WhenAll(queues.Select(q => QueueStatsLookup.GetAsync(client, store, q, now, ct)))).Select(s => s.Stats).ToList();
     }
 }

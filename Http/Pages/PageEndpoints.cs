@@ -65,7 +65,7 @@ internal static class PageEndpoints
         {
             var cursor = after is { Length: > 0 } ? QueueKey.Parse(after) : (QueueKey?)null;
             var page = await store.ListQueuesAsync(new QueueListing(frame.Tenant, cursor, QueuesPerPage), context.RequestAborted);
-            var stats = await Task.WhenAll(page.Queues.Select(q => StatsAsync(client, reads, q, frame.Now, context.RequestAborted)));
+            var stats = await Task.WhenAll(page.Queues.Select(q => QueueStatsLookup.GetAsync(client, reads, q, frame.Now, context.RequestAborted)));
             var status = frame.Tenant is { } shown ? await client.GetTenantStatusAsync(shown, context.RequestAborted) : null;
             return Component<QueuesPage>(new
             {
@@ -76,23 +76,6 @@ internal static class PageEndpoints
                 TenantStatus = status,
             });
         });
-
-    /// <summary>
-    /// A queue's numbers from its owner; for a job type no silo handles any more (its dead letters left
-    /// behind), the store's counts alone, so one such queue does not take the page down.
-    /// </summary>
-    private static async Task<(QueueStats Stats, bool Handled)> StatsAsync(IJobClient client, IQueueReadStore reads, QueueKey queue, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await client.GetQueueStatsAsync(queue.Tenant, queue.JobType, cancellationToken), true);
-        }
-        catch (UnknownJobTypeException)
-        {
-            var counts = await reads.GetQueueCountsAsync(queue, cancellationToken);
-            return (Queues.QueueNumbers.FromCounts(queue, counts, now), false);
-        }
-    }
 
     private static Task<IResult> DeadLettersAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? jobType, string? error, string? from, string? to, string? cursor, string? note, string? failed) =>
         ShowAsync(context, frames, tenant, note, failed, async frame =>
@@ -148,7 +131,7 @@ internal static class PageEndpoints
             var window = DeadLetterFilters.Parse(null, null, from, to);
             var page = await store.ListJobsAsync(
                 new JobListing(new QueueKey(frame.Tenant, jobType), shown, cursor, JobsPerPage) { CreatedFrom = window.From, CreatedTo = window.To }, context.RequestAborted);
-            var (stats, handled) = await StatsAsync(client, reads, new QueueKey(frame.Tenant, jobType), frame.Now, context.RequestAborted);
+            var (stats, handled) = await QueueStatsLookup.GetAsync(client, reads, new QueueKey(frame.Tenant, jobType), frame.Now, context.RequestAborted);
             var policy = handled
                 ? JsonSerializer.Serialize(await client.GetQueuePolicyAsync(frame.Tenant, jobType, context.RequestAborted), PolicyJson)
                 : "No silo of this cluster handles this job type, so it has no policy; its jobs wait, and its dead letters can be replayed once a handler is back.";
