@@ -88,10 +88,13 @@ public sealed class HttpApiFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>An HTTP client that presents <paramref name="key"/> (none when null).</summary>
-    public HttpClient Client(string? key)
+    /// <summary>
+    /// An HTTP client that presents <paramref name="key"/> (none when null). With <paramref name="followRedirects"/>
+    /// false it answers redirects as they are, as the pages' tests need: an HttpClient drops the key on a redirect.
+    /// </summary>
+    public HttpClient Client(string? key, bool followRedirects = true)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress };
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = followRedirects }) { BaseAddress = BaseAddress };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -100,7 +103,7 @@ public sealed class HttpApiFixture : IAsyncLifetime
         return client;
     }
 
-    public HttpClient Client(string tenant, ApiKeyRole role) => Client(Keys[(tenant, role)]);
+    public HttpClient Client(string tenant, ApiKeyRole role, bool followRedirects = true) => Client(Keys[(tenant, role)], followRedirects);
 
     public async Task DisposeAsync()
     {

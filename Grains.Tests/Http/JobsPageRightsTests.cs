@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using OrleansJobs.Security;
 using OrleansJobs.Tests.Cluster;
 using static OrleansJobs.Tests.Http.HttpApiFixture;
@@ -8,7 +7,7 @@ namespace OrleansJobs.Tests.Http;
 
 /// <summary>The jobs pages give an operator its own tenant only: another tenant's data never shows, and its buttons change nothing there.</summary>
 [Collection(HttpApiCollection.Name)]
-public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
+public sealed class JobsPageRightsTests(HttpApiFixture fixture)
 {
     [Fact]
     public async Task An_operator_of_one_tenant_sees_nothing_of_another_on_any_page_and_its_actions_there_are_refused()
@@ -19,9 +18,7 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
         await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = TenantB, Id = "b-nightly", JobType = ClusterFixture.Noop, Cron = "0 3 * * *" });
 
         // No redirects followed: an HttpClient drops the key on a redirect, and where each action sends the browser is checked below.
-        using var keyed = fixture.Client(TenantA, ApiKeyRole.Operator);
-        using var operatorA = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
-        operatorA.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+        using var operatorA = fixture.Client(TenantA, ApiKeyRole.Operator, followRedirects: false);
         string[] pages =
         [
             $"/jobs?tenant={TenantB}", $"/jobs/dead?tenant={TenantB}", $"/jobs/dead/replay?tenant={TenantB}", $"/jobs/schedules?tenant={TenantB}",
@@ -46,7 +43,7 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
         Assert.Equal(HttpStatusCode.Redirect, found.StatusCode);
         Assert.Equal($"/jobs/job/{dead}", found.Headers.Location!.OriginalString);
 
-        var token = FormToken(await operatorA.GetStringAsync("/jobs"));
+        var token = PageForms.Token(await operatorA.GetStringAsync("/jobs"));
         (string Path, Dictionary<string, string> Fields)[] actions =
         [
             ("/jobs/replay", new() { ["id"] = dead.ToString() }),
@@ -96,14 +93,4 @@ public sealed partial class JobsPageRightsTests(HttpApiFixture fixture)
             Assert.Contains(field, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
         }
     }
-
-    private static (string Name, string Value) FormToken(string html)
-    {
-        var match = TokenField().Match(html);
-        Assert.True(match.Success, "no antiforgery field on the page: " + html[..Math.Min(html.Length, 3000)]);
-        return (match.Groups[1].Value, WebUtility.HtmlDecode(match.Groups[2].Value));
-    }
-
-    [GeneratedRegex("""<input[^>]* name="(__RequestVerificationToken[^"]*)"[^>]* value="([^"]+)"[^>]*>""")]
-    private static partial Regex TokenField();
 }

@@ -19,7 +19,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     [Fact]
     public async Task Pages_send_browsers_to_sign_in_and_only_admins_reach_the_dashboard()
     {
-        using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
+        using var anonymous = fixture.Client(null, followRedirects: false);
         anonymous.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
         foreach (var path in new[] { "/jobs", "/dashboard" })
         {
@@ -184,9 +184,7 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     public async Task The_search_box_takes_a_job_id_or_an_idempotency_key_and_a_queue_lists_its_jobs_by_state()
     {
         var waiting = await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1), new EnqueueOptions { IdempotencyKey = "invoice-7" });
-        using var keyed = fixture.Client(AdminKey);
-        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
-        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+        using var admin = fixture.Client(AdminKey, followRedirects: false);
 
         foreach (var text in new[] { waiting.ToString(), "invoice-7" })
         {
@@ -236,17 +234,15 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
     public async Task A_recurring_job_shows_its_next_runs_and_is_deleted_only_when_the_box_is_ticked()
     {
         await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = _tenant, Id = "hourly", JobType = ClusterFixture.Noop, Cron = "0 * * * *" });
-        using var keyed = fixture.Client(AdminKey);
-        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
-        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+        using var admin = fixture.Client(AdminKey, followRedirects: false);
 
         var page = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/schedules?tenant={_tenant}"));
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(page, @"<div>\d{4}-\d\d-\d\d \d\d:00:00Z</div>").Count);
-        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"(__RequestVerificationToken[^\"]*)\"[^>]* value=\"([^\"]+)\"");
+        var token = PageForms.Token(page);
 
         Dictionary<string, string> Form(bool confirm) => new()
         {
-            ["tenant"] = _tenant, ["schedule"] = "hourly", [token.Groups[1].Value] = WebUtility.HtmlDecode(token.Groups[2].Value), ["confirm"] = confirm ? "yes" : "",
+            ["tenant"] = _tenant, ["schedule"] = "hourly", [token.Name] = token.Value, ["confirm"] = confirm ? "yes" : "",
         };
         var unticked = await admin.PostAsync("/jobs/schedules/delete", new FormUrlEncodedContent(Form(confirm: false)));
         Assert.Contains("failed=confirm", unticked.Headers.Location!.OriginalString);
@@ -264,15 +260,13 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         var done = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload());
         await fixture.Probe.WaitForAsync(async () => (await fixture.Jobs.GetStatusAsync(_tenant, dead))?.State == JobState.Dead
             && (await fixture.Jobs.GetStatusAsync(_tenant, done))?.State == JobState.Succeeded, "one job dead and one succeeded");
-        using var keyed = fixture.Client(AdminKey);
-        using var admin = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.BaseAddress };
-        admin.DefaultRequestHeaders.Authorization = keyed.DefaultRequestHeaders.Authorization;
+        using var admin = fixture.Client(AdminKey, followRedirects: false);
 
         var preview = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/dead/delete?tenant={_tenant}&jobType={ClusterFixture.Flaky}"));
         Assert.Contains("1 dead letter match", preview);
-        var token = System.Text.RegularExpressions.Regex.Match(preview, "name=\"(__RequestVerificationToken[^\"]*)\"[^>]* value=\"([^\"]+)\"");
+        var token = PageForms.Token(preview);
         Dictionary<string, string> Form(params (string Name, string Value)[] fields) =>
-            fields.Append(("tenant", _tenant)).Append((token.Groups[1].Value, WebUtility.HtmlDecode(token.Groups[2].Value))).ToDictionary(f => f.Item1, f => f.Item2);
+            fields.Append(("tenant", _tenant)).Append(token).ToDictionary(f => f.Item1, f => f.Item2);
 
         var unticked = await admin.PostAsync("/jobs/dead/delete", new FormUrlEncodedContent(Form(("jobType", ClusterFixture.Flaky))));
         Assert.Contains("failed=confirm", unticked.Headers.Location!.OriginalString);

@@ -207,10 +207,9 @@ internal static partial class PageActions
     /// </summary>
     private static async Task<IResult> ActAsync(HttpContext context, Func<IFormCollection, ApiCaller, string, Task<IResult>> act)
     {
-        await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
-        var form = await context.Request.ReadFormAsync();
+        var (form, signedIn) = await PostedAsync(context);
         var tenant = form["tenant"].ToString();
-        if (context.RequestServices.GetRequiredService<CallerResolver>().FromUser(context.User) is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
+        if (signedIn is not { } caller || !caller.May(tenant, ApiKeyRole.Operator))
         {
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
@@ -230,9 +229,8 @@ internal static partial class PageActions
     /// <summary>Checks the form's token and that an admin pressed the button, then acts; input that is not valid goes back to the tenants page with the field named.</summary>
     private static async Task<IResult> AdminAsync(HttpContext context, Func<IFormCollection, ApiCaller, Task<IResult>> act)
     {
-        await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
-        var form = await context.Request.ReadFormAsync();
-        if (context.RequestServices.GetRequiredService<CallerResolver>().FromUser(context.User) is not { Role: ApiKeyRole.Admin } caller)
+        var (form, signedIn) = await PostedAsync(context);
+        if (signedIn is not { Role: ApiKeyRole.Admin } caller)
         {
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
@@ -246,6 +244,14 @@ internal static partial class PageActions
             var root = context.RequestServices.GetRequiredService<PageFrames>().Root;
             return Results.Redirect($"{root}/tenants?failed={Uri.EscapeDataString(invalid.Message)}");
         }
+    }
+
+    /// <summary>The posted form, once its antiforgery token is checked, and who is signed in (null for nobody the pages know).</summary>
+    private static async Task<(IFormCollection Form, ApiCaller? Caller)> PostedAsync(HttpContext context)
+    {
+        await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        var form = await context.Request.ReadFormAsync();
+        return (form, context.RequestServices.GetRequiredService<CallerResolver>().FromUser(context.User));
     }
 
     /// <summary>Actions that cannot be undone need their box ticked.</summary>

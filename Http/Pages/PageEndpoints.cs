@@ -189,10 +189,23 @@ internal static class PageEndpoints
     }
 
     /// <summary>A state as the queue page's tabs name it; enqueued when none is given.</summary>
-    private static JobState StateNamed(string? name) =>
-        string.IsNullOrEmpty(name) ? JobState.Enqueued
-        : Enum.GetValues<JobState>().FirstOrDefault(s => Format.State(s) == name) is var state && Format.State(state) == name ? state
-        : throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead.");
+    private static JobState StateNamed(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return JobState.Enqueued;
+        }
+
+        foreach (var state in Enum.GetValues<JobState>())
+        {
+            if (Format.State(state) == name)
+            {
+                return state;
+            }
+        }
+
+        throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead.");
+    }
 
     private static Task<IResult> JobAsync(HttpContext context, PageFrames frames, IAdminStore store, string id, string? tenant, string? note, string? failed) =>
         ShowAsync(context, frames, tenant, note, failed, async frame =>
