@@ -55,6 +55,8 @@ public sealed class HttpApiFixture : IAsyncLifetime
                 {
                     o.Limits = o.Limits with { MaxPayloadBytes = 4096 };
                     o.HousekeepingInterval = TimeSpan.FromSeconds(1);
+                    o.HistorySampleInterval = TimeSpan.FromSeconds(1);
+                    o.WaitObjective = TimeSpan.FromSeconds(1);
                 })
                 .UseSqliteStore(o =>
                 {

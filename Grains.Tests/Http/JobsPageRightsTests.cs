@@ -17,12 +17,20 @@ public sealed class JobsPageRightsTests(HttpApiFixture fixture)
         var waiting = await fixture.Jobs.EnqueueAfterAsync(TenantB, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(1));
         await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = TenantB, Id = "b-nightly", JobType = ClusterFixture.Noop, Cron = "0 3 * * *" });
 
+        using (var admin = fixture.Client(AdminKey))
+        {
+            // Tenant B's dead letter reaches the history the overview reads (written every second here), so leaving it out below means something.
+            await fixture.Probe.WaitForAsync(
+                async () => (await admin.GetStringAsync($"/jobs/overview?tenant={TenantB}")).Contains($"{TenantB}/{ClusterFixture.Flaky}", StringComparison.Ordinal),
+                "tenant B's dead letter in the overview");
+        }
+
         // No redirects followed: an HttpClient drops the key on a redirect, and where each action sends the browser is checked below.
         using var operatorA = fixture.Client(TenantA, ApiKeyRole.Operator, followRedirects: false);
         string[] pages =
         [
             $"/jobs?tenant={TenantB}", $"/jobs/dead?tenant={TenantB}", $"/jobs/dead/replay?tenant={TenantB}", $"/jobs/schedules?tenant={TenantB}",
-            $"/jobs/job/{dead}?tenant={TenantB}", $"/jobs/job/{waiting}",
+            $"/jobs/job/{dead}?tenant={TenantB}", $"/jobs/job/{waiting}", $"/jobs/overview?tenant={TenantB}", $"/jobs/overview", $"/jobs/silos?tenant={TenantB}",
         ];
         foreach (var page in pages)
         {

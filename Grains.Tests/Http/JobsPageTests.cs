@@ -102,6 +102,28 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.CssSelector("#jobs tbody tr")).Count == 1, "the queue's scheduled job");
             PageChecks.Check(browser, "queue");
 
+            // The overview: the dead letters above in its queues that failed, once a silo wrote its history (every second here).
+            browser.FindElement(By.LinkText("Overview")).Click();
+            await UntilAsync(() =>
+            {
+                if (browser.FindElements(By.CssSelector($"#failing tr[data-queue='{_tenant}/{ClusterFixture.Flaky}']")).Count == 1)
+                {
+                    return true;
+                }
+
+                browser.Navigate().Refresh();
+                return false;
+            }, "the overview with the dead-lettered queue");
+            Assert.Equal(5, browser.FindElements(By.CssSelector("#rates polyline, #backlog polyline")).Count);
+            Assert.Contains("2", browser.FindElement(By.CssSelector($"#failing tr[data-queue='{_tenant}/{ClusterFixture.Flaky}'] td")).Text, StringComparison.Ordinal);
+            PageChecks.Check(browser, "overview");
+
+            // The silos: this one, active, with its slots.
+            browser.FindElement(By.LinkText("Silos")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("silos")).Count == 1, "the silos page");
+            Assert.Contains("(this one)", browser.FindElement(By.Id("silos")).Text, StringComparison.Ordinal);
+            PageChecks.Check(browser, "silos");
+
             // And a recurring job, from the tenant's list of them.
             browser.FindElement(By.LinkText("Recurring jobs")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("schedules")).Count == 1, "the recurring jobs page");

@@ -16,7 +16,7 @@ public sealed class JobWriteBatcherTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private static readonly ServiceProvider Services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private static readonly JobsMetrics Metrics = new(Services.GetRequiredService<IMeterFactory>(), new QueueGauges(), Services);
+    private static readonly JobsMetrics Metrics = new(Services.GetRequiredService<IMeterFactory>(), new QueueGauges(), new QueueTally(), Services);
     private static readonly QueueKey Acme = new("acme", "email");
     private static readonly QueueKey Globex = new("globex", "email");
     private static readonly QueueKey Initech = new("initech", "email");

@@ -16,11 +16,15 @@ public sealed class OrleansJobsOptionsTests
         o => o.MinDueCheckInterval = TimeSpan.FromMilliseconds(-1),
         o => o.MinDueCheckInterval = TimeSpan.FromMinutes(2),
         o => o.ParallelWriteMinRows = 0,
+        o => o.HistorySampleInterval = TimeSpan.FromMilliseconds(999),
+        o => o.HistorySampleInterval = TimeSpan.FromSeconds(61),
+        o => o.HistoryRetention = TimeSpan.FromMinutes(59),
+        o => o.WaitObjective = TimeSpan.Zero,
     };
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void Retention_due_check_and_write_settings_out_of_range_are_refused(Action<OrleansJobsOptions> change)
+    public void Retention_due_check_write_and_history_settings_out_of_range_are_refused(Action<OrleansJobsOptions> change)
     {
         var options = new OrleansJobsOptions();
         change(options);

@@ -34,9 +34,11 @@ internal sealed class JobsMetrics
     private readonly Histogram<double> _commitTime;
     private readonly Histogram<long> _commitRows;
     private readonly Histogram<double> _commitQueueTime;
+    private readonly QueueTally _tally;
 
-    public JobsMetrics(IMeterFactory meters, QueueGauges gauges, IServiceProvider services)
+    public JobsMetrics(IMeterFactory meters, QueueGauges gauges, QueueTally tally, IServiceProvider services)
     {
+        _tally = tally;
         var meter = meters.Create(MeterName);
         _enqueued = meter.CreateCounter<long>("orleansjobs.jobs.enqueued", "{job}", "Jobs stored by enqueue.");
         _succeeded = meter.CreateCounter<long>("orleansjobs.jobs.succeeded", "{job}", "Attempts that succeeded.");
@@ -66,19 +68,25 @@ internal sealed class JobsMetrics
         meter.CreateObservableGauge("orleansjobs.queue.drain_time", () => gauges.Measure(l => l.DrainSeconds), "s", "Backlog divided by the recent completion rate; +Inf when nothing finishes.");
     }
 
-    public void Enqueued(QueueKey queue, int count) => _enqueued.Add(count, Tags(queue));
+    public void Enqueued(QueueKey queue, int count)
+    {
+        _enqueued.Add(count, Tags(queue));
+        _tally.Enqueued(queue, count);
+    }
 
     public void Started(QueueKey queue, TimeSpan waited) => _waitTime.Record(waited.TotalSeconds, Tags(queue));
 
     public void Succeeded(QueueKey queue, TimeSpan ran)
     {
         _succeeded.Add(1, Tags(queue));
+        _tally.Succeeded(queue);
         _runTime.Record(ran.TotalSeconds, Tags(queue));
     }
 
     public void Failed(QueueKey queue, TimeSpan ran)
     {
         _failed.Add(1, Tags(queue));
+        _tally.Failed(queue);
         _runTime.Record(ran.TotalSeconds, Tags(queue));
     }
 
@@ -86,7 +94,11 @@ internal sealed class JobsMetrics
 
     public void Retried(QueueKey queue) => _retried.Add(1, Tags(queue));
 
-    public void DeadLettered(QueueKey queue) => _deadLettered.Add(1, Tags(queue));
+    public void DeadLettered(QueueKey queue)
+    {
+        _deadLettered.Add(1, Tags(queue));
+        _tally.DeadLettered(queue);
+    }
 
     public void Snoozed(QueueKey queue) => _snoozed.Add(1, Tags(queue));
 

@@ -59,4 +59,5 @@ internal enum LogEvents
     StoreBack = 1802,
     StoreFailureDetail = 1803,
     PageActionTaken = 1900,
+    HistoryWriteFailed = 2000,
 }

@@ -15,9 +15,21 @@ internal sealed class QueueGauges
 {
     private readonly ConcurrentDictionary<QueueKey, Func<QueueLevels>> _queues = new();
 
+    /// <summary>How many queues this silo owns now.</summary>
+    public int Count => _queues.Count;
+
     public void Publish(QueueKey queue, Func<QueueLevels> read) => _queues[queue] = read;
 
     public void Withdraw(QueueKey queue) => _queues.TryRemove(queue, out _);
+
+    /// <summary>Every owned queue's levels now.</summary>
+    public IEnumerable<(QueueKey Queue, QueueLevels Levels)> Read()
+    {
+        foreach (var (queue, read) in _queues)
+        {
+            yield return (queue, read());
+        }
+    }
 
     public IEnumerable<Measurement<T>> Measure<T>(Func<QueueLevels, T> pick)
         where T : struct

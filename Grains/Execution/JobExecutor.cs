@@ -6,6 +6,9 @@ using OrleansJobs.Storage;
 
 namespace OrleansJobs.Execution;
 
+/// <summary>A silo's handler slots: <paramref name="Slots"/> in all, <paramref name="Running"/> taken, <paramref name="Waiting"/> attempts waiting for one, <paramref name="EndedPerSecond"/> recently.</summary>
+internal readonly record struct ExecutorLoad(int Slots, int Running, int Waiting, double EndedPerSecond);
+
 /// <summary>
 /// How one attempt ended: <see cref="Error"/> is null on success; <see cref="StartedAt"/> is when its
 /// handler started (null when it never did); <see cref="Silo"/> names where it ran when not here.
@@ -25,6 +28,7 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
     private readonly OrleansJobsOptions _options = options.Value;
     private readonly Lock _lock = new();
     private readonly FairScheduler<QueueKey, TaskCompletionSource> _waiting = new();
+    private readonly Policies.ThroughputMeter _ended = new(time);
     private int _running;
 
     /// <summary>Slots no attempt holds or waits for: negative when attempts queue for them.</summary>
@@ -35,6 +39,18 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
             lock (_lock)
             {
                 return _options.MaxConcurrentJobsPerSilo - _running - _waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>The silo's handler slots now: how many, how many run, how many attempts wait for one, and attempts ended per second over the last ten seconds.</summary>
+    public ExecutorLoad Load
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new ExecutorLoad(_options.MaxConcurrentJobsPerSilo, _running, _waiting.Count, _ended.PerSecond());
             }
         }
     }
@@ -161,6 +177,7 @@ internal sealed class JobExecutor(IServiceProvider services, IOptions<OrleansJob
         TaskCompletionSource? next;
         lock (_lock)
         {
+            _ended.Record();
             if (!_waiting.TryDequeue(out next))
             {
                 _running--;

@@ -19,6 +19,9 @@ internal interface IJobRunnerService : IGrainService
 
     /// <summary>Fires the handler's token of an attempt this silo took in; a no-op once it ended.</summary>
     Task CancelAsync(JobId id, long lease);
+
+    /// <summary>This silo's slots, room, queues and pace now, for the silos page.</summary>
+    Task<SiloReport> DescribeAsync();
 }
 
 /// <summary>Finds the <see cref="IJobRunnerService"/> of a given silo.</summary>
@@ -34,7 +37,8 @@ internal sealed class JobRunnerClient(IServiceProvider services) : GrainServiceC
 
 /// <summary>The grain-service shell; <see cref="JobDispatcher"/> does the work.</summary>
 [Reentrant]
-internal sealed class JobRunnerService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, JobDispatcher dispatcher)
+internal sealed class JobRunnerService(
+    GrainId grainId, Silo silo, ILoggerFactory loggerFactory, JobDispatcher dispatcher, JobExecutor executor, WorkerRoom room, Diagnostics.QueueGauges gauges)
     : GrainService(grainId, silo, loggerFactory), IJobRunnerService
 {
     public Task StartAsync(RemoteRun run)
@@ -54,4 +58,6 @@ internal sealed class JobRunnerService(GrainId grainId, Silo silo, ILoggerFactor
         dispatcher.CancelAccepted(id, lease);
         return Task.CompletedTask;
     }
+
+    public Task<SiloReport> DescribeAsync() => Task.FromResult(SiloReport.Now(executor, room, gauges));
 }

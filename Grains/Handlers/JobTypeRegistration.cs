@@ -25,6 +25,9 @@ internal sealed class JobTypeRegistration
 
     public required IReadOnlyList<Type> NonRetryable { get; init; }
 
+    /// <summary>How long a due job should wait at most before it starts; the overview lists queues past it first.</summary>
+    public TimeSpan WaitObjective { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>False for errors that retrying cannot fix: the handler said so, the payload is bad, or the type is listed.</summary>
     public bool IsRetryable(Exception error) =>
         error is Execution.RemoteJobException remote ? remote.Retryable :

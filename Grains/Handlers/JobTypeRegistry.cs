@@ -8,6 +8,7 @@ namespace OrleansJobs.Handlers;
 internal sealed class JobTypeRegistry
 {
     private readonly FrozenDictionary<string, JobTypeRegistration> _types;
+    private readonly TimeSpan _defaultWaitObjective;
 
     public JobTypeRegistry(IEnumerable<JobHandlerDescriptor> descriptors, IOptions<OrleansJobsOptions> options)
     {
@@ -42,7 +43,13 @@ internal sealed class JobTypeRegistry
                 },
                 Retry = typeOptions.Retry ?? defaults.DefaultRetry,
                 NonRetryable = [.. typeOptions.NonRetryableExceptions],
+                WaitObjective = typeOptions.WaitObjective ?? defaults.WaitObjective,
             };
+            if (registration.WaitObjective <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"Job type '{descriptor.JobType}': WaitObjective must be above zero.");
+            }
+
             try
             {
                 JobValidator.ValidatePolicy(registration.Defaults);
@@ -57,9 +64,13 @@ internal sealed class JobTypeRegistry
         }
 
         _types = types.ToFrozenDictionary();
+        _defaultWaitObjective = defaults.WaitObjective;
     }
 
     public bool TryGet(string jobType, out JobTypeRegistration registration) => _types.TryGetValue(jobType, out registration!);
 
     public IEnumerable<string> JobTypes => _types.Keys;
+
+    /// <summary>The job type's wait objective; the grid's default for a type no handler is registered for here.</summary>
+    public TimeSpan WaitObjective(string jobType) => _types.TryGetValue(jobType, out var type) ? type.WaitObjective : _defaultWaitObjective;
 }

@@ -115,6 +115,23 @@ public sealed class OrleansJobsOptions
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// How often each silo adds what it counted to the queues' per-minute history (the overview's charts)
+    /// and samples the levels of the queues it owns: one batched write per silo per interval.
+    /// <value>Defaults to 10 seconds.</value>
+    /// </summary>
+    public TimeSpan HistorySampleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the queues' per-minute history is kept; the retention sweep deletes older minutes. <value>Defaults to 48 hours.</value></summary>
+    public TimeSpan HistoryRetention { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>
+    /// How long a due job should wait at most before it starts, unless its type says otherwise
+    /// (<see cref="JobTypeOptions.WaitObjective"/>): queues whose oldest due job waited longer are listed first,
+    /// as missing their objective, on the overview page. <value>Defaults to 1 minute.</value>
+    /// </summary>
+    public TimeSpan WaitObjective { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The first attempt of a job that starts within this long of its enqueue runs in a span that is a
     /// child of the enqueue span, inside the trace of the request that asked for it. A delayed job, a
     /// retry, a recurring occurrence or a job that waited longer starts a trace of its own with a link
@@ -166,6 +183,21 @@ public sealed class OrleansJobsOptions
             throw new ArgumentException("OrleansJobsOptions: retentions cannot be negative, and the retention sweep runs at most once a minute.");
         }
 
+        if (HistorySampleInterval < TimeSpan.FromSeconds(1) || HistorySampleInterval > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentException("OrleansJobsOptions.HistorySampleInterval must be between one second and one minute.");
+        }
+
+        if (HistoryRetention < TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("OrleansJobsOptions.HistoryRetention must be at least an hour (the overview shows the last hour).");
+        }
+
+        if (WaitObjective <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("OrleansJobsOptions.WaitObjective must be above zero.");
+        }
+
         DefaultRetry.Validate();
     }
 }
@@ -208,6 +240,9 @@ public sealed class JobTypeOptions
 
     /// <summary>How long a due job of normal or low priority waits before it moves up to high. Null: never. Queues may override it at run time.</summary>
     public TimeSpan? PriorityAging { get; set; }
+
+    /// <summary>How long a due job of this type should wait at most before it starts (see <see cref="OrleansJobsOptions.WaitObjective"/>).</summary>
+    public TimeSpan? WaitObjective { get; set; }
 
     /// <summary>
     /// Exception types (and their subtypes) that send a job straight to the dead-letter queue.

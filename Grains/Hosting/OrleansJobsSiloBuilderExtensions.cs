@@ -61,8 +61,10 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<OrleansJobs.Queues.QueueSiloServices>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<JobDispatcher>());
         services.TryAddSingleton<IJobRunnerClient, JobRunnerClient>();
+        services.TryAddSingleton<SiloDirectory>();
         builder.AddGrainService<JobRunnerService>();
         services.TryAddSingleton<QueueGauges>();
+        services.TryAddSingleton<QueueTally>();
         services.TryAddSingleton<JobsMetrics>();
         services.TryAddSingleton<StoreOutageLog>();
         services.TryAddSingleton<IJobStore>(_ => throw new InvalidOperationException("No job store is configured: call UseSqliteStore() (or another store) on the builder AddOrleansJobs returns."));
@@ -72,11 +74,14 @@ public static class OrleansJobsSiloBuilderExtensions
         services.TryAddSingleton<IAdminStore>(sp => sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton<IMaintenanceStore>(sp => sp.GetRequiredService<IJobStore>());
+        services.TryAddSingleton<IHistoryStore>(sp => sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton(sp => (OrleansJobs.Security.IApiKeyStore)sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton(sp => (OrleansJobs.Security.IDataProtectionKeyStore)sp.GetRequiredService<IJobStore>());
         services.AddSingleton<PendingQueueWaker>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobStoreLifecycle>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DeadSiloRecovery>();
+        services.TryAddSingleton<QueueHistoryRecorder>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<QueueHistoryRecorder>());
         services.AddOrleansJobsClient();
         // The co-hosted client checks with the silo's own limits.
         services.AddOptions<OrleansJobs.JobClientOptions>().Configure<IOptions<OrleansJobsOptions>>((client, silo) => client.Limits = silo.Value.Limits);

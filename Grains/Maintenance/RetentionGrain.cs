@@ -6,7 +6,7 @@ using OrleansJobs.Storage;
 
 namespace OrleansJobs.Maintenance;
 
-/// <summary>The cluster's one retention sweep (key 0): deletes finished jobs and expired idempotency keys past their retention.</summary>
+/// <summary>The cluster's one retention sweep (key 0): deletes finished jobs, expired idempotency keys and queue history past their retention.</summary>
 [Alias("OrleansJobs.IRetentionGrain")]
 internal interface IRetentionGrain : IGrainWithIntegerKey
 {
@@ -20,8 +20,8 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Maintenance: finished jobs and expired idempotency keys are deleted once their retention passed,
-/// so finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
+/// Maintenance: finished jobs, expired idempotency keys and queue history minutes are deleted once their
+/// retention passed, so finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
 /// <para><b>When.</b> The cluster's one reminder, every <see cref="OrleansJobsOptions.RetentionSweepInterval"/>;
 /// every silo start makes sure it exists.</para>
 /// <para><b>Work.</b> Page by page in id order, so each page costs O(page); a turn deletes at most
@@ -31,6 +31,7 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
 /// </summary>
 internal sealed partial class RetentionGrain(
     IMaintenanceStore store,
+    IHistoryStore history,
     IOptions<OrleansJobsOptions> options,
     TimeProvider time,
     ILogger<RetentionGrain> logger) : Grain, IRetentionGrain, IRemindable
@@ -44,6 +45,7 @@ internal sealed partial class RetentionGrain(
     /// <summary>Where the sweep under way stands, per finished state; empty when none is under way.</summary>
     private readonly Dictionary<JobState, JobId?> _cursors = [];
     private bool _keysPending;
+    private bool _historyPending;
     private IGrainTimer? _continuation;
 
     public async Task StartAsync() =>
@@ -54,7 +56,7 @@ internal sealed partial class RetentionGrain(
     public async Task<int> SweepAsync()
     {
         var now = time.GetUtcNow();
-        if (_cursors.Count == 0 && !_keysPending)
+        if (_cursors.Count == 0 && !_keysPending && !_historyPending)
         {
             foreach (var (state, _) in Retentions())
             {
@@ -62,6 +64,7 @@ internal sealed partial class RetentionGrain(
             }
 
             _keysPending = true;
+            _historyPending = true;
         }
 
         var deleted = 0;
@@ -93,6 +96,14 @@ internal sealed partial class RetentionGrain(
                 deleted += keys;
                 _keysPending = keys >= PageSize;
             }
+
+            while (pages < PagesPerTurn && _historyPending)
+            {
+                var minutes = await history.DeleteMinutesAsync(now - _options.HistoryRetention, PageSize, CancellationToken.None);
+                pages++;
+                deleted += minutes;
+                _historyPending = minutes >= PageSize;
+            }
         }
         catch (Exception ex)
         {
@@ -100,6 +111,7 @@ internal sealed partial class RetentionGrain(
             LogSweepFailed(ex);
             _cursors.Clear();
             _keysPending = false;
+            _historyPending = false;
             return deleted;
         }
 
@@ -108,7 +120,7 @@ internal sealed partial class RetentionGrain(
             LogSwept(deleted);
         }
 
-        if (_cursors.Count > 0 || _keysPending)
+        if (_cursors.Count > 0 || _keysPending || _historyPending)
         {
             _continuation ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepAsync(), this,
                 new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { KeepAlive = true });
@@ -136,7 +148,7 @@ internal sealed partial class RetentionGrain(
         }
     }
 
-    [LoggerMessage(EventId = (int)LogEvents.RetentionSwept, Level = LogLevel.Information, Message = "Retention deleted {Rows} finished job(s) and expired idempotency key(s)")]
+    [LoggerMessage(EventId = (int)LogEvents.RetentionSwept, Level = LogLevel.Information, Message = "Retention deleted {Rows} finished job(s), expired idempotency key(s) and old queue history minute(s)")]
     private partial void LogSwept(int rows);
 
     [LoggerMessage(EventId = (int)LogEvents.RetentionFailed, Level = LogLevel.Warning, Message = "Retention sweep failed; the next reminder tick starts over")]

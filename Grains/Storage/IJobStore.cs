@@ -7,6 +7,6 @@ namespace OrleansJobs.Storage;
 /// Implementations pass the contract tests in <c>Grains.Tests/Storage/Contract/</c>. Internal to the
 /// grid, and split by who uses it: grains, endpoints and services depend on the parts they use.
 /// </summary>
-internal interface IJobStore : IQueueWriteStore, IQueueReadStore, IAdminStore, IScheduleStore, IMaintenanceStore
+internal interface IJobStore : IQueueWriteStore, IQueueReadStore, IAdminStore, IScheduleStore, IMaintenanceStore, IHistoryStore
 {
 }

@@ -12,7 +12,7 @@ namespace OrleansJobs.Http.Pages;
 
 /// <summary>
 /// The operators' pages at <see cref="HttpApiOptions.PagesPath"/> (<c>/jobs</c>): queues, dead letters,
-/// recurring jobs and one job in full. Razor components rendered on the server, no scripts; every
+/// recurring jobs and one job in full (the overview and silos are in <see cref="ClusterPageEndpoints"/>). Razor components rendered on the server, no scripts; every
 /// read goes through <see cref="PageFrames"/>, so an operator sees its own tenant only.
 /// </summary>
 internal static class PageEndpoints
@@ -58,6 +58,7 @@ internal static class PageEndpoints
         signedIn.MapGet("/job/{id}", JobAsync);
         signedIn.MapGet("/find", FindAsync);
         signedIn.MapGet("/tenants", TenantsAsync);
+        ClusterPageEndpoints.Map(signedIn);
     }
 
     private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
@@ -251,7 +252,7 @@ internal static class PageEndpoints
     /// Builds the frame and the page. A caller that may not see pages gets 403; input that is not valid
     /// gets the page's frame with a 400 naming the field, never an error page without a way back.
     /// </summary>
-    private static async Task<IResult> ShowAsync(HttpContext context, PageFrames frames, string? tenant, string? note, string? error, Func<PageFrame, Task<IResult>> page)
+    internal static async Task<IResult> ShowAsync(HttpContext context, PageFrames frames, string? tenant, string? note, string? error, Func<PageFrame, Task<IResult>> page)
     {
         PageFrame? frame;
         try
