@@ -49,7 +49,11 @@ public sealed class TwoSiloScheduleFixture : IAsyncLifetime
                 o.NumVotesForDeathDeclaration = 1;
             });
             silo.UseInMemoryReminderService();
-            silo.AddOrleansJobs(o => o.HousekeepingInterval = TimeSpan.FromSeconds(1))
+            silo.AddOrleansJobs(o =>
+                {
+                    o.HousekeepingInterval = TimeSpan.FromSeconds(1);
+                    o.HistorySampleInterval = TimeSpan.FromSeconds(1);
+                })
                 .UsePostgresStore(o => o.ConnectionString = _database.ConnectionString)
                 .AddJobHandler<ProbePayload, ProbeHandler>(ClusterFixture.Noop, t => t.MaxConcurrency = 64);
         });

@@ -127,6 +127,48 @@ public sealed class OverviewTests
         ], rows);
     }
 
+    [Fact]
+    public async Task Counts_a_failed_history_write_could_not_store_ride_with_the_next_write()
+    {
+        var tally = new QueueTally();
+        var store = new FlakyHistoryStore();
+        var recorder = new QueueHistoryRecorder(tally, new QueueGauges(), store, Microsoft.Extensions.Options.Options.Create(new Hosting.OrleansJobsOptions()),
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<QueueHistoryRecorder>.Instance);
+        tally.Succeeded(Mail);
+        tally.Succeeded(Mail);
+
+        store.Failing = true;
+        await recorder.WriteAsync(default);
+        tally.Succeeded(Mail);
+        store.Failing = false;
+        await recorder.WriteAsync(default);
+
+        var written = Assert.Single(store.Written);
+        Assert.Equal((Mail, 3L), (written.Queue, written.Succeeded));
+    }
+
+    private sealed class FlakyHistoryStore : IHistoryStore
+    {
+        public bool Failing { get; set; }
+
+        public List<QueueMinute> Written { get; } = [];
+
+        public Task RecordMinutesAsync(IReadOnlyList<QueueMinute> minutes, CancellationToken cancellationToken)
+        {
+            if (Failing)
+            {
+                throw new JobStoreUnavailableException("down");
+            }
+
+            Written.AddRange(minutes);
+            return Task.CompletedTask;
+        }
+
+        public Task<QueueHistory> ReadHistoryAsync(HistoryQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<int> DeleteMinutesAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
     private static IEnumerable<double> Line(Chart chart, string style) =>
         chart.Lines.Single(l => l.Style == style).Values.Select(v => Math.Round(v, 6));
 }
