@@ -50,6 +50,7 @@ public static class HttpApiExtensions
         services.AddAntiforgery();
         services.AddRazorComponents();
         services.TryAddSingleton<PageFrames>();
+        services.TryAddSingleton<Pages.BulkActions>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();

@@ -58,7 +58,7 @@ internal sealed partial class PostgresJobStore
     public Task<JobListPage> ListJobsAsync(JobListing listing, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();
-        var clauses = JobListSql.Clauses(listing, Bind(command), id => id.Value, time => time.UtcDateTime);
+        var clauses = JobListSql.Clauses(listing, "strpos", Bind(command), id => id.Value, time => time.UtcDateTime);
         command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
         var rows = new List<(JobInfo, DateTimeOffset?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -112,6 +112,13 @@ internal sealed partial class PostgresJobStore
         }
 
         return ExplorerSql.QueuePage(rows, listing.Limit);
+    }, readOnly: true);
+
+    public Task<IReadOnlyList<string>> ListJobTypesAsync(string tenant, JobState state, int limit, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<string>>(async () =>
+    {
+        await using var command = _db.CreateCommand();
+        command.CommandText = ExplorerSql.JobTypes(tenant, state, limit, Bind(command));
+        return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }, readOnly: true);
 
     public Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<string>>(async () =>

@@ -63,7 +63,7 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        var clauses = JobListSql.Clauses(listing, Bind(command), id => id.ToBytes(), time => Ms(time));
+        var clauses = JobListSql.Clauses(listing, "instr", Bind(command), id => id.ToBytes(), time => Ms(time));
         command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
         var rows = new List<(JobInfo, DateTimeOffset?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -136,6 +136,14 @@ internal sealed partial class SqliteJobStore
         }
 
         return ExplorerSql.QueuePage(rows, listing.Limit);
+    }
+
+    public async Task<IReadOnlyList<string>> ListJobTypesAsync(string tenant, JobState state, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = ExplorerSql.JobTypes(tenant, state, limit, Bind(command));
+        return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken)

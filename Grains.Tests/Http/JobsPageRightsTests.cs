@@ -31,6 +31,7 @@ public sealed class JobsPageRightsTests(HttpApiFixture fixture)
         [
             $"/jobs?tenant={TenantB}", $"/jobs/dead?tenant={TenantB}", $"/jobs/dead/replay?tenant={TenantB}", $"/jobs/schedules?tenant={TenantB}",
             $"/jobs/job/{dead}?tenant={TenantB}", $"/jobs/job/{waiting}", $"/jobs/overview?tenant={TenantB}", $"/jobs/overview", $"/jobs/silos?tenant={TenantB}",
+            $"/jobs/search?tenant={TenantB}&state=dead", $"/jobs/search?tenant={TenantB}&state=scheduled",
         ];
         foreach (var page in pages)
         {

@@ -118,6 +118,15 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             Assert.Contains("2", browser.FindElement(By.CssSelector($"#failing tr[data-queue='{_tenant}/{ClusterFixture.Flaky}'] td")).Text, StringComparison.Ordinal);
             PageChecks.Check(browser, "overview");
 
+            // The jobs search: the tenant's dead letters across its job types, by the text of their last error.
+            browser.FindElement(By.LinkText("Jobs")).Click();
+            await UntilAsync(() => browser.FindElements(By.Id("search-state")).Count == 1, "the jobs search");
+            browser.FindElement(By.CssSelector("#search-state option[value='dead']")).Click();
+            browser.FindElement(By.Id("search-error")).SendKeys("failed on attempt");
+            browser.FindElement(By.Id("search")).Click();
+            await UntilAsync(() => browser.FindElements(By.CssSelector("#jobs tbody tr")).Count == 2, "the two dead letters found");
+            PageChecks.Check(browser, "jobs-search");
+
             // The silos: this one, active, with its slots.
             browser.FindElement(By.LinkText("Silos")).Click();
             await UntilAsync(() => browser.FindElements(By.Id("silos")).Count == 1, "the silos page");
@@ -192,7 +201,8 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             PageChecks.Check(browser, "replay-matching");
             Assert.StartsWith("1 dead letter match", browser.FindElement(By.Id("bulk-count")).Text, StringComparison.Ordinal);
             browser.FindElement(By.Id("confirm-replay")).Click();
-            await UntilAsync(() => browser.FindElements(By.Id("message")).FirstOrDefault()?.Text.StartsWith("1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's outcome");
+            await UntilAsync(() => browser.FindElements(By.Id("bulk-state")).FirstOrDefault()?.Text.StartsWith("Done: 1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's progress page to say it is done");
+            PageChecks.Check(browser, "bulk-progress");
             await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(another) == 1, "the job replayed in bulk to run and succeed");
         }
         finally
@@ -295,7 +305,11 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
         Assert.NotNull(await fixture.Jobs.GetStatusAsync(_tenant, dead));
 
         var ticked = await admin.PostAsync("/jobs/dead/delete", new FormUrlEncodedContent(Form(("jobType", ClusterFixture.Flaky), ("confirm", "yes"))));
-        Assert.Contains(Uri.EscapeDataString("1 dead letter was deleted."), ticked.Headers.Location!.OriginalString);
+        var progress = ticked.Headers.Location!.OriginalString;
+        Assert.StartsWith("/jobs/bulk/", progress);
+        await fixture.Probe.WaitForAsync(
+            async () => WebUtility.HtmlDecode(await admin.GetStringAsync(progress)).Contains("Done: 1 dead letter was deleted.", StringComparison.Ordinal),
+            "the bulk delete's page to say it is done");
         Assert.Null(await fixture.Jobs.GetStatusAsync(_tenant, dead));
 
         var job = await admin.PostAsync("/jobs/delete", new FormUrlEncodedContent(Form(("id", done.ToString()), ("confirm", "yes"))));

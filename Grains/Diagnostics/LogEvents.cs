@@ -59,5 +59,7 @@ internal enum LogEvents
     StoreBack = 1802,
     StoreFailureDetail = 1803,
     PageActionTaken = 1900,
+    BulkActionEnded = 1901,
+    BulkActionFailed = 1902,
     HistoryWriteFailed = 2000,
 }

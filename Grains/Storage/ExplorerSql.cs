@@ -42,6 +42,15 @@ internal static class ExplorerSql
         return new QueueListPage(rows, rows[^1]);
     }
 
+    /// <summary>The tenant's job types with jobs in the state, in name order; binds @tenant, @state and @limit.</summary>
+    public static string JobTypes(string tenant, JobState state, int limit, Action<string, object> add)
+    {
+        add("@tenant", tenant);
+        add("@state", (int)state);
+        add("@limit", limit);
+        return "SELECT job_type FROM job_counts WHERE tenant = @tenant AND state = @state GROUP BY job_type HAVING SUM(n) > 0 ORDER BY job_type LIMIT @limit;";
+    }
+
     /// <summary>Tenants with jobs, after @after when given; binds @after and @limit.</summary>
     public static string Tenants(string? after, int limit, Action<string, object> add)
     {
@@ -79,4 +88,17 @@ internal static class ExplorerSql
 
     /// <summary>A job's failed attempts, oldest first; binds nothing but @id.</summary>
     public const string Errors = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
+
+    /// <summary>Reads the first column of every row as text.</summary>
+    public static async Task<IReadOnlyList<string>> ReadNamesAsync(System.Data.Common.DbCommand command, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
 }

@@ -34,6 +34,9 @@ internal interface IAdminStore
     /// <summary>Queues with jobs scheduled, waiting, running or dead-lettered, in (tenant, job type) order; of one tenant when the listing names one.</summary>
     Task<QueueListPage> ListQueuesAsync(QueueListing listing, CancellationToken cancellationToken);
 
+    /// <summary>The tenant's job types with jobs in <paramref name="state"/>, in name order, at most <paramref name="limit"/>; from the per-queue counters, O(queues).</summary>
+    Task<IReadOnlyList<string>> ListJobTypesAsync(string tenant, JobState state, int limit, CancellationToken cancellationToken);
+
     /// <summary>Tenants with jobs in the store (in any state), in name order after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken);
 

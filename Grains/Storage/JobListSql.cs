@@ -12,12 +12,38 @@ internal static class JobListSql
 {
     /// <summary>The WHERE and ORDER BY (with LIMIT) after <c>SELECT columns FROM jobs</c>, binding values through the dialect's converters.</summary>
     /// <exception cref="JobValidationException">The cursor is not one this listing gave.</exception>
-    public static string Clauses(JobListing listing, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
+    /// <param name="listing">The queue, state, cursor and filters.</param>
+    /// <param name="substringFunction">The dialect's position-of function taking (text, search): <c>instr</c> or <c>strpos</c>.</param>
+    /// <param name="add">Binds a parameter on the command.</param>
+    /// <param name="idValue">A job id as the dialect stores it.</param>
+    /// <param name="timeValue">A time as the dialect stores it.</param>
+    public static string Clauses(JobListing listing, string substringFunction, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
     {
         add("@tenant", listing.Queue.Tenant);
         add("@type", listing.Queue.JobType);
         add("@limit", listing.Limit + 1);
         var where = "tenant = @tenant AND job_type = @type";
+
+        // Ids are time-ordered, so the creation window bounds every state's list; in the finished ones it also bounds the index walk.
+        if (listing.CreatedFrom is { } from)
+        {
+            where += " AND id >= @from_id";
+            add("@from_id", idValue(JobId.MinAt(from)));
+        }
+
+        if (listing.CreatedTo is { } to)
+        {
+            where += " AND id < @to_id";
+            add("@to_id", idValue(JobId.MinAt(to)));
+        }
+
+        // Not indexed: the list walks its state's index and skips the rows whose last error does not match, until it has a page.
+        if (listing.ErrorContains is { Length: > 0 } errorText)
+        {
+            where += $" AND last_error IS NOT NULL AND {substringFunction}(last_error, @error) > 0";
+            add("@error", errorText);
+        }
+
         var after = listing.After is { Length: > 0 } text ? text.Split('|') : null;
         switch (listing.State)
         {
@@ -53,18 +79,6 @@ internal static class JobListSql
                     add("@after_id", idValue(Id(after[0])));
                 }
 
-                if (listing.CreatedFrom is { } from)
-                {
-                    where += " AND id >= @from_id";
-                    add("@from_id", idValue(JobId.MinAt(from)));
-                }
-
-                if (listing.CreatedTo is { } to)
-                {
-                    where += " AND id < @to_id";
-                    add("@to_id", idValue(JobId.MinAt(to)));
-                }
-
                 // Finished rows are found through the index kept for both finished states; SQLite uses a
                 // partial index only when the query repeats its condition.
                 var state = listing.State is JobState.Succeeded or JobState.Cancelled
@@ -77,22 +91,47 @@ internal static class JobListSql
     /// <summary>Turns the rows read (one more than the page) into a page whose cursor is the last row's place.</summary>
     public static JobListPage Page(List<(JobInfo Job, DateTimeOffset? LeaseExpiresAt)> rows, JobListing listing)
     {
-        if (rows.Count <= listing.Limit)
+        var more = rows.Count > listing.Limit;
+        if (more)
         {
-            return new JobListPage(rows.Select(r => r.Job).ToList(), null);
+            rows.RemoveRange(listing.Limit, rows.Count - listing.Limit);
         }
 
-        rows.RemoveRange(listing.Limit, rows.Count - listing.Limit);
-        var (last, expires) = rows[^1];
-        var cursor = listing.State switch
-        {
-            JobState.Enqueued => $"{(int)last.Priority}|{Ticks(last.RunAt)}|{last.Id}",
-            JobState.Scheduled => $"{Ticks(last.RunAt)}|{last.Id}",
-            JobState.Active => $"{Ticks(expires ?? DateTimeOffset.UnixEpoch)}|{last.Id}",
-            _ => last.Id.ToString(),
-        };
-        return new JobListPage(rows.Select(r => r.Job).ToList(), cursor);
+        var places = rows.Select(r => Place(listing.State, r.Job, r.LeaseExpiresAt)).ToList();
+        return new JobListPage(rows.Select(r => r.Job).ToList(), more ? places[^1] : null) { Places = places };
     }
+
+    /// <summary>A row's place in its state's order, as the cursor text that continues after it.</summary>
+    private static string Place(JobState state, JobInfo job, DateTimeOffset? leaseExpiresAt) => state switch
+    {
+        JobState.Enqueued => $"{(int)job.Priority}|{Ticks(job.RunAt)}|{job.Id}",
+        JobState.Scheduled => $"{Ticks(job.RunAt)}|{job.Id}",
+        JobState.Active => $"{Ticks(leaseExpiresAt ?? DateTimeOffset.UnixEpoch)}|{job.Id}",
+        _ => job.Id.ToString(),
+    };
+
+    /// <summary>Orders places (and cursors) of one state's list as the list runs: the finished states newest first.</summary>
+    /// <exception cref="JobValidationException">A place is not one a list of this state gave.</exception>
+    public static IComparer<string> PlaceOrder(JobState state) => Comparer<string>.Create((a, b) =>
+    {
+        var (x, y) = (a.Split('|'), b.Split('|'));
+        switch (state)
+        {
+            case JobState.Enqueued:
+                Expect(x, 3);
+                Expect(y, 3);
+                var byPriority = Number(x[0]).CompareTo(Number(y[0]));
+                return byPriority != 0 ? byPriority : Number(x[1]).CompareTo(Number(y[1])) is var byTime and not 0 ? byTime : Id(x[2]).CompareTo(Id(y[2]));
+            case JobState.Scheduled or JobState.Active:
+                Expect(x, 2);
+                Expect(y, 2);
+                return Number(x[0]).CompareTo(Number(y[0])) is var byAt and not 0 ? byAt : Id(x[1]).CompareTo(Id(y[1]));
+            default:
+                Expect(x, 1);
+                Expect(y, 1);
+                return Id(y[0]).CompareTo(Id(x[0]));
+        }
+    });
 
     private static string Ticks(DateTimeOffset time) => time.UtcTicks.ToString(CultureInfo.InvariantCulture);
 

@@ -90,17 +90,23 @@ internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobA
 /// One page of a queue's jobs in one state, each state in the order its index keeps: enqueued in run
 /// order, scheduled by run-at, running by lease expiry, finished and dead newest first. <see cref="After"/>
 /// is the cursor a previous page gave; <see cref="CreatedFrom"/> and <see cref="CreatedTo"/> bound the
-/// creation time of the newest-first lists (the job id carries it).
+/// creation time (the job id carries it); <see cref="ErrorContains"/> keeps jobs whose last error has that text.
 /// </summary>
 internal sealed record JobListing(QueueKey Queue, JobState State, string? After, int Limit)
 {
     public DateTimeOffset? CreatedFrom { get; init; }
 
     public DateTimeOffset? CreatedTo { get; init; }
+
+    public string? ErrorContains { get; init; }
 }
 
 /// <summary>A page of jobs; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
-internal sealed record JobListPage(IReadOnlyList<JobInfo> Jobs, string? Next);
+internal sealed record JobListPage(IReadOnlyList<JobInfo> Jobs, string? Next)
+{
+    /// <summary>Each job's place in the list's order, as cursor text (<see cref="JobListSql.PlaceOrder"/> orders them); lets pages of several queues merge.</summary>
+    public IReadOnlyList<string> Places { get; init; } = [];
+}
 
 /// <summary>Finished jobs a person deletes: <see cref="Id"/> for one (succeeded, cancelled or dead), else up to <see cref="Limit"/> dead letters <see cref="Filter"/> matches.</summary>
 internal sealed record FinishedJobsDeletion(string Tenant, JobId? Id, DeadLetterFilter Filter, int Limit);

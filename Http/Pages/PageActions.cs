@@ -60,21 +60,35 @@ internal static partial class PageActions
             return Back(root, form["back"] == "job" ? $"/job/{id}" : "/dead", tenant, text, replayed);
         }));
 
-        signedIn.MapPost("/dead/replay", (HttpContext context, IJobClient client, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        signedIn.MapPost("/dead/replay", (HttpContext context, IJobClient client, IAdminStore store, BulkActions bulk, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {
             var filter = DeadLetterFilters.Parse(form["jobType"], form["error"], form["from"], form["to"]);
-            var replayed = await client.ReplayAsync(tenant, filter, PageEndpoints.BulkLimit, context.RequestAborted);
-            LogAction(logger, caller.KeyId, caller.Role, "replayed", $"{replayed} dead letters matching {filter}", tenant);
-            return Back(root, "/dead", tenant, $"{replayed} dead letter{(replayed == 1 ? " was" : "s were")} put back in their queues.", ok: true);
+            var expected = await store.CountDeadAsync(tenant, filter, PageEndpoints.CountLimit, context.RequestAborted);
+            var action = bulk.Start(tenant, "replay", filter, expected, caller.KeyId, (f, n, ct) => client.ReplayAsync(tenant, f, n, ct));
+            LogAction(logger, caller.KeyId, caller.Role, "started replaying", $"about {expected} dead letters matching {filter}", tenant);
+            return Results.Redirect($"{root}/bulk/{action.Id}?tenant={Uri.EscapeDataString(tenant)}");
         }));
 
-        signedIn.MapPost("/dead/delete", (HttpContext context, IAdminStore store, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
+        signedIn.MapPost("/dead/delete", (HttpContext context, IAdminStore store, BulkActions bulk, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>
         {
             var filter = DeadLetterFilters.Parse(form["jobType"], form["error"], form["from"], form["to"]);
             Confirmed(form, "delete");
-            var deleted = await store.DeleteJobsAsync(new FinishedJobsDeletion(tenant, null, filter, PageEndpoints.BulkLimit), context.RequestAborted);
-            LogAction(logger, caller.KeyId, caller.Role, "deleted", $"{deleted} dead letters matching {filter}", tenant);
-            return Back(root, "/dead", tenant, $"{deleted} dead letter{(deleted == 1 ? " was" : "s were")} deleted.", ok: true);
+            var expected = await store.CountDeadAsync(tenant, filter, PageEndpoints.CountLimit, context.RequestAborted);
+            var action = bulk.Start(tenant, "delete", filter, expected, caller.KeyId, (f, n, ct) => store.DeleteJobsAsync(new FinishedJobsDeletion(tenant, null, f, n), ct));
+            LogAction(logger, caller.KeyId, caller.Role, "started deleting", $"about {expected} dead letters matching {filter}", tenant);
+            return Results.Redirect($"{root}/bulk/{action.Id}?tenant={Uri.EscapeDataString(tenant)}");
+        }));
+
+        signedIn.MapPost("/bulk/{id:guid}/stop", (HttpContext context, Guid id, BulkActions bulk, ILogger<PageFrames> logger) => ActAsync(context, (form, caller, tenant) =>
+        {
+            if (bulk.Find(id) is not { } action || action.Tenant != tenant)
+            {
+                return Task.FromResult(Back(root, "/dead", tenant, "No such bulk action; nothing was stopped.", ok: false));
+            }
+
+            action.Stop();
+            LogAction(logger, caller.KeyId, caller.Role, "stopped", $"bulk {action.Kind} {id}", tenant);
+            return Task.FromResult(Results.Redirect($"{root}/bulk/{id}?tenant={Uri.EscapeDataString(tenant)}"));
         }));
 
         signedIn.MapPost("/delete", (HttpContext context, IAdminStore store, ILogger<PageFrames> logger) => ActAsync(context, async (form, caller, tenant) =>

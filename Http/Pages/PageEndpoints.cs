@@ -32,8 +32,8 @@ internal static class PageEndpoints
     /// <summary>Recurring jobs per page.</summary>
     private const int SchedulesPerPage = 50;
 
-    /// <summary>The most dead letters one bulk replay or delete takes, and counts before it asks.</summary>
-    public const int BulkLimit = 10_000;
+    /// <summary>The most dead letters a bulk replay or delete counts before it asks (it takes every one that matches).</summary>
+    public const int CountLimit = 100_000;
 
     public static void Map(RouteGroupBuilder pages)
     {
@@ -58,7 +58,9 @@ internal static class PageEndpoints
         signedIn.MapGet("/job/{id}", JobAsync);
         signedIn.MapGet("/find", FindAsync);
         signedIn.MapGet("/tenants", TenantsAsync);
+        signedIn.MapGet("/bulk/{id:guid}", BulkProgress);
         ClusterPageEndpoints.Map(signedIn);
+        SearchPageEndpoint.Map(signedIn);
     }
 
     private static Task<IResult> QueuesAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string? tenant, string? after, string? note, string? failed, int? refresh) =>
@@ -102,8 +104,24 @@ internal static class PageEndpoints
             }
 
             var filter = DeadLetterFilters.Parse(jobType, error, from, to);
-            var count = await store.CountDeadAsync(frame.Tenant, filter, BulkLimit, context.RequestAborted);
-            return Component<BulkDeadLettersPage>(new { Frame = frame, Filter = filter, Action = action, Count = count, UpTo = BulkLimit });
+            var count = await store.CountDeadAsync(frame.Tenant, filter, CountLimit, context.RequestAborted);
+            return Component<BulkDeadLettersPage>(new { Frame = frame, Filter = filter, Action = action, Count = count, UpTo = CountLimit });
+        });
+
+    /// <summary>A bulk action's progress, to the tenant it acts on (any for an admin).</summary>
+    private static Task<IResult> BulkProgress(HttpContext context, PageFrames frames, BulkActions bulk, Guid id, string? tenant) =>
+        ShowAsync(context, frames, tenant, null, null, frame =>
+        {
+            if (bulk.Find(id) is not { } action || (frame.Tenant is { } shown && shown != action.Tenant) || !frame.May(action.Tenant))
+            {
+                return Task.FromResult<IResult>(Component<ProblemPage>(new { Frame = frame, Title = "No such bulk action", Text = "It is not one of this tenant's, or it ended long ago." }, StatusCodes.Status404NotFound));
+            }
+
+            return Task.FromResult<IResult>(Component<BulkProgressPage>(new
+            {
+                Frame = frame with { RefreshSeconds = action.State == BulkActionState.Running ? 2 : null },
+                Action = action,
+            }));
         });
 
     private static Task<IResult> SchedulesAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? cursor, string? note) =>
@@ -190,7 +208,7 @@ internal static class PageEndpoints
     }
 
     /// <summary>A state as the queue page's tabs name it; enqueued when none is given.</summary>
-    private static JobState StateNamed(string? name)
+    internal static JobState StateNamed(string? name)
     {
         if (string.IsNullOrEmpty(name))
         {

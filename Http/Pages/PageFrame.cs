@@ -52,6 +52,9 @@ public sealed record PageFrame
     /// <summary>Whether an admin is signed in.</summary>
     public bool IsAdmin => Role == ApiKeyRole.Admin;
 
+    /// <summary>Whether the signed-in key may see <paramref name="tenant"/>: an admin any, an operator its own.</summary>
+    public bool May(string tenant) => IsAdmin || CallerTenant == tenant;
+
     /// <summary>A link to a page below the root, keeping the tenant shown unless the query names one; empty values are left out.</summary>
     public string Link(string path, params (string Name, string? Value)[] query)
     {
@@ -74,3 +77,10 @@ public sealed record PageNote(string Text, bool IsError = false);
 /// <param name="Next">The next page's cursor; null on the last page.</param>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed record QueueJobs(IReadOnlyList<JobInfo> Jobs, string? Next);
+
+/// <summary>A page of jobs a search found, for the pages' components.</summary>
+/// <param name="Jobs">The jobs on this page.</param>
+/// <param name="Next">The next page's cursor; null on the last page.</param>
+/// <param name="JobTypesLeftOut">Whether the tenant had more job types than one search reads.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed record FoundJobs(IReadOnlyList<JobInfo> Jobs, string? Next, bool JobTypesLeftOut);
