@@ -41,6 +41,8 @@ internal sealed partial class PostgresJobStore
                     ErrorType = reader.GetString(3),
                     Message = reader.GetString(4),
                     StackTrace = reader.IsDBNull(5) ? null : reader.GetString(5),
+                    StartedAt = reader.IsDBNull(6) ? null : Time(reader, 6),
+                    MovedTo = reader.IsDBNull(7) ? null : (JobState)reader.GetInt16(7),
                 });
             }
         }

@@ -64,8 +64,8 @@ internal sealed partial class PostgresJobStore
                     finished_at = CASE WHEN r.next_state IN (4, 5) THEN r.at ELSE j.finished_at END
                 FROM r WHERE j.id = r.id AND j.lease = r.lease AND j.state + 0 = 2
                 RETURNING j.id, j.lease)
-            INSERT INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)
-            SELECT r.id, r.lease, r.attempt, r.failed_at, r.silo, r.error_type, r.message, r.stack_trace
+            INSERT INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace, started_at, next_state)
+            SELECT r.id, r.lease, r.attempt, r.failed_at, r.silo, r.error_type, r.message, r.stack_trace, r.started, r.next_state
             FROM r JOIN changed ON changed.id = r.id AND changed.lease = r.lease
             ON CONFLICT (job_id, lease) DO NOTHING
             RETURNING job_id, lease;

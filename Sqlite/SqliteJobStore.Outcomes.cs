@@ -45,9 +45,9 @@ internal sealed partial class SqliteJobStore
             WHERE id = @id AND lease = @lease AND state = 2;
             """, "@id", "@lease", "@state", "@message", "@at", "@started", "@silo");
         using var error = Command(db, """
-            INSERT OR REPLACE INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace)
-            VALUES (@id, @lease, @attempt, @failed, @silo, @type, @message, @stack);
-            """, "@id", "@lease", "@attempt", "@failed", "@silo", "@type", "@message", "@stack");
+            INSERT OR REPLACE INTO job_errors (job_id, lease, attempt, failed_at, silo, error_type, message, stack_trace, started_at, next_state)
+            VALUES (@id, @lease, @attempt, @failed, @silo, @type, @message, @stack, @started, @next);
+            """, "@id", "@lease", "@attempt", "@failed", "@silo", "@type", "@message", "@stack", "@started", "@next");
         for (var i = 0; i < failures.Count; i++)
         {
             var (id, lease, e, next, at, ran) = failures[i];
@@ -56,7 +56,7 @@ internal sealed partial class SqliteJobStore
             done[i] = update.ExecuteNonQuery() == 1;
             if (done[i])
             {
-                Bind(error, idBytes, lease, e.Attempt, Ms(e.FailedAt), e.Silo, e.ErrorType, e.Message, e.StackTrace);
+                Bind(error, idBytes, lease, e.Attempt, Ms(e.FailedAt), e.Silo, e.ErrorType, e.Message, e.StackTrace, StartedMs(ran), (int)next);
                 error.ExecuteNonQuery();
             }
         }

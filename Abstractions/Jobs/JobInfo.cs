@@ -77,6 +77,15 @@ public sealed record JobAttemptError
 
     /// <summary>The exception's stack trace, inner exceptions included.</summary>
     [Id(5)] public string? StackTrace { get; init; }
+
+    /// <summary>When its handler started; null when it never did (a lost attempt) or the row predates version 18 of the schema.</summary>
+    [Id(6)] public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>
+    /// What came of the job: <see cref="JobState.Scheduled"/> to run again, <see cref="JobState.Dead"/> or
+    /// <see cref="JobState.Cancelled"/>; null for rows written before version 18 of the schema.
+    /// </summary>
+    [Id(7)] public JobState? MovedTo { get; init; }
 }
 
 /// <summary>A dead-lettered job with everything needed to understand and replay it.</summary>

@@ -23,7 +23,8 @@ namespace OrleansJobs.Bench.Scenarios;
 /// nothing runs. A host with the HTTP API and the pages then serves each page again and again, one request
 /// at a time, timed from the client's send to the last byte: queues, a queue's jobs by state (first
 /// pages, and pages deep into the succeeded ones by their cursor), dead letters (and a filter on a
-/// rare error text, which has no index), and single jobs.
+/// rare error text, which has no index), single jobs, the jobs search across a tenant's job types, and
+/// the overview over two days of per-minute history (a row per queue and minute).
 /// </summary>
 internal static partial class ExplorerPages
 {
@@ -55,6 +56,11 @@ internal static partial class ExplorerPages
             ("dead letters", i => $"/jobs/dead?tenant=explorer-{i % Tenants}"),
             ("dead letters, rare error", i => $"/jobs/dead?tenant=explorer-{i % Tenants}&error=rare"),
             ("job", i => $"/jobs/job/{ids[i % ids.Count]}"),
+            ("jobs search, succeeded, every type", i => $"/jobs/search?tenant=explorer-{i % Tenants}&state=succeeded"),
+            ("jobs search, enqueued, every type", i => $"/jobs/search?tenant=explorer-{i % Tenants}&state=enqueued"),
+            ("jobs search, dead, rare error", i => $"/jobs/search?tenant=explorer-{i % Tenants}&state=dead&error=rare"),
+            ("overview, one tenant", i => $"/jobs/overview?tenant=explorer-{i % Tenants}"),
+            ("overview, all tenants", _ => "/jobs/overview"),
         };
 
         var values = new List<KeyValuePair<string, double?>> { new("jobs in store", jobs) };
@@ -154,9 +160,28 @@ internal static partial class ExplorerPages
             }
         }));
 
+        // The queues' per-minute history as two days of a busy grid leave it (the default retention): a row per queue and minute.
+        await using (var history = new NpgsqlConnection(connection))
+        {
+            await history.OpenAsync();
+            await using var minutes = new NpgsqlCommand("""
+                INSERT INTO queue_minutes (tenant, job_type, minute, enqueued, succeeded, failed, dead_lettered, backlog, oldest_wait_ms)
+                SELECT 'explorer-' || t, 'type-' || q, m, 600 + (m / 60000 + t + q) % 300, 590 + (m / 60000 + q) % 290, (m / 60000) % 7, (m / 60000) % 3,
+                       (m / 60000 + t * q) % 5000, ((m / 60000) % 90) * 1000
+                FROM generate_series(0, @tenants - 1) AS t, generate_series(0, @queues - 1) AS q,
+                     generate_series(@first, @last, 60000::bigint) AS m;
+                """, history);
+            var minute = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 60_000 * 60_000;
+            minutes.Parameters.AddWithValue("tenants", (long)Tenants);
+            minutes.Parameters.AddWithValue("queues", (long)QueuesPerTenant);
+            minutes.Parameters.AddWithValue("first", minute - (48 * 60 * 60_000L));
+            minutes.Parameters.AddWithValue("last", minute);
+            await minutes.ExecuteNonQueryAsync();
+        }
+
         await using var vacuum = new NpgsqlConnection(connection);
         await vacuum.OpenAsync();
-        await using var analyze = new NpgsqlCommand("VACUUM (ANALYZE) jobs;", vacuum) { CommandTimeout = 0 };
+        await using var analyze = new NpgsqlCommand("VACUUM (ANALYZE) jobs, queue_minutes;", vacuum) { CommandTimeout = 0 };
         await analyze.ExecuteNonQueryAsync();
     }
 

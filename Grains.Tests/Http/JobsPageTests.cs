@@ -204,6 +204,19 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             await UntilAsync(() => browser.FindElements(By.Id("bulk-state")).FirstOrDefault()?.Text.StartsWith("Done: 1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's progress page to say it is done");
             PageChecks.Check(browser, "bulk-progress");
             await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(another) == 1, "the job replayed in bulk to run and succeed");
+
+            // The dark theme, as a browser set to dark shows it: the same checks, contrast included.
+            browser.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+            {
+                ["features"] = new[] { new Dictionary<string, object> { ["name"] = "prefers-color-scheme", ["value"] = "dark" } },
+            });
+            Assert.True((bool)((IJavaScriptExecutor)browser).ExecuteScript("return matchMedia('(prefers-color-scheme: dark)').matches;")!);
+            foreach (var (path, name) in new[] { ($"/jobs/overview?tenant={_tenant}", "overview"), ($"/jobs?tenant={_tenant}", "queues"), ($"/jobs/job/{another}", "job"), ($"/jobs/search?tenant={_tenant}&state=succeeded", "jobs-search") })
+            {
+                browser.Navigate().GoToUrl(new Uri(fixture.BaseAddress, path));
+                await UntilAsync(() => browser.FindElements(By.Id("main")).Count == 1, $"the {name} page");
+                PageChecks.Check(browser, $"{name}-dark");
+            }
         }
         finally
         {

@@ -87,7 +87,7 @@ internal static class ExplorerSql
     }
 
     /// <summary>A job's failed attempts, oldest first; binds nothing but @id.</summary>
-    public const string Errors = "SELECT attempt, failed_at, silo, error_type, message, stack_trace FROM job_errors WHERE job_id = @id ORDER BY lease;";
+    public const string Errors = "SELECT attempt, failed_at, silo, error_type, message, stack_trace, started_at, next_state FROM job_errors WHERE job_id = @id ORDER BY lease;";
 
     /// <summary>Reads the first column of every row as text.</summary>
     public static async Task<IReadOnlyList<string>> ReadNamesAsync(System.Data.Common.DbCommand command, CancellationToken cancellationToken)

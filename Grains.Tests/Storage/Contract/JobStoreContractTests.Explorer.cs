@@ -27,6 +27,27 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task Each_failed_attempt_keeps_when_its_handler_started_and_what_came_of_the_job()
+    {
+        var retried = NewJob();
+        var dead = NewJob();
+        await InsertAsync(retried, dead);
+        var first = (await LeaseAsync(retried.Id))!;
+        var other = (await LeaseAsync(dead.Id))!;
+        var batch = new JobWriteBatch();
+        batch.Retries.Add(new Retry(retried.Id, first.Lease, T0.AddMinutes(1), Error(first, "first"), new AttemptRan(T0.AddMilliseconds(250), "silo-b")));
+        batch.DeadLetters.Add(new DeadLetter(dead.Id, other.Lease, Error(other, "second"), new AttemptRan(T0.AddSeconds(6), "silo-c")));
+        var written = await Store.WriteAsync(batch, default);
+        Assert.True(written.Retries[0] && written.DeadLetters[0]);
+
+        var retriedError = Assert.Single((await Store.GetJobDetailAsync(_tenant, retried.Id, default))!.Errors);
+        var deadError = Assert.Single((await Store.GetJobDetailAsync(_tenant, dead.Id, default))!.Errors);
+
+        Assert.Equal((T0.AddMilliseconds(250), JobState.Scheduled), (retriedError.StartedAt, retriedError.MovedTo));
+        Assert.Equal((T0.AddSeconds(6), JobState.Dead), (deadError.StartedAt, deadError.MovedTo));
+    }
+
+    [Fact]
     public async Task Queues_are_listed_with_work_or_dead_letters_in_pages_and_finished_ones_are_left_out()
     {
         var waiting = NewJob(Queue("a.waiting"));
