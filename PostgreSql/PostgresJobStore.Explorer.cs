@@ -123,6 +123,15 @@ internal sealed partial class PostgresJobStore
         return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }, readOnly: true);
 
+    public Task<IReadOnlyDictionary<string, int>> CountQueuesAsync(IReadOnlyList<string> tenants, CancellationToken cancellationToken) => tenants.Count == 0
+        ? Task.FromResult<IReadOnlyDictionary<string, int>>(new Dictionary<string, int>())
+        : ReconnectingAsync<IReadOnlyDictionary<string, int>>(async () =>
+        {
+            await using var command = _db.CreateCommand();
+            command.CommandText = ExplorerSql.QueueCounts(tenants, Bind(command));
+            return await ExplorerSql.ReadCountsAsync(command, cancellationToken);
+        }, readOnly: true);
+
     public Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken) => ReconnectingAsync<IReadOnlyList<string>>(async () =>
     {
         await using var command = _db.CreateCommand();

@@ -148,6 +148,19 @@ internal sealed partial class SqliteJobStore
         return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }
 
+    public async Task<IReadOnlyDictionary<string, int>> CountQueuesAsync(IReadOnlyList<string> tenants, CancellationToken cancellationToken)
+    {
+        if (tenants.Count == 0)
+        {
+            return new Dictionary<string, int>();
+        }
+
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = ExplorerSql.QueueCounts(tenants, Bind(command));
+        return await ExplorerSql.ReadCountsAsync(command, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         await using var db = await OpenReaderAsync(cancellationToken);

@@ -48,4 +48,25 @@ public sealed class JobSearchPageTests(HttpApiFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_recurring_jobs_page_says_how_each_schedules_last_job_ended_and_the_tenants_page_counts_queues()
+    {
+        await fixture.Jobs.EnqueueAfterAsync(_tenant, ClusterFixture.Flaky, new ProbePayload(), TimeSpan.FromHours(1));
+        using var admin = fixture.Client(AdminKey);
+        var tenants = WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/tenants?after={_tenant[..^1]}"));
+        Assert.Matches($"<tr data-tenant=\"{_tenant}\">[\\s\\S]*?aria-label=\"1 queue\\(s\\) of {_tenant}\">1</a>", tenants);
+
+        await fixture.Jobs.UpsertScheduleAsync(new RecurringJob { Tenant = _tenant, Id = "every-second", JobType = ClusterFixture.Noop, Cron = "* * * * * *" });
+        try
+        {
+            await fixture.Probe.WaitForAsync(
+                async () => WebUtility.HtmlDecode(await admin.GetStringAsync($"/jobs/schedules?tenant={_tenant}")).Contains("data-outcome=\"every-second\">succeeded<", StringComparison.Ordinal),
+                "the schedule's last job to show as succeeded");
+        }
+        finally
+        {
+            await fixture.Jobs.DeleteScheduleAsync(_tenant, "every-second");
+        }
+    }
 }

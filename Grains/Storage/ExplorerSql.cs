@@ -42,6 +42,22 @@ internal static class ExplorerSql
         return new QueueListPage(rows, rows[^1]);
     }
 
+    /// <summary>Queues with work or dead letters per tenant, of the tenants named; binds @t0, @t1, …</summary>
+    public static string QueueCounts(IReadOnlyList<string> tenants, Action<string, object> add)
+    {
+        var names = tenants.Select((tenant, i) =>
+        {
+            add($"@t{i}", tenant);
+            return $"@t{i}";
+        }).ToList();
+        return $"""
+            SELECT tenant, COUNT(*) FROM (
+                SELECT tenant, job_type FROM job_counts WHERE tenant IN ({string.Join(", ", names)}) AND state IN ({ListedStates})
+                GROUP BY tenant, job_type HAVING SUM(n) > 0) AS q
+            GROUP BY tenant;
+            """;
+    }
+
     /// <summary>The tenant's job types with jobs in the state, in name order; binds @tenant, @state and @limit.</summary>
     public static string JobTypes(string tenant, JobState state, int limit, Action<string, object> add)
     {
@@ -100,5 +116,18 @@ internal static class ExplorerSql
         }
 
         return names;
+    }
+
+    /// <summary>Reads rows of (name, count).</summary>
+    public static async Task<IReadOnlyDictionary<string, int>> ReadCountsAsync(System.Data.Common.DbCommand command, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = (int)reader.GetInt64(1);
+        }
+
+        return counts;
     }
 }

@@ -37,6 +37,9 @@ internal interface IAdminStore
     /// <summary>The tenant's job types with jobs in <paramref name="state"/>, in name order, at most <paramref name="limit"/>; from the per-queue counters, O(queues).</summary>
     Task<IReadOnlyList<string>> ListJobTypesAsync(string tenant, JobState state, int limit, CancellationToken cancellationToken);
 
+    /// <summary>How many queues each of <paramref name="tenants"/> has with jobs scheduled, waiting, running or dead-lettered (as the queue list counts them); tenants with none are absent.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountQueuesAsync(IReadOnlyList<string> tenants, CancellationToken cancellationToken);
+
     /// <summary>Tenants with jobs in the store (in any state), in name order after <paramref name="after"/>.</summary>
     Task<IReadOnlyList<string>> ListTenantsAsync(string? after, int limit, CancellationToken cancellationToken);
 

@@ -20,9 +20,17 @@ internal static class JobListSql
     public static string Clauses(JobListing listing, string substringFunction, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
     {
         add("@tenant", listing.Queue.Tenant);
-        add("@type", listing.Queue.JobType);
         add("@limit", listing.Limit + 1);
-        var where = "tenant = @tenant AND job_type = @type";
+        var where = "tenant = @tenant";
+        if (listing.Queue.JobType.Length > 0)
+        {
+            where += " AND job_type = @type";
+            add("@type", listing.Queue.JobType);
+        }
+        else if (listing.State != JobState.Dead)
+        {
+            throw new ArgumentException("Only dead jobs are listed across job types: their index is the tenant's alone.", nameof(listing));
+        }
 
         // Ids are time-ordered, so the creation window bounds every state's list; in the finished ones it also bounds the index walk.
         if (listing.CreatedFrom is { } from)

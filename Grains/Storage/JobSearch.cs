@@ -13,6 +13,7 @@ internal sealed record JobSearchPage(IReadOnlyList<JobInfo> Jobs, string? Next, 
 /// Searches a tenant's jobs across its job types: one keyset page per job type with jobs in the state
 /// (each along its state's index, from the same cursor), merged in the state's order. A page costs
 /// O(job types × page) whatever the number of jobs; the error text is matched by skipping rows (not indexed).
+/// Dead jobs are read in one walk of the tenant's dead-letter index instead.
 /// </summary>
 internal static class JobSearch
 {
@@ -31,7 +32,10 @@ internal static class JobSearch
             JobListSql.PlaceOrder(request.State).Compare(after, after);
         }
 
-        var types = request.JobType is { } one ? [one] : await store.ListJobTypesAsync(request.Tenant, request.State, MaxJobTypes + 1, cancellationToken);
+        // Dead jobs have one index per tenant, so one walk serves every type; the other states' indexes start with the type.
+        var types = request.JobType is { } one ? [one]
+            : request.State == JobState.Dead ? [""]
+            : await store.ListJobTypesAsync(request.Tenant, request.State, MaxJobTypes + 1, cancellationToken);
         var read = types.Take(MaxJobTypes).ToList();
         var pages = new JobListPage[read.Count];
         using var gate = new SemaphoreSlim(Parallel);

@@ -91,6 +91,7 @@ internal sealed record JobDetail(JobInfo Job, byte[] Payload, IReadOnlyList<JobA
 /// order, scheduled by run-at, running by lease expiry, finished and dead newest first. <see cref="After"/>
 /// is the cursor a previous page gave; <see cref="CreatedFrom"/> and <see cref="CreatedTo"/> bound the
 /// creation time (the job id carries it); <see cref="ErrorContains"/> keeps jobs whose last error has that text.
+/// Dead jobs may be listed across the tenant's job types with an empty job type: their index is the tenant's alone.
 /// </summary>
 internal sealed record JobListing(QueueKey Queue, JobState State, string? After, int Limit)
 {

@@ -109,6 +109,7 @@ public enum BulkActionState
 public sealed class BulkAction
 {
     private int _done;
+    private int _state;
 
     internal BulkAction(Guid id, string tenant, string kind, DeadLetterFilter filter, int expected, string by, DateTimeOffset startedAt, CancellationTokenSource stopping)
     {
@@ -142,7 +143,11 @@ public sealed class BulkAction
 
     public DateTimeOffset? EndedAt { get; private set; }
 
-    public BulkActionState State { get; private set; }
+    public BulkActionState State
+    {
+        get => (BulkActionState)Volatile.Read(ref _state);
+        private set => Volatile.Write(ref _state, (int)value);
+    }
 
     public string? Error { get; private set; }
 
@@ -162,4 +167,30 @@ public sealed class BulkAction
 
     /// <summary>Asks it to stop after the chunk under way.</summary>
     internal void Stop() => Stopping.Cancel();
+
+    /// <summary>
+    /// Where it stands now, read once, so a page drawn from it is consistent (a page that reads the live action
+    /// twice could say it is done and still reload itself as if it ran). The state is read first: once it says
+    /// ended, the count is final.
+    /// </summary>
+    public BulkProgress Snapshot()
+    {
+        var state = State;
+        return new BulkProgress(Id, Tenant, Kind, Filter, Expected, By, StartedAt, EndedAt, state, Error, Done);
+    }
 }
+
+/// <summary>A bulk action as it stood at one moment, for its page.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed record BulkProgress(
+    Guid Id,
+    string Tenant,
+    string Kind,
+    DeadLetterFilter Filter,
+    int Expected,
+    string By,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    BulkActionState State,
+    string? Error,
+    int Done);

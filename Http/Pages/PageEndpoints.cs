@@ -117,14 +117,15 @@ internal static class PageEndpoints
                 return Task.FromResult<IResult>(Component<ProblemPage>(new { Frame = frame, Title = "No such bulk action", Text = "It is not one of this tenant's, or it ended long ago." }, StatusCodes.Status404NotFound));
             }
 
+            var now = action.Snapshot();
             return Task.FromResult<IResult>(Component<BulkProgressPage>(new
             {
-                Frame = frame with { RefreshSeconds = action.State == BulkActionState.Running ? 2 : null },
-                Action = action,
+                Frame = frame with { RefreshSeconds = now.State == BulkActionState.Running ? 2 : null },
+                Action = now,
             }));
         });
 
-    private static Task<IResult> SchedulesAsync(HttpContext context, PageFrames frames, IJobClient client, string? tenant, string? cursor, string? note) =>
+    private static Task<IResult> SchedulesAsync(HttpContext context, PageFrames frames, IJobClient client, IAdminStore store, string? tenant, string? cursor, string? note) =>
         ShowAsync(context, frames, tenant, note, null, async frame =>
         {
             if (frame.Tenant is null)
@@ -134,7 +135,9 @@ internal static class PageEndpoints
 
             var schedules = await client.ListSchedulesAsync(frame.Tenant, SchedulesPerPage, cursor, context.RequestAborted);
             var upcoming = schedules.Items.ToDictionary(s => s.Definition.Id, s => NextRuns(s.Definition, frame.Now));
-            return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules, Upcoming = upcoming });
+            var lastJobs = await Task.WhenAll(schedules.Items.Where(s => s.LastJobId is not null).Select(s => store.GetJobAsync(frame.Tenant, s.LastJobId!.Value, context.RequestAborted)));
+            var outcomes = lastJobs.OfType<JobInfo>().ToDictionary(j => j.Id, j => j.State);
+            return Component<SchedulesPage>(new { Frame = frame, Schedules = schedules, Upcoming = upcoming, LastOutcomes = outcomes });
         });
 
     private static Task<IResult> QueueJobsAsync(HttpContext context, PageFrames frames, IAdminStore store, IQueueReadStore reads, IJobClient client, string jobType, string? tenant, string? state, string? from, string? to, string? cursor) =>
@@ -182,6 +185,7 @@ internal static class PageEndpoints
             {
                 Frame = frame,
                 Tenants = statuses,
+                Queues = await store.CountQueuesAsync(shown, context.RequestAborted),
                 NextTenants = names.Count > TenantsPerPage ? shown[^1] : null,
                 Keys = await keys.ListApiKeysAsync(null, context.RequestAborted),
             });

@@ -66,6 +66,7 @@ public abstract partial class JobStoreContractTests
         var second = await Store.ListQueuesAsync(new QueueListing(_tenant, first.Next, 2), default);
         Assert.Equal([Queue("c.dead")], second.Queues);
         Assert.Null(second.Next);
+        Assert.Equal(new Dictionary<string, int> { [_tenant] = 3 }, await Store.CountQueuesAsync([_tenant, "nobody-" + _tenant], default));
 
         // All tenants: from just before this one's first queue, the same queues in the same order.
         var all = await Store.ListQueuesAsync(new QueueListing(null, new QueueKey(_tenant, ""), 3), default);

@@ -40,6 +40,21 @@ public abstract partial class JobStoreContractTests
     }
 
     [Fact]
+    public async Task A_search_of_dead_jobs_walks_the_tenants_dead_letters_once_across_job_types()
+    {
+        var jobs = new[] { NewJob(Queue("a")), NewJob(Queue("b")), NewJob(Queue("a")) };
+        await InsertAsync(jobs);
+        foreach (var job in jobs)
+        {
+            Assert.True(await DeadLetterAsync((await LeaseAsync(job.Id))!, job == jobs[1] ? "rare" : "common"));
+        }
+
+        Assert.Equal([[jobs[2].Id, jobs[1].Id], [jobs[0].Id]], await SearchAllAsync(JobState.Dead, 2));
+        Assert.Equal([[jobs[1].Id]], await SearchAllAsync(JobState.Dead, 2, error: "rare"));
+        Assert.Equal([[jobs[2].Id, jobs[0].Id]], await SearchAllAsync(JobState.Dead, 5, jobType: "a"));
+    }
+
+    [Fact]
     public async Task A_search_keeps_jobs_whose_last_error_has_the_text_and_that_were_made_in_the_window()
     {
         var smtp = NewJob(Queue("mail"));
