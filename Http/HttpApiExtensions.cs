@@ -110,6 +110,7 @@ public static class HttpApiExtensions
 
         JobEndpoints.Map(tenant, limits, options.ApiPath);
         DeadLetterEndpoints.Map(tenant);
+        ExplorerEndpoints.Map(tenant);
         QueueEndpoints.Map(tenant);
         ScheduleEndpoints.Map(tenant, limits);
         return endpoints;
