@@ -29,6 +29,7 @@ internal static class CliApp
         root.Add(Commands.Status(Api, Tenant, output));
         root.Add(Commands.Stats(Api, r => r.GetValue(tenant), output));
         root.Add(Commands.DeadLetters(Api, Tenant, output));
+        root.Add(JobsCommand.Create(Api, Tenant, output));
         root.Add(Commands.Pause(Api, Tenant, output, pause: true));
         root.Add(Commands.Pause(Api, Tenant, output, pause: false));
         root.Add(Commands.PauseTenant(Api, Tenant, output, pause: true));

@@ -184,4 +184,20 @@ public sealed class CliTests(HttpApiFixture fixture)
         Assert.Equal(1, notJson.Code);
         Assert.Contains("not JSON", notJson.Error);
     }
+
+    [Fact]
+    public async Task Jobs_lists_a_tenants_jobs_by_state_and_a_bad_state_is_refused_by_name()
+    {
+        var later = await fixture.Jobs.EnqueueAfterAsync(TenantA, ClusterFixture.Noop, new ProbePayload(), TimeSpan.FromHours(2));
+
+        var (code, output, _) = await RunAsync(Operator, "-t", TenantA, "jobs", "--state", "scheduled", "--page-size", "500");
+        Assert.Equal(0, code);
+        Assert.Contains("RUNS AT", output);
+        Assert.Contains(later.ToString(), output);
+
+        var bad = await RunAsync(Operator, "-t", TenantA, "jobs", "--state", "finished");
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("state", bad.Error);
+        await fixture.Jobs.CancelAsync(TenantA, later);
+    }
 }
