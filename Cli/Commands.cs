@@ -259,5 +259,6 @@ internal static class Commands
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Shorten(string? text) => text is null ? "" : text.Length <= 60 ? text.ReplaceLineEndings(" ") : text[..57].ReplaceLineEndings(" ") + "...";
+    /// <summary>A one-line cell of at most 60 characters.</summary>
+    internal static string Shorten(string? text) => text is null ? "" : text.Length <= 60 ? text.ReplaceLineEndings(" ") : text[..57].ReplaceLineEndings(" ") + "...";
 }

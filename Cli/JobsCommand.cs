@@ -29,7 +29,7 @@ internal static class JobsCommand
             var page = await client.GetAsync<SearchPage>($"/v1/tenants/{tenant(r)}/jobs?{query}", ct);
             await output.WriteAsync(TextTable.Render(
                 ["ID", "TYPE", "STATE", "CREATED", "RUNS AT", "ATTEMPTS", "LAST ERROR"],
-                page.Jobs.Select(j => (IReadOnlyList<string>)[j.Id.ToString(), j.JobType, j.State.ToString().ToLowerInvariant(), $"{j.CreatedAt:u}", $"{j.RunAt:u}", $"{j.Attempt}/{j.MaxAttempts}", Shorten(j.LastError)])));
+                page.Jobs.Select(j => (IReadOnlyList<string>)[j.Id.ToString(), j.JobType, j.State.ToString().ToLowerInvariant(), $"{j.CreatedAt:u}", $"{j.RunAt:u}", $"{j.Attempt}/{j.MaxAttempts}", Commands.Shorten(j.LastError)])));
             if (page.NextCursor is not null)
             {
                 await output.WriteLineAsync($"(more: --cursor '{page.NextCursor}')");
@@ -42,8 +42,6 @@ internal static class JobsCommand
         });
         return command;
     }
-
-    private static string Shorten(string? text) => text is null ? "" : text.Length <= 60 ? text.ReplaceLineEndings(" ") : text[..57].ReplaceLineEndings(" ") + "...";
 
     private sealed record SearchPage(IReadOnlyList<JobInfo> Jobs, string? NextCursor, bool JobTypesLeftOut);
 }
