@@ -31,7 +31,7 @@ internal sealed partial class BulkActions(IHostApplicationLifetime lifetime, Tim
     {
         var now = time.GetUtcNow();
         var bounded = filter with { To = filter.To is { } to && to < now ? to : now };
-        var action = new BulkAction(Guid.NewGuid(), tenant, kind, bounded, expected, by, now, CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping));
+        var action = new BulkAction(Guid.NewGuid(), tenant, kind, bounded, expected, by, now);
         Trim();
         _actions[action.Id] = action;
         _ = Task.Run(() => RunAsync(action, step));
@@ -44,7 +44,7 @@ internal sealed partial class BulkActions(IHostApplicationLifetime lifetime, Tim
     {
         try
         {
-            while (!action.Stopping.IsCancellationRequested)
+            while (!action.StopAsked && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 // A chunk under way is not cut short by a stop (its count would be lost), only by the host stopping.
                 var taken = await step(action.Filter, Chunk, lifetime.ApplicationStopping);
@@ -110,8 +110,9 @@ public sealed class BulkAction
 {
     private int _done;
     private int _state;
+    private bool _stopAsked;
 
-    internal BulkAction(Guid id, string tenant, string kind, DeadLetterFilter filter, int expected, string by, DateTimeOffset startedAt, CancellationTokenSource stopping)
+    internal BulkAction(Guid id, string tenant, string kind, DeadLetterFilter filter, int expected, string by, DateTimeOffset startedAt)
     {
         Id = id;
         Tenant = tenant;
@@ -120,7 +121,6 @@ public sealed class BulkAction
         Expected = expected;
         By = by;
         StartedAt = startedAt;
-        Stopping = stopping;
     }
 
     public Guid Id { get; }
@@ -154,7 +154,8 @@ public sealed class BulkAction
     /// <summary>Dead letters taken so far.</summary>
     public int Done => Volatile.Read(ref _done);
 
-    internal CancellationTokenSource Stopping { get; }
+    /// <summary>Whether a person asked it to stop.</summary>
+    internal bool StopAsked => Volatile.Read(ref _stopAsked);
 
     internal void Add(int count) => Interlocked.Add(ref _done, count);
 
@@ -166,7 +167,7 @@ public sealed class BulkAction
     }
 
     /// <summary>Asks it to stop after the chunk under way.</summary>
-    internal void Stop() => Stopping.Cancel();
+    internal void Stop() => Volatile.Write(ref _stopAsked, true);
 
     /// <summary>
     /// Where it stands now, read once, so a page drawn from it is consistent (a page that reads the live action
