@@ -86,9 +86,10 @@ public sealed record HistoryResponse(IReadOnlyList<HistoryMinute> Minutes, IRead
     internal static HistoryResponse From(QueueHistory history)
     {
         var levels = history.Levels.ToDictionary(l => l.Queue);
-        var queues = history.Queues.Select(q => q.Queue).Union(levels.Keys).Select(key =>
+        var activity = history.Queues.ToDictionary(q => q.Queue);
+        var queues = activity.Keys.Union(levels.Keys).Select(key =>
         {
-            var counts = history.Queues.FirstOrDefault(q => q.Queue == key);
+            activity.TryGetValue(key, out var counts);
             levels.TryGetValue(key, out var level);
             return new QueueHistoryEntry(key.JobType, counts?.Enqueued ?? 0, counts?.Succeeded ?? 0, counts?.Failed ?? 0, counts?.DeadLettered ?? 0, level?.Backlog, level?.OldestWait?.TotalSeconds);
         });
