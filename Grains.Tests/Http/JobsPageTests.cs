@@ -201,7 +201,11 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             PageChecks.Check(browser, "replay-matching");
             Assert.StartsWith("1 dead letter match", browser.FindElement(By.Id("bulk-count")).Text, StringComparison.Ordinal);
             browser.FindElement(By.Id("confirm-replay")).Click();
-            await UntilAsync(() => browser.FindElements(By.Id("bulk-state")).FirstOrDefault()?.Text.StartsWith("Done: 1 dead letter was put back", StringComparison.Ordinal) == true, "the bulk replay's progress page to say it is done");
+            // The progress page reloads itself while the action runs: read its state in one script call, within one document.
+            await UntilAsync(
+                () => ((IJavaScriptExecutor)browser).ExecuteScript("return document.getElementById('bulk-state')?.textContent ?? '';") is string state
+                    && state.Trim().StartsWith("Done: 1 dead letter was put back", StringComparison.Ordinal),
+                "the bulk replay's progress page to say it is done");
             PageChecks.Check(browser, "bulk-progress");
             await fixture.Probe.WaitForAsync(() => fixture.Probe.Successes(another) == 1, "the job replayed in bulk to run and succeed");
 
@@ -332,7 +336,8 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
 
     /// <summary>
     /// Polls the page until <paramref name="condition"/> holds; the browser gives no event to await. An
-    /// element of the page a click is replacing goes stale under the condition's feet: that reads as "not yet".
+    /// element of the page a click or a reload is replacing goes stale under the condition's feet (Chrome says
+    /// so either as a stale element or as a node that no longer belongs to the document): that reads as "not yet".
     /// </summary>
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
@@ -355,6 +360,11 @@ public sealed class JobsPageTests(HttpApiFixture fixture)
             return condition();
         }
         catch (StaleElementReferenceException)
+        {
+            return false;
+        }
+        catch (WebDriverException replaced) when (replaced.Message.Contains("does not belong to the document", StringComparison.Ordinal)
+            || replaced.Message.Contains("detached", StringComparison.Ordinal))
         {
             return false;
         }
