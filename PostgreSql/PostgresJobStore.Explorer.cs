@@ -136,14 +136,7 @@ internal sealed partial class PostgresJobStore
     {
         await using var command = _db.CreateCommand();
         command.CommandText = ExplorerSql.Tenants(after, limit, Bind(command));
-        var tenants = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            tenants.Add(reader.GetString(0));
-        }
-
-        return tenants;
+        return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }, readOnly: true);
 
     private static Action<string, object> Bind(NpgsqlCommand command) => (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value);

@@ -166,14 +166,7 @@ internal sealed partial class SqliteJobStore
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
         command.CommandText = ExplorerSql.Tenants(after, limit, Bind(command));
-        var tenants = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            tenants.Add(reader.GetString(0));
-        }
-
-        return tenants;
+        return await ExplorerSql.ReadNamesAsync(command, cancellationToken);
     }
 
     private static Action<string, object> Bind(SqliteCommand command) => (name, value) => command.Parameters.AddWithValue(name, value);

@@ -76,7 +76,7 @@ internal sealed partial class QueueHistoryRecorder(
     /// <summary>One row per queue that counted anything or is owned here, in the minute of <paramref name="now"/>.</summary>
     internal static List<QueueMinute> Rows(IReadOnlyDictionary<QueueKey, TallyCounts> counts, IEnumerable<(QueueKey Queue, QueueLevels Levels)> owned, DateTimeOffset now)
     {
-        var minute = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        var minute = QueueMinute.StartOf(now);
         var rows = new Dictionary<QueueKey, QueueMinute>();
         foreach (var (queue, c) in counts)
         {

@@ -13,7 +13,11 @@ internal sealed record QueueMinute(
     long Failed,
     long DeadLettered,
     long? Backlog,
-    TimeSpan? OldestWait);
+    TimeSpan? OldestWait)
+{
+    /// <summary>The start of the minute <paramref name="time"/> falls in, in UTC: the history's key.</summary>
+    public static DateTimeOffset StartOf(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+}
 
 /// <summary>
 /// What the overview reads: minutes from <paramref name="From"/> of <paramref name="Tenant"/> (null: every tenant).
@@ -21,7 +25,15 @@ internal sealed record QueueMinute(
 /// (gone idle, deactivated) is not shown with a stale backlog. At most <paramref name="MaxQueues"/> queues in each
 /// list: by dead letters then failures, and by oldest wait.
 /// </summary>
-internal sealed record HistoryQuery(string? Tenant, DateTimeOffset From, DateTimeOffset LevelsFrom, int MaxQueues);
+internal sealed record HistoryQuery(string? Tenant, DateTimeOffset From, DateTimeOffset LevelsFrom, int MaxQueues)
+{
+    /// <summary>The last <paramref name="minutes"/> whole minutes up to the one <paramref name="now"/> is in, with levels from the minute before it on.</summary>
+    public static HistoryQuery Last(string? tenant, int minutes, DateTimeOffset now, int maxQueues)
+    {
+        var current = QueueMinute.StartOf(now);
+        return new HistoryQuery(tenant, current.AddMinutes(-(minutes - 1)), current.AddMinutes(-1), maxQueues);
+    }
+}
 
 /// <summary>
 /// The minutes of a window summed over queues (oldest first), the queues with the most dead letters and

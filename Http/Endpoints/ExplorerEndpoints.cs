@@ -33,7 +33,7 @@ internal static class ExplorerEndpoints
 
                 var page = await JobSearch.SearchAsync(
                     store,
-                    new JobSearchRequest(tenant, State(state), jobType, StrictTime.ParseOptional(from, "from"), StrictTime.ParseOptional(to, "to"),
+                    new JobSearchRequest(tenant, Pages.Format.ParseState(state), jobType, StrictTime.ParseOptional(from, "from"), StrictTime.ParseOptional(to, "to"),
                         string.IsNullOrEmpty(errorContains) ? null : errorContains, string.IsNullOrEmpty(cursor) ? null : cursor, size),
                     ct);
                 return ApiJson.Ok(new JobSearchResponse(page.Jobs, page.Next, page.JobTypesLeftOut));
@@ -52,9 +52,7 @@ internal static class ExplorerEndpoints
                     return Problems.Field("minutes", "out_of_range", $"must be from 1 to {MaxMinutes}.");
                 }
 
-                var now = time.GetUtcNow();
-                var minute = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
-                var read = await history.ReadHistoryAsync(new HistoryQuery(tenant, minute.AddMinutes(-(span - 1)), minute.AddMinutes(-1), MaxQueues), ct);
+                var read = await history.ReadHistoryAsync(HistoryQuery.Last(tenant, span, time.GetUtcNow(), MaxQueues), ct);
                 return ApiJson.Ok(HistoryResponse.From(read));
             })
             .WithTags("Queues")
@@ -63,18 +61,6 @@ internal static class ExplorerEndpoints
             .Produces<HistoryResponse>()
             .WithSummary("The tenant's last minutes (60 unless asked, at most a day): per minute, jobs enqueued, attempts succeeded and failed, jobs dead-lettered and the backlog; per queue, the same sums and its last sampled backlog and oldest wait.");
     }
-
-    private static JobState State(string? name) => name switch
-    {
-        null or "" => JobState.Enqueued,
-        "enqueued" => JobState.Enqueued,
-        "scheduled" => JobState.Scheduled,
-        "running" => JobState.Active,
-        "succeeded" => JobState.Succeeded,
-        "cancelled" => JobState.Cancelled,
-        "dead" => JobState.Dead,
-        _ => throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead."),
-    };
 }
 
 /// <summary>A page of a jobs search; <paramref name="NextCursor"/> continues it (null on the last); <paramref name="JobTypesLeftOut"/> when the tenant had more job types than one search reads.</summary>

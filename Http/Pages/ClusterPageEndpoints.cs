@@ -29,9 +29,7 @@ internal static class ClusterPageEndpoints
     private static Task<IResult> OverviewAsync(HttpContext context, PageFrames frames, IHistoryStore history, JobTypeRegistry types, string? tenant, int? refresh) =>
         PageEndpoints.ShowAsync(context, frames, tenant, null, null, async frame =>
         {
-            var minute = Overview.StartOfMinute(frame.Now);
-            var query = new HistoryQuery(frame.Tenant, minute.AddMinutes(-(OverviewMinutes - 1)), minute.AddMinutes(-1), OverviewQueues);
-            var read = await history.ReadHistoryAsync(query, context.RequestAborted);
+            var read = await history.ReadHistoryAsync(HistoryQuery.Last(frame.Tenant, OverviewMinutes, frame.Now, OverviewQueues), context.RequestAborted);
             return PageEndpoints.Component<OverviewPage>(new
             {
                 Frame = frame with { RefreshSeconds = refresh is >= 2 ? refresh : null },

@@ -23,6 +23,26 @@ internal static class Format
     /// <summary>How long before <paramref name="now"/> a time was, or "never".</summary>
     public static string Ago(DateTimeOffset? value, DateTimeOffset now) => value is { } t ? $"{Duration(now > t ? now - t : TimeSpan.Zero)} ago" : "never";
 
+    /// <summary>A state by the name <see cref="State"/> gives it, for the pages' and the API's state fields; enqueued when none is given.</summary>
+    /// <exception cref="JobValidationException">The name is not one of those (field <c>state</c>).</exception>
+    public static JobState ParseState(string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return JobState.Enqueued;
+        }
+
+        foreach (var state in Enum.GetValues<JobState>())
+        {
+            if (State(state) == name)
+            {
+                return state;
+            }
+        }
+
+        throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead.");
+    }
+
     /// <summary>A job state as operators say it.</summary>
     public static string State(JobState state) => state switch
     {

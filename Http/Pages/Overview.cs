@@ -48,10 +48,11 @@ public sealed record Overview
     /// </summary>
     internal static Overview Build(QueueHistory history, Func<string, TimeSpan> objective, DateTimeOffset now, int minutes)
     {
-        var current = StartOfMinute(now);
+        var current = QueueMinute.StartOf(now);
         var first = current.AddMinutes(-(minutes - 1));
         var axis = Enumerable.Range(0, minutes).Select(i => first.AddMinutes(i)).ToArray();
-        var byMinute = history.Minutes.Where(m => m.Minute >= first).ToDictionary(m => m.Minute);
+        var inWindow = history.Minutes.Where(m => m.Minute >= first).ToList();
+        var byMinute = inWindow.ToDictionary(m => m.Minute);
         var elapsedInCurrent = Math.Max(1, (now - current).TotalSeconds);
         double Rate(DateTimeOffset minute, Func<MinuteTotals, long> pick) =>
             byMinute.TryGetValue(minute, out var row) ? pick(row) / (minute == current ? elapsedInCurrent : 60) : 0;
@@ -67,7 +68,6 @@ public sealed record Overview
         var backlog = new Chart("Backlog", "jobs", axis,
             [new ChartLine("Due jobs waiting", "backlog", [.. axis.Select(m => byMinute.TryGetValue(m, out var row) ? (double)row.Backlog : 0)])]);
 
-        var inWindow = history.Minutes.Where(m => m.Minute >= first).ToList();
         var totals = new OverviewTotals(
             inWindow.Sum(m => m.Enqueued),
             inWindow.Sum(m => m.Succeeded),
@@ -89,9 +89,6 @@ public sealed record Overview
             .ToList();
         return new Overview(rates, backlog, totals, behind, history.Levels.Count, failing);
     }
-
-    internal static DateTimeOffset StartOfMinute(DateTimeOffset time) =>
-        new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
 }
 
 /// <summary>The window's sums of what was counted, and the backlog as last sampled.</summary>

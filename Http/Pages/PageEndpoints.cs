@@ -149,7 +149,7 @@ internal static class PageEndpoints
             }
 
             JobValidator.ValidateName(jobType, "jobType");
-            var shown = StateNamed(state);
+            var shown = Format.ParseState(state);
             var window = DeadLetterFilters.Parse(null, null, from, to);
             var page = await store.ListJobsAsync(
                 new JobListing(new QueueKey(frame.Tenant, jobType), shown, cursor, JobsPerPage) { CreatedFrom = window.From, CreatedTo = window.To }, context.RequestAborted);
@@ -209,25 +209,6 @@ internal static class PageEndpoints
         }
 
         return runs;
-    }
-
-    /// <summary>A state as the queue page's tabs name it; enqueued when none is given.</summary>
-    internal static JobState StateNamed(string? name)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            return JobState.Enqueued;
-        }
-
-        foreach (var state in Enum.GetValues<JobState>())
-        {
-            if (Format.State(state) == name)
-            {
-                return state;
-            }
-        }
-
-        throw new JobValidationException("state", "invalid_state", "must be one of enqueued, scheduled, running, succeeded, cancelled, dead.");
     }
 
     private static Task<IResult> JobAsync(HttpContext context, PageFrames frames, IAdminStore store, string id, string? tenant, string? note, string? failed) =>

@@ -25,7 +25,7 @@ internal static class SearchPageEndpoint
                 return PageEndpoints.Component<ProblemPage>(new { Frame = frame, Title = "Jobs", Text = "Choose a tenant above: this page searches one tenant at a time." });
             }
 
-            var shown = PageEndpoints.StateNamed(state);
+            var shown = Format.ParseState(state);
             var filter = DeadLetterFilters.Parse(jobType, error, from, to);
             var page = await JobSearch.SearchAsync(
                 store,
