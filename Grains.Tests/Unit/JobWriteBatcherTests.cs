@@ -30,14 +30,16 @@ public sealed class JobWriteBatcherTests
 
         var first = batcher.InsertAsync(Acme, Jobs(1));
         var firstFlush = await store.NextCallAsync();
-        var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
+        var later = Enumerable.Range(0, 11).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
 
-        // A small flush is waited out however long it commits: that is what forms batches.
+        // A small flush is waited out however long it commits: that is what forms batches. Of a
+        // burst, the first write still counts as a trickle's next and takes the express line.
         firstFlush.Release();
+        (await store.NextCallAsync()).Release();
         (await store.NextCallAsync()).Release();
         await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
 
-        Assert.Equal([1, 10], store.BatchSizes);
+        Assert.Equal([1, 1, 10], store.BatchSizes);
         Assert.Equal(1, store.MostInFlight);
     }
 
@@ -118,22 +120,61 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
-    public async Task A_queue_that_wrote_moments_ago_is_busy_until_it_has_been_quiet_a_while()
+    public async Task A_quiet_queues_outcome_moments_after_its_insert_still_goes_ahead_of_a_bulk_insert()
     {
         var clock = new FakeTimeProvider();
         var store = GatedStore.Create(concurrentWrites: 8);
         await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
 
-        // Globex's first write commits; its next comes 1 ms later, as a drain's writes do.
-        var earlier = batcher.InsertAsync(Globex, Jobs(1));
+        // A trickle: Globex's insert commits, and its outcome follows 3 ms later, while Acme's bulk insert commits.
+        var insert = batcher.InsertAsync(Globex, Jobs(1));
         (await store.NextCallAsync()).Release();
-        await earlier.WaitAsync(Patience);
+        await insert.WaitAsync(Patience);
 
         var bulk = batcher.InsertAsync(Acme, Jobs(1000));
         var bulkFlush = await store.NextCallAsync();
         try
         {
+            clock.Advance(TimeSpan.FromMilliseconds(3));
+            var outcome = batcher.InsertAsync(Globex, Jobs(1));
+            (await store.NextCallAsync()).Release();
+            await outcome.WaitAsync(Patience);
+            Assert.False(bulk.IsCompleted);
+        }
+        finally
+        {
+            bulkFlush.Release();
+            store.Open();
+        }
+
+        await bulk.WaitAsync(Patience);
+        Assert.Equal([1, 1000, 1], store.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_queue_writing_every_millisecond_is_busy_until_it_has_been_quiet_a_while()
+    {
+        var clock = new FakeTimeProvider();
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100, clock: clock);
+
+        // Globex writes every millisecond, as a drain does, each write committing alone while it still counts as quiet.
+        var pace = WritePace.Fresh;
+        var expressWrites = 0;
+        while (pace.IsQuiet)
+        {
+            var write = batcher.InsertAsync(Globex, Jobs(1));
+            (await store.NextCallAsync()).Release();
+            await write.WaitAsync(Patience);
+            expressWrites++;
             clock.Advance(TimeSpan.FromMilliseconds(1));
+            pace.Arrived(TimeSpan.FromMilliseconds(1));
+        }
+
+        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
+        var bulkFlush = await store.NextCallAsync();
+        try
+        {
             var busy = batcher.InsertAsync(Globex, Jobs(1));
 
             // Initech, quiet, goes ahead alone: Globex's write waits for the bulk insert to batch.
@@ -146,8 +187,8 @@ public sealed class JobWriteBatcherTests
             (await store.NextCallAsync()).Release();
             await Task.WhenAll(bulk, busy).WaitAsync(Patience);
 
-            // Quiet for 10 ms, Globex takes the express line again.
-            clock.Advance(TimeSpan.FromMilliseconds(10));
+            // Silent for a while, Globex takes the express line again.
+            clock.Advance(WritePace.Settled);
             var bulk2 = batcher.InsertAsync(Acme, Jobs(1000));
             var bulk2Flush = await store.NextCallAsync();
             var later = batcher.InsertAsync(Globex, Jobs(1));
@@ -162,7 +203,7 @@ public sealed class JobWriteBatcherTests
             store.Open();
         }
 
-        Assert.Equal([1, 1000, 1, 1, 1000, 1], store.BatchSizes);
+        Assert.Equal([.. Enumerable.Repeat(1, expressWrites), 1000, 1, 1, 1000, 1], store.BatchSizes);
     }
 
     [Fact]
@@ -197,6 +238,41 @@ public sealed class JobWriteBatcherTests
 
         Assert.Equal([1000, 1], store.BatchSizes);
         Assert.Equal(1, store.MostInFlight);
+    }
+
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(2000)]
+    public async Task A_bulk_flush_starts_beside_another_only_within_the_rows_allowed_in_flight(int maxRowsInFlight)
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100, maxRowsInFlight: maxRowsInFlight);
+
+        var first = batcher.InsertAsync(Acme, Jobs(1000));
+        var firstFlush = await store.NextCallAsync();
+        var second = batcher.InsertAsync(Globex, Jobs(1000));
+        if (maxRowsInFlight >= 2000)
+        {
+            var secondFlush = await store.NextCallAsync();
+            Assert.Equal(2, store.MostInFlight);
+            secondFlush.Release();
+            firstFlush.Release();
+            await Task.WhenAll(first, second).WaitAsync(Patience);
+            Assert.Equal([1000, 1000], store.BatchSizes);
+            return;
+        }
+
+        // The second bulk insert waits for the first; a quiet queue's write does not.
+        var quiet = batcher.InsertAsync(Initech, Jobs(1));
+        (await store.NextCallAsync()).Release();
+        await quiet.WaitAsync(Patience);
+        Assert.Equal([1000, 1], store.BatchSizes);
+        Assert.False(second.IsCompleted);
+
+        firstFlush.Release();
+        (await store.NextCallAsync()).Release();
+        await Task.WhenAll(first, second).WaitAsync(Patience);
+        Assert.Equal([1000, 1, 1000], store.BatchSizes);
     }
 
     [Fact]
@@ -235,8 +311,8 @@ public sealed class JobWriteBatcherTests
     }
 
     /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
-    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null) =>
-        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows }),
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null, int maxRowsInFlight = 1000) =>
+        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, MaxWriteRowsInFlight = maxRowsInFlight }),
             Metrics, clock ?? new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)

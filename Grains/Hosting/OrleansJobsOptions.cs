@@ -59,11 +59,19 @@ public sealed class OrleansJobsOptions
     /// <summary>
     /// Rows that must be waiting before a group commit starts beside one already in flight. Fewer
     /// wait for that flush to end and join the next batch, so a busy queue's single writes form
-    /// batches instead of paying one transaction each. A quiet queue's write of fewer rows (no other
-    /// write of that queue waiting or committing) does not wait: it takes the express line beside the
-    /// flushes in flight. <value>Defaults to 100.</value>
+    /// batches instead of paying one transaction each. A quiet queue's write of fewer rows (its writes
+    /// lately at least 10 ms apart on average, at most one other committing, none on the main line) does not wait: it takes
+    /// the express line beside the flushes in flight. <value>Defaults to 100.</value>
     /// </summary>
     public int ParallelWriteMinRows { get; set; } = 100;
+
+    /// <summary>
+    /// Most rows the group commits of the main line hold in flight together; the first may always
+    /// start, whatever its size. The database spends its CPU on bulk writes, so more of them at once
+    /// add no throughput: they only make every other write, a quiet queue's on the express line
+    /// included, wait for its share. <value>Defaults to 1000.</value>
+    /// </summary>
+    public int MaxWriteRowsInFlight { get; set; } = 1000;
 
     /// <summary>How long an idempotency key keeps answering with its first job. <value>Defaults to 24 hours.</value></summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
@@ -146,7 +154,7 @@ public sealed class OrleansJobsOptions
     internal void Validate()
     {
         if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
-            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || MaxWriteRowsInFlight < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
             || ScheduleMisfireGrace < TimeSpan.Zero)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");

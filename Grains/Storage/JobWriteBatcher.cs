@@ -15,14 +15,18 @@ namespace OrleansJobs.Storage;
 /// commit, not a thousand. There is no timer: while one flush commits, the next batch fills.
 /// <para>
 /// Two lines feed the flushes. A write of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/>
-/// rows from a quiet queue (no other write of it waiting or committing, and none sent in the last
-/// <see cref="QuietAfter"/>) takes the express line: it commits at once beside whatever is in flight, with the other quiet queues' writes
+/// rows from a quiet queue (its writes lately at least <see cref="WritePace.QuietSpacing"/> apart on
+/// average, at most one other of them committing and none on the main line) takes the express line: it
+/// commits at once beside whatever is in flight, with the other quiet queues' writes
 /// that arrived meanwhile, one express flush at a time. So another tenant's bulk insert or busy drain
 /// never holds a quiet queue's enqueue, lease or outcome behind it. Every other write takes the main
 /// line, where a further flush starts beside those in flight (up to the store's
 /// <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least that many rows wait, so a busy
-/// queue's writes form batches instead of paying one transaction each. A store that writes one
-/// transaction at a time has only the main line.
+/// queue's writes form batches instead of paying one transaction each, and only while the main line's
+/// flushes hold no more than <see cref="OrleansJobsOptions.MaxWriteRowsInFlight"/> rows together: the
+/// database spends its CPU on big writes, so more of them at once add no throughput and make every
+/// other write, the express line's too, wait for its share. A store that writes one transaction at a
+/// time has only the main line.
 /// </para>
 /// Each caller's task completes only when its own write has committed, and fails when the flush
 /// fails, so nothing is acknowledged that is not durable. Callers send a write only after the
@@ -35,22 +39,20 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
     private readonly int _parallelMinRows;
+    private readonly int _maxRowsInFlight;
     private readonly int _maxFlushes;
     private readonly TimeProvider _time;
     private readonly bool _hasExpressLine;
     private readonly ConcurrentQueue<PendingWrite> _main = new();
     private readonly ConcurrentQueue<PendingWrite> _express = new();
 
-    /// <summary>
-    /// How long a queue must have sent nothing before its next write counts as quiet. A queue that
-    /// writes more often is busy (a drain writes every millisecond or so) and batches on the main
-    /// line: on the express line its writes would pay a transaction each and cost the drain its
-    /// throughput. A trickle of single jobs writes far less often than this.
-    /// </summary>
-    private static readonly TimeSpan QuietAfter = TimeSpan.FromMilliseconds(10);
     private const int PruneEvery = 4096;
 
-    /// <summary>Per queue, its writes not yet committed or failed and when the last arrived. Under its own lock, with <see cref="_closed"/>.</summary>
+    /// <summary>
+    /// Per queue, its writes not yet committed or failed, when the last arrived and their pace. A busy
+    /// queue batches on the main line: on the express line its writes would pay a transaction each and
+    /// cost the drain its throughput. Under its own lock, with <see cref="_closed"/>.
+    /// </summary>
     private readonly Dictionary<QueueKey, QueueWrites> _queues = [];
     private int _writesSincePrune;
     private bool _closed;
@@ -66,6 +68,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private int _inFlight;
     private int _expressInFlight;
 
+    /// <summary>Rows in the main line's flushes in flight.</summary>
+    private long _mainRowsInFlight;
+
     public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
     {
         _store = store;
@@ -74,6 +79,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
         _parallelMinRows = options.Value.ParallelWriteMinRows;
+        _maxRowsInFlight = options.Value.MaxWriteRowsInFlight;
         _maxFlushes = Math.Max(1, store.ConcurrentWrites);
         _hasExpressLine = _maxFlushes > 1;
         _dispatcher = Task.Run(DispatchAsync);
@@ -112,9 +118,21 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             ref var writes = ref CollectionsMarshal.GetValueRefOrAddDefault(_queues, queue, out var known);
-            express = _hasExpressLine && rows < _parallelMinRows && writes.Unfinished == 0
-                && (!known || _time.GetElapsedTime(writes.LastArrived, now) >= QuietAfter);
+            if (known)
+            {
+                writes.Pace.Arrived(_time.GetElapsedTime(writes.LastArrived, now));
+            }
+            else
+            {
+                writes.Pace = WritePace.Fresh;
+            }
+
+            // A trickle's next write may find its previous one still committing; a burst of writes from
+            // one queue batches on the main line.
+            express = _hasExpressLine && rows < _parallelMinRows && writes.Unfinished <= 1 && writes.OnMainLine == 0 && writes.Pace.IsQuiet;
+            write.Express = express;
             writes.Unfinished++;
+            writes.OnMainLine += express ? 0 : 1;
             writes.LastArrived = now;
             if (++_writesSincePrune >= PruneEvery)
             {
@@ -164,13 +182,21 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction.
-    /// A small flush in flight is waited out, so a busy queue's writes keep forming batches.
+    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction
+    /// and the main line's flushes would not hold more than <see cref="OrleansJobsOptions.MaxWriteRowsInFlight"/>
+    /// rows with it. A small flush in flight is waited out, so a busy queue's writes keep forming batches.
     /// </summary>
     private bool MayFlushMain()
     {
         var inFlight = Volatile.Read(ref _inFlight);
-        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _mainRows) >= _parallelMinRows);
+        if (inFlight == 0)
+        {
+            return true;
+        }
+
+        var waiting = Interlocked.Read(ref _mainRows);
+        return inFlight < _maxFlushes && waiting >= _parallelMinRows
+            && Interlocked.Read(ref _mainRowsInFlight) + Math.Min(waiting, _maxRows) <= _maxRowsInFlight;
     }
 
     private void StartFlush(ConcurrentQueue<PendingWrite> line, bool express)
@@ -188,6 +214,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         if (!express)
         {
             Interlocked.Add(ref _mainRows, -batch.Count);
+            Interlocked.Add(ref _mainRowsInFlight, batch.Count);
         }
 
         _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), express);
@@ -231,6 +258,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             {
                 Interlocked.Decrement(ref _expressInFlight);
             }
+            else
+            {
+                Interlocked.Add(ref _mainRowsInFlight, -batch.Count);
+            }
 
             Interlocked.Decrement(ref _inFlight);
             _changed.Release();
@@ -243,18 +274,20 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         {
             foreach (var (write, _) in flush)
             {
-                CollectionsMarshal.GetValueRefOrNullRef(_queues, write.Queue).Unfinished--;
+                ref var writes = ref CollectionsMarshal.GetValueRefOrNullRef(_queues, write.Queue);
+                writes.Unfinished--;
+                writes.OnMainLine -= write.Express ? 0 : 1;
             }
         }
     }
 
-    /// <summary>Drops the queues that would count as quiet anyway, so the table holds only recent writers.</summary>
+    /// <summary>Drops the queues whose next write starts a fresh pace anyway, so the table holds only recent writers.</summary>
     private void ForgetQuietQueues(long now)
     {
         _writesSincePrune = 0;
         foreach (var (queue, writes) in _queues)
         {
-            if (writes.Unfinished == 0 && _time.GetElapsedTime(writes.LastArrived, now) >= QuietAfter)
+            if (writes.Unfinished == 0 && _time.GetElapsedTime(writes.LastArrived, now) >= WritePace.Settled)
             {
                 _queues.Remove(queue);
             }
@@ -288,7 +321,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private struct QueueWrites
     {
         public int Unfinished;
+        public int OnMainLine;
         public long LastArrived;
+        public WritePace Pace;
     }
 
     private abstract class PendingWrite(QueueKey queue)
@@ -296,6 +331,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         public QueueKey Queue { get; } = queue;
 
         public long Arrived { get; } = Stopwatch.GetTimestamp();
+
+        /// <summary>Which line the write took; set once, before it is queued.</summary>
+        public bool Express { get; set; }
 
         public abstract void AddTo(JobWriteBatch batch);
 
