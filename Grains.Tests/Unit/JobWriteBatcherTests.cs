@@ -51,9 +51,35 @@ public sealed class JobWriteBatcherTests
 
         var first = batcher.InsertAsync(Acme, Jobs(1));
         var firstFlush = await store.NextCallAsync();
-        var bulk = batcher.InsertAsync(Acme, Jobs(100));
+
+        // A burst of single writes: the first joins the express line behind the flush in flight, the
+        // rest wait on the main line until there are enough of them for a transaction of their own.
+        var burst = Enumerable.Range(0, 101).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
 
         // The second flush starts while the first still holds its transaction open.
+        var secondFlush = await store.NextCallAsync();
+        Assert.Equal(2, store.MostInFlight);
+        Assert.Equal([1, 100], store.BatchSizes);
+        secondFlush.Release();
+        firstFlush.Release();
+        (await store.NextCallAsync()).Release();
+
+        var outcomes = await Task.WhenAll(burst).WaitAsync(Patience);
+        Assert.All(outcomes, outcome => Assert.True(Assert.Single(outcome).Created));
+        await first.WaitAsync(Patience);
+        Assert.Equal([1, 100, 1], store.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_bulk_write_commits_beside_the_flush_in_flight()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        var first = batcher.InsertAsync(Acme, Jobs(1));
+        var firstFlush = await store.NextCallAsync();
+        var bulk = batcher.InsertAsync(Acme, Jobs(100));
+
         var secondFlush = await store.NextCallAsync();
         Assert.Equal(2, store.MostInFlight);
         secondFlush.Release();
@@ -241,17 +267,17 @@ public sealed class JobWriteBatcherTests
     }
 
     [Theory]
-    [InlineData(1000)]
-    [InlineData(2000)]
-    public async Task A_bulk_flush_starts_beside_another_only_within_the_rows_allowed_in_flight(int maxRowsInFlight)
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Bulk_writes_commit_beside_each_other_only_as_many_at_once_as_allowed(int maxBulkFlushes)
     {
         var store = GatedStore.Create(concurrentWrites: 8);
-        await using var batcher = Batcher(store, parallelMinRows: 100, maxRowsInFlight: maxRowsInFlight);
+        await using var batcher = Batcher(store, parallelMinRows: 100, maxBulkFlushes: maxBulkFlushes);
 
         var first = batcher.InsertAsync(Acme, Jobs(1000));
         var firstFlush = await store.NextCallAsync();
         var second = batcher.InsertAsync(Globex, Jobs(1000));
-        if (maxRowsInFlight >= 2000)
+        if (maxBulkFlushes > 1)
         {
             var secondFlush = await store.NextCallAsync();
             Assert.Equal(2, store.MostInFlight);
@@ -276,10 +302,39 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
+    public async Task Each_commit_is_measured_under_its_line()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var rows = new ConcurrentQueue<(long Rows, string? Line)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "orleansjobs.store.commit.rows")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => rows.Enqueue((value, tags.ToArray().Single(t => t.Key == "line").Value as string)));
+        listener.Start();
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = new JobWriteBatcher(store, Options.Create(new OrleansJobsOptions()),
+            new JobsMetrics(meters, new QueueGauges(), new QueueTally(), services), new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
+
+        store.Open();
+        await batcher.InsertAsync(Acme, Jobs(1000)).WaitAsync(Patience);
+        await batcher.InsertAsync(Globex, Jobs(1)).WaitAsync(Patience);
+
+        Assert.Equal([(1000, "bulk"), (1, "express")], rows);
+    }
+
+    [Fact]
     public async Task Never_more_flushes_in_flight_than_the_store_allows()
     {
         var store = GatedStore.Create(concurrentWrites: 2);
-        await using var batcher = Batcher(store, parallelMinRows: 10, maxRows: 10);
+        await using var batcher = Batcher(store, parallelMinRows: 10, maxRows: 10, maxBulkFlushes: 8);
 
         var writes = Enumerable.Range(0, 6).Select(_ => batcher.InsertAsync(Acme, Jobs(10))).ToArray();
         for (var i = 0; i < writes.Length; i++)
@@ -311,8 +366,8 @@ public sealed class JobWriteBatcherTests
     }
 
     /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
-    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null, int maxRowsInFlight = 1000) =>
-        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, MaxWriteRowsInFlight = maxRowsInFlight }),
+    private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null, int maxBulkFlushes = 1) =>
+        new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, MaxBulkWritesInFlight = maxBulkFlushes }),
             Metrics, clock ?? new FakeTimeProvider(), NullLogger<JobWriteBatcher>.Instance);
 
     private NewJob[] Jobs(int count)

@@ -16,7 +16,7 @@ public sealed class OrleansJobsOptionsTests
         o => o.MinDueCheckInterval = TimeSpan.FromMilliseconds(-1),
         o => o.MinDueCheckInterval = TimeSpan.FromMinutes(2),
         o => o.ParallelWriteMinRows = 0,
-        o => o.MaxWriteRowsInFlight = 0,
+        o => o.MaxBulkWritesInFlight = 0,
         o => o.HistorySampleInterval = TimeSpan.FromMilliseconds(999),
         o => o.HistorySampleInterval = TimeSpan.FromSeconds(61),
         o => o.HistoryRetention = TimeSpan.FromMinutes(59),

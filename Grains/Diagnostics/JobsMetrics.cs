@@ -114,12 +114,13 @@ internal sealed class JobsMetrics
         _breakerChanges.Add(1, tags);
     }
 
-    /// <summary>One group commit: its rows, how long it took, and how long its oldest write had waited for it.</summary>
-    public void Committed(int rows, TimeSpan took, TimeSpan oldestWaited)
+    /// <summary>One group commit: its line, its rows, how long it took, and how long its oldest write had waited for it.</summary>
+    public void Committed(Storage.WriteLine kind, int rows, TimeSpan took, TimeSpan oldestWaited)
     {
-        _commitRows.Record(rows);
-        _commitTime.Record(took.TotalSeconds);
-        _commitQueueTime.Record(oldestWaited.TotalSeconds);
+        var line = new KeyValuePair<string, object?>("line", kind switch { Storage.WriteLine.Express => "express", Storage.WriteLine.Bulk => "bulk", _ => "main" });
+        _commitRows.Record(rows, line);
+        _commitTime.Record(took.TotalSeconds, line);
+        _commitQueueTime.Record(oldestWaited.TotalSeconds, line);
     }
 
     /// <summary>Read at collection time: membership is a silo service, absent where the instruments are used alone.</summary>

@@ -66,12 +66,13 @@ public sealed class OrleansJobsOptions
     public int ParallelWriteMinRows { get; set; } = 100;
 
     /// <summary>
-    /// Most rows the group commits of the main line hold in flight together; the first may always
-    /// start, whatever its size. The database spends its CPU on bulk writes, so more of them at once
-    /// add no throughput: they only make every other write, a quiet queue's on the express line
-    /// included, wait for its share. <value>Defaults to 1000.</value>
+    /// Most group commits of bulk writes (a call's <see cref="ParallelWriteMinRows"/> rows or more, as
+    /// a bulk enqueue or a lease of a large page sends) in flight at once per silo. The database spends its CPU on them, so more
+    /// at once add no throughput: they only make every other write, a quiet queue's included, wait
+    /// for its share. Raise it for a database with many more cores than the silos have.
+    /// <value>Defaults to 1.</value>
     /// </summary>
-    public int MaxWriteRowsInFlight { get; set; } = 1000;
+    public int MaxBulkWritesInFlight { get; set; } = 1;
 
     /// <summary>How long an idempotency key keeps answering with its first job. <value>Defaults to 24 hours.</value></summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
@@ -154,7 +155,7 @@ public sealed class OrleansJobsOptions
     internal void Validate()
     {
         if (DefaultMaxAttempts is < 1 or > JobValidator.MaxAttemptsLimit || DefaultMaxConcurrency < 1 || MaxConcurrentJobsPerSilo < 1
-            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || MaxWriteRowsInFlight < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
+            || WindowSize < 2 || MaxWriteBatchRows < 1 || ParallelWriteMinRows < 1 || MaxBulkWritesInFlight < 1 || DefaultTimeout <= TimeSpan.Zero || Limits.MaxPayloadBytes < 1
             || ScheduleMisfireGrace < TimeSpan.Zero)
         {
             throw new ArgumentException("OrleansJobsOptions: attempts must be 1-100 and every size, count and timeout above zero (window at least 2).");

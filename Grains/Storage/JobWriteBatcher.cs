@@ -14,19 +14,19 @@ namespace OrleansJobs.Storage;
 /// applies whatever has gathered as one transaction, so a thousand concurrent enqueues cost one
 /// commit, not a thousand. There is no timer: while one flush commits, the next batch fills.
 /// <para>
-/// Two lines feed the flushes. A write of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/>
+/// Three lines feed the flushes. A write of fewer than <see cref="OrleansJobsOptions.ParallelWriteMinRows"/>
 /// rows from a quiet queue (its writes lately at least <see cref="WritePace.QuietSpacing"/> apart on
-/// average, at most one other of them committing and none on the main line) takes the express line: it
-/// commits at once beside whatever is in flight, with the other quiet queues' writes
-/// that arrived meanwhile, one express flush at a time. So another tenant's bulk insert or busy drain
-/// never holds a quiet queue's enqueue, lease or outcome behind it. Every other write takes the main
-/// line, where a further flush starts beside those in flight (up to the store's
-/// <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least that many rows wait, so a busy
-/// queue's writes form batches instead of paying one transaction each, and only while the main line's
-/// flushes hold no more than <see cref="OrleansJobsOptions.MaxWriteRowsInFlight"/> rows together: the
-/// database spends its CPU on big writes, so more of them at once add no throughput and make every
-/// other write, the express line's too, wait for its share. A store that writes one transaction at a
-/// time has only the main line.
+/// average, at most one other of them committing and none on the other lines) takes the express
+/// line: it commits at once beside whatever is in flight, with the other quiet queues' writes that
+/// arrived meanwhile, one express flush at a time. So another tenant's bulk insert or busy drain
+/// never holds a quiet queue's enqueue, lease or outcome behind it. A write of that many rows or more
+/// (a bulk enqueue, a lease of a large page) takes the bulk line, whose flushes run at most
+/// <see cref="OrleansJobsOptions.MaxBulkWritesInFlight"/> at a time: the database spends its CPU on
+/// them, so more at once add no throughput and make every other write, the express line's too, wait
+/// for its share. Every other write takes the main line, where a further flush starts beside those in
+/// flight (up to the store's <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least that
+/// many rows wait, so a busy queue's writes form batches instead of paying one transaction each. A
+/// store that writes one transaction at a time has only the main line.
 /// </para>
 /// Each caller's task completes only when its own write has committed, and fails when the flush
 /// fails, so nothing is acknowledged that is not durable. Callers send a write only after the
@@ -39,12 +39,13 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private readonly ILogger<JobWriteBatcher> _logger;
     private readonly int _maxRows;
     private readonly int _parallelMinRows;
-    private readonly int _maxRowsInFlight;
+    private readonly int _maxBulkFlushes;
     private readonly int _maxFlushes;
     private readonly TimeProvider _time;
-    private readonly bool _hasExpressLine;
+    private readonly bool _hasSideLines;
     private readonly ConcurrentQueue<PendingWrite> _main = new();
     private readonly ConcurrentQueue<PendingWrite> _express = new();
+    private readonly ConcurrentQueue<PendingWrite> _bulk = new();
 
     private const int PruneEvery = 4096;
 
@@ -64,12 +65,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     /// <summary>Rows waiting on the main line.</summary>
     private long _mainRows;
 
-    /// <summary>Flushes in flight, express ones included.</summary>
+    /// <summary>Flushes in flight, every line's.</summary>
     private int _inFlight;
     private int _expressInFlight;
-
-    /// <summary>Rows in the main line's flushes in flight.</summary>
-    private long _mainRowsInFlight;
+    private int _bulkInFlight;
 
     public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
     {
@@ -79,9 +78,9 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         _logger = logger;
         _maxRows = options.Value.MaxWriteBatchRows;
         _parallelMinRows = options.Value.ParallelWriteMinRows;
-        _maxRowsInFlight = options.Value.MaxWriteRowsInFlight;
+        _maxBulkFlushes = options.Value.MaxBulkWritesInFlight;
         _maxFlushes = Math.Max(1, store.ConcurrentWrites);
-        _hasExpressLine = _maxFlushes > 1;
+        _hasSideLines = _maxFlushes > 1;
         _dispatcher = Task.Run(DispatchAsync);
     }
 
@@ -113,7 +112,6 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     {
         var write = new PendingWrite<T>(queue, add, take);
         var now = _time.GetTimestamp();
-        bool express;
         lock (_queues)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -129,10 +127,12 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
             // A trickle's next write may find its previous one still committing; a burst of writes from
             // one queue batches on the main line.
-            express = _hasExpressLine && rows < _parallelMinRows && writes.Unfinished <= 1 && writes.OnMainLine == 0 && writes.Pace.IsQuiet;
-            write.Express = express;
+            write.Line = !_hasSideLines ? WriteLine.Main
+                : rows >= _parallelMinRows ? WriteLine.Bulk
+                : writes.Unfinished <= 1 && writes.Batched == 0 && writes.Pace.IsQuiet ? WriteLine.Express
+                : WriteLine.Main;
             writes.Unfinished++;
-            writes.OnMainLine += express ? 0 : 1;
+            writes.Batched += write.Line == WriteLine.Express ? 0 : 1;
             writes.LastArrived = now;
             if (++_writesSincePrune >= PruneEvery)
             {
@@ -140,15 +140,16 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             }
         }
 
-        if (express)
+        if (write.Line != WriteLine.Main)
         {
-            _express.Enqueue(write);
+            (write.Line == WriteLine.Express ? _express : _bulk).Enqueue(write);
             _changed.Release();
             return write.Task;
         }
 
-        var before = Interlocked.Add(ref _mainRows, rows) - rows;
+        // Queued before counted, so a flush that sees enough rows finds them all in the line.
         _main.Enqueue(write);
+        var before = Interlocked.Add(ref _mainRows, rows) - rows;
         if (before == 0 || (before < _parallelMinRows && before + rows >= _parallelMinRows))
         {
             _changed.Release();
@@ -164,13 +165,18 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             if (!_express.IsEmpty && Volatile.Read(ref _expressInFlight) == 0)
             {
                 Interlocked.Increment(ref _expressInFlight);
-                StartFlush(_express, express: true);
+                StartFlush(_express, WriteLine.Express);
+            }
+            else if (!_bulk.IsEmpty && Volatile.Read(ref _bulkInFlight) < _maxBulkFlushes && Volatile.Read(ref _inFlight) < _maxFlushes)
+            {
+                Interlocked.Increment(ref _bulkInFlight);
+                StartFlush(_bulk, WriteLine.Bulk);
             }
             else if (!_main.IsEmpty && MayFlushMain())
             {
-                StartFlush(_main, express: false);
+                StartFlush(_main, WriteLine.Main);
             }
-            else if (Volatile.Read(ref _closed) && _express.IsEmpty && _main.IsEmpty && Volatile.Read(ref _inFlight) == 0)
+            else if (Volatile.Read(ref _closed) && _express.IsEmpty && _bulk.IsEmpty && _main.IsEmpty && Volatile.Read(ref _inFlight) == 0)
             {
                 return;
             }
@@ -182,24 +188,16 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction
-    /// and the main line's flushes would not hold more than <see cref="OrleansJobsOptions.MaxWriteRowsInFlight"/>
-    /// rows with it. A small flush in flight is waited out, so a busy queue's writes keep forming batches.
+    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction.
+    /// A small flush in flight is waited out, so a busy queue's writes keep forming batches.
     /// </summary>
     private bool MayFlushMain()
     {
         var inFlight = Volatile.Read(ref _inFlight);
-        if (inFlight == 0)
-        {
-            return true;
-        }
-
-        var waiting = Interlocked.Read(ref _mainRows);
-        return inFlight < _maxFlushes && waiting >= _parallelMinRows
-            && Interlocked.Read(ref _mainRowsInFlight) + Math.Min(waiting, _maxRows) <= _maxRowsInFlight;
+        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _mainRows) >= _parallelMinRows);
     }
 
-    private void StartFlush(ConcurrentQueue<PendingWrite> line, bool express)
+    private void StartFlush(ConcurrentQueue<PendingWrite> line, WriteLine kind)
     {
         Interlocked.Increment(ref _inFlight);
         var batch = new JobWriteBatch();
@@ -211,16 +209,15 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             write.AddTo(batch);
         }
 
-        if (!express)
+        if (kind == WriteLine.Main)
         {
             Interlocked.Add(ref _mainRows, -batch.Count);
-            Interlocked.Add(ref _mainRowsInFlight, batch.Count);
         }
 
-        _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), express);
+        _ = FlushAsync(batch, flush, Stopwatch.GetElapsedTime(flush[0].Write.Arrived), kind);
     }
 
-    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited, bool express)
+    private async Task FlushAsync(JobWriteBatch batch, List<(PendingWrite Write, Offsets At)> flush, TimeSpan oldestWaited, WriteLine kind)
     {
         JobWriteResult? result = null;
         Exception? error = null;
@@ -228,7 +225,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         {
             var started = Stopwatch.GetTimestamp();
             result = await _store.WriteAsync(batch, CancellationToken.None);
-            _metrics.Committed(batch.Count, Stopwatch.GetElapsedTime(started), oldestWaited);
+            _metrics.Committed(kind, batch.Count, Stopwatch.GetElapsedTime(started), oldestWaited);
         }
         catch (Exception ex)
         {
@@ -254,13 +251,13 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         }
         finally
         {
-            if (express)
+            if (kind == WriteLine.Express)
             {
                 Interlocked.Decrement(ref _expressInFlight);
             }
-            else
+            else if (kind == WriteLine.Bulk)
             {
-                Interlocked.Add(ref _mainRowsInFlight, -batch.Count);
+                Interlocked.Decrement(ref _bulkInFlight);
             }
 
             Interlocked.Decrement(ref _inFlight);
@@ -276,7 +273,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             {
                 ref var writes = ref CollectionsMarshal.GetValueRefOrNullRef(_queues, write.Queue);
                 writes.Unfinished--;
-                writes.OnMainLine -= write.Express ? 0 : 1;
+                writes.Batched -= write.Line == WriteLine.Express ? 0 : 1;
             }
         }
     }
@@ -321,7 +318,8 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private struct QueueWrites
     {
         public int Unfinished;
-        public int OnMainLine;
+        /// <summary>Its writes waiting or committing on the main or the bulk line.</summary>
+        public int Batched;
         public long LastArrived;
         public WritePace Pace;
     }
@@ -333,7 +331,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
         public long Arrived { get; } = Stopwatch.GetTimestamp();
 
         /// <summary>Which line the write took; set once, before it is queued.</summary>
-        public bool Express { get; set; }
+        public WriteLine Line { get; set; }
 
         public abstract void AddTo(JobWriteBatch batch);
 
