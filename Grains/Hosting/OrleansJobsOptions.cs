@@ -60,16 +60,19 @@ public sealed class OrleansJobsOptions
     /// Rows that must be waiting before a group commit starts beside one already in flight. Fewer
     /// wait for that flush to end and join the next batch, so a busy queue's single writes form
     /// batches instead of paying one transaction each. A quiet queue's write of fewer rows (its writes
-    /// lately at least 10 ms apart on average, at most one other committing, none on the main line) does not wait: it takes
-    /// the express line beside the flushes in flight. <value>Defaults to 100.</value>
+    /// lately at least 10 ms apart on average, at most one other committing, none on the main or bulk
+    /// line) does not wait: it takes the express line beside the flushes in flight. A write of this
+    /// many rows or more takes the bulk line (<see cref="MaxBulkWritesInFlight"/>).
+    /// <value>Defaults to 100.</value>
     /// </summary>
     public int ParallelWriteMinRows { get; set; } = 100;
 
     /// <summary>
     /// Most group commits of bulk writes (a call's <see cref="ParallelWriteMinRows"/> rows or more, as
-    /// a bulk enqueue or a lease of a large page sends) in flight at once per silo. The database spends its CPU on them, so more
-    /// at once add no throughput: they only make every other write, a quiet queue's included, wait
-    /// for its share. Raise it for a database with many more cores than the silos have.
+    /// a bulk enqueue or a lease of a large page sends) in flight at once per silo. The database
+    /// spends its CPU on them, so more at once add no throughput: they only make every other write, a
+    /// quiet queue's included, wait for its share. Raise it for a database with many more cores than
+    /// the silos have.
     /// <value>Defaults to 1.</value>
     /// </summary>
     public int MaxBulkWritesInFlight { get; set; } = 1;
