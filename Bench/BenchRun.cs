@@ -8,6 +8,8 @@ namespace OrleansJobs.Bench;
 /// <summary>
 /// Runs the plan: each system started once on its own database (or Redis), its scenarios one
 /// after the other, then stopped so its workers hand over the handler starts the figures need.
+/// Every scenario starts right after a PostgreSQL checkpoint, so none of them pays for the writes
+/// of the one before (<see cref="LocalPostgres.CheckpointAsync"/>).
 /// </summary>
 internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBase = null)
 {
@@ -17,6 +19,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _settings = [];
     private readonly List<string> _failures = [];
     private int _nextTag;
+    private LocalPostgres _postgres = null!;
 
     /// <summary>OrleansJobs' end-to-end rate on one silo with one job per call, its sustained maximum for the steady loads (run at 50 % and 90 % of it), unless the run was given one.</summary>
     private double? _maxRate = steadyBase;
@@ -25,6 +28,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
     {
         Console.WriteLine($"OrleansJobs benchmark, {plan.Mode} run: systems {string.Join(", ", plan.Systems)}; scenarios {string.Join(", ", plan.Scenarios)}");
         await using var postgres = await LocalPostgres.StartAsync();
+        _postgres = postgres;
         if (plan.Systems.Contains("orleansjobs"))
         {
             await RunSystemAsync(async () => await OrleansJobsSystem.StartAsync(await postgres.CreateDatabaseAsync("bench_orleansjobs_1"), 1, Concurrency), plan.DrainJobs, plan.RetryJobs, all: true);
@@ -53,6 +57,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
 
         if (plan.Runs("ceiling", "drain"))
         {
+            await postgres.CheckpointAsync();
             _figures.AddRange(await new PostgresCeiling(postgres, plan.DrainJobs, workers: 8, batch: 1000).RunAsync(Console.Out, plan.CeilingRuns));
         }
 
@@ -60,12 +65,14 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
         {
             foreach (var waiting in plan.Backlogs)
             {
+                await postgres.CheckpointAsync();
                 _figures.Add(await BacklogScale.RunAsync(postgres, waiting, plan.BacklogMeasured, Concurrency, plan.BacklogRounds, _nextTag++));
             }
         }
 
         if (plan.Runs("orleansjobs", "explorer"))
         {
+            await postgres.CheckpointAsync();
             _figures.Add(await ExplorerPages.RunAsync(postgres, plan.ExplorerJobs, plan.ExplorerSamples));
         }
 
@@ -74,12 +81,14 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
             const double CpuMs = 5;
             var iterations = ScaleOut.Calibrate(TimeSpan.FromMilliseconds(CpuMs));
             Console.WriteLine($"  scale-out: {plan.ScaleOutJobs} jobs of {iterations:N0} spin iterations (~{CpuMs} ms CPU each)");
+            await postgres.CheckpointAsync();
             _figures.AddRange(await ScaleOut.RunAsync(postgres, plan.ScaleOutJobs, iterations, CpuMs, plan.ScaleOutRounds, _nextTag));
             _nextTag += 3 * plan.ScaleOutRounds;
         }
 
         if (plan.Runs("orleansjobs", "retry-storm"))
         {
+            await postgres.CheckpointAsync();
             _figures.AddRange(await RetryStorm.RunAsync(postgres, plan.Storm, _settings));
         }
 
@@ -131,6 +140,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
             if (plan.Scenarios.Contains("drain"))
             {
                 Console.WriteLine($"    drain: {drainJobs} jobs");
+                await _postgres.CheckpointAsync();
                 var (drain, endToEnd) = await SharedScenarios.DrainAsync(system, drainJobs, Queues, producers, _nextTag++);
                 pending.Add(drain);
                 capacity = endToEnd;
@@ -141,6 +151,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
                 // Web apps enqueue one job per request: the rate at that grain is what steady load is measured against.
                 var singles = Math.Max(drainJobs / 5, 1000);
                 Console.WriteLine($"    drain: {singles} jobs, 1 per call");
+                await _postgres.CheckpointAsync();
                 var (drain, endToEnd) = await SharedScenarios.DrainAsync(system, singles, Queues, producers: 64, _nextTag++, batch: 1);
                 pending.Add(drain);
                 capacity = endToEnd;
@@ -164,6 +175,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
                     }
 
                     Console.WriteLine($"    steady: {rate} jobs/s for {plan.SteadyDuration.TotalSeconds} s");
+                    await _postgres.CheckpointAsync();
                     pending.Add(await SharedScenarios.SteadyAsync(system, $"steady {share:P0}", rate, plan.SteadyDuration, Queues, _nextTag++));
                 }
             }
@@ -171,6 +183,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
             if (all && plan.Scenarios.Contains("retries"))
             {
                 Console.WriteLine($"    retries: {retryJobs} jobs");
+                await _postgres.CheckpointAsync();
                 pending.Add(await SharedScenarios.RetriesAsync(system, retryJobs, Queues, producers, _nextTag++));
             }
 
@@ -179,6 +192,7 @@ internal sealed class BenchRun(BenchPlan plan, string? output, double? steadyBas
                 // A backlog the system needs about the trickle's duration to work off.
                 var flood = (int)Math.Min(drainJobs, (double.IsFinite(capacity) ? capacity : 1000) * plan.FairnessDuration.TotalSeconds);
                 Console.WriteLine($"    fairness: {flood} flood jobs, 20/s trickle");
+                await _postgres.CheckpointAsync();
                 pending.Add(await SharedScenarios.FairnessAsync(system, flood, 20, plan.FairnessDuration, producers, _nextTag++, _nextTag++, _nextTag++));
             }
 

@@ -96,7 +96,8 @@ internal static class SharedScenarios
         before = await system.ProgressAsync();
         var floodLoad = system.ProduceAsync(new Load(flood, system.MaxBatch, null, producers, ["flood"], new LoadShape(floodTag)));
         var trickleLoad = system.ProduceAsync(new Load(trickle, 1, trickleRate, 1, ["trickle"], new LoadShape(trickleTag)));
-        await Task.WhenAll(floodLoad, trickleLoad);
+        var floor = StoreFloor.MeasureAsync(system.Postgres, duration, trickleRate);
+        await Task.WhenAll(floodLoad, trickleLoad, floor);
         var (done, _, _) = await Completion.WaitAsync(system, before.Finished + flood + trickle, Timeout);
         return starts =>
         {
@@ -110,6 +111,7 @@ internal static class SharedScenarios
                 new("trickle start p50 ms", Percentile.Of(latencies, 50)),
                 new("trickle start p99 ms", Percentile.Of(latencies, 99)),
                 new("trickle start max ms", Percentile.Of(latencies, 100)),
+                new("store floor p99 ms", Percentile.Of(floor.Result, 99)),
             ], $"flood: {flood} jobs in bulk on tenant 'flood'; trickle: {trickleRate:0}/s for {duration.TotalSeconds:0} s on tenant 'trickle', alone first ('alone'), then with the flood");
         };
     }

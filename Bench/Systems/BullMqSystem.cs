@@ -40,6 +40,8 @@ internal sealed class BullMqSystem : IJobSystem
 
     public IReadOnlyDictionary<string, string> Settings { get; }
 
+    public string? Postgres => null;
+
     public int MaxBatch => 1000;
 
     public static async Task<BullMqSystem> StartAsync(string appendFsync, int processes, int concurrency, string[] queues)

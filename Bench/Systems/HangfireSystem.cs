@@ -47,6 +47,8 @@ internal sealed class HangfireSystem : IJobSystem
 
     public IReadOnlyDictionary<string, string> Settings { get; }
 
+    public string? Postgres => _connection;
+
     public int MaxBatch => 1;
 
     public static async Task<HangfireSystem> StartAsync(string connection, int workers, string[] queues)

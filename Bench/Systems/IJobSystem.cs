@@ -17,6 +17,9 @@ internal interface IJobSystem : IAsyncDisposable
     /// <summary>Everything that decides its speed and durability, as the report prints it.</summary>
     IReadOnlyDictionary<string, string> Settings { get; }
 
+    /// <summary>The connection string of the PostgreSQL database it keeps its jobs in; null on another store.</summary>
+    string? Postgres { get; }
+
     /// <summary>The most jobs one client call may carry (1 where the client has no bulk enqueue).</summary>
     int MaxBatch { get; }
 

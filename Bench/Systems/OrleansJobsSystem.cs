@@ -40,8 +40,7 @@ internal sealed class OrleansJobsSystem : IJobSystem
 
     public int MaxBatch => 1000;
 
-    /// <summary>The database's connection string, for scenarios that seed it directly.</summary>
-    public string Connection => _connection;
+    public string? Postgres => _connection;
 
     /// <summary>
     /// Starts <paramref name="silos"/> silos on <paramref name="connection"/> (each pinned to the
