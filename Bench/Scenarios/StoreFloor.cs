@@ -30,11 +30,12 @@ internal static class StoreFloor
         var clock = Stopwatch.StartNew();
         for (var sent = 0; clock.Elapsed < duration; sent++)
         {
-            // Open loop like the trickle: a slow commit does not push the next one back.
-            var due = TimeSpan.FromSeconds(sent / rate);
-            if (due > clock.Elapsed)
+            // Open loop like the trickle: a slow commit does not push the next one back. The clock is
+            // read once, since on a busy machine a second reading can already be past the due time.
+            var wait = TimeSpan.FromSeconds(sent / rate) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - clock.Elapsed);
+                await Task.Delay(wait);
             }
 
             var started = Stopwatch.GetTimestamp();
