@@ -19,7 +19,12 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         _readyLine = readyLine;
         _onLine = onLine;
-        var start = new ProcessStartInfo(cpuList is null ? file : "taskset")
+        // Each worker runs in a session of its own, as a service manager starts a server. With the
+        // kernel's autogroup scheduling (on by default), a session is one group in the CPU's fair
+        // share: PostgreSQL's backends each take a session of their own, so a worker left in the
+        // benchmark's session would share one group's CPU with the load generator. setsid execs the
+        // program (the child is not a process-group leader), so the pid stays the program's own.
+        var start = new ProcessStartInfo("setsid")
         {
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
             RedirectStandardOutput = true,
@@ -29,12 +34,13 @@ internal sealed class ChildProcess : IAsyncDisposable
         };
         if (cpuList is not null)
         {
-            // taskset execs the program, so the pid (and /proc/pid/status) is the program's own.
+            // taskset execs the program too.
+            start.ArgumentList.Add("taskset");
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(cpuList);
-            start.ArgumentList.Add(file);
         }
 
+        start.ArgumentList.Add(file);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
