@@ -132,19 +132,36 @@ public sealed class OverviewTests
     {
         var tally = new QueueTally();
         var store = new FlakyHistoryStore();
+        var log = new RecordingLogger();
         var recorder = new QueueHistoryRecorder(tally, new QueueGauges(), store, Microsoft.Extensions.Options.Options.Create(new Hosting.OrleansJobsOptions()),
-            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<QueueHistoryRecorder>.Instance);
+            TimeProvider.System, log);
         tally.Succeeded(Mail);
         tally.Succeeded(Mail);
 
         store.Failing = true;
         await recorder.WriteAsync(default);
+        // A store outage is a line with its reason, not a stack trace every sample.
+        var (level, exception, message) = Assert.Single(log.Entries);
+        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Warning, null), (level, exception));
+        Assert.Contains("unavailable (JobStoreUnavailableException: down)", message);
         tally.Succeeded(Mail);
         store.Failing = false;
         await recorder.WriteAsync(default);
 
         var written = Assert.Single(store.Written);
         Assert.Equal((Mail, 3L), (written.Queue, written.Succeeded));
+    }
+
+    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger<QueueHistoryRecorder>
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, exception, formatter(state, exception)));
     }
 
     private sealed class FlakyHistoryStore : IHistoryStore

@@ -66,7 +66,18 @@ internal sealed partial class QueueHistoryRecorder(
         catch (Exception ex)
         {
             tally.Restore(counts);
-            if (!cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            // During an outage the line carries the reason, not a stack trace: one every sample would bury
+            // the few lines the store outage log writes about it.
+            if (StoreOutage.IsUnavailability(ex))
+            {
+                LogWriteFailedStoreDown(rows.Count, ex.GetType().Name, ex.Message);
+            }
+            else
             {
                 LogWriteFailed(ex, rows.Count);
             }
@@ -95,4 +106,7 @@ internal sealed partial class QueueHistoryRecorder(
 
     [LoggerMessage(EventId = (int)LogEvents.HistoryWriteFailed, Level = LogLevel.Warning, Message = "Could not write the queues' history ({Rows} rows); the counts are kept for the next write")]
     private partial void LogWriteFailed(Exception error, int rows);
+
+    [LoggerMessage(EventId = (int)LogEvents.HistoryWriteFailed, Level = LogLevel.Warning, Message = "Could not write the queues' history ({Rows} rows) while the store is unavailable ({ErrorType}: {Reason}); the counts are kept for the next write")]
+    private partial void LogWriteFailedStoreDown(int rows, string errorType, string reason);
 }
