@@ -128,22 +128,24 @@ public sealed class OverviewTests
     }
 
     [Fact]
-    public async Task Counts_a_failed_history_write_could_not_store_ride_with_the_next_write()
+    public async Task Counts_a_failed_history_write_could_not_store_ride_with_the_next_write_and_the_outage_log_tells_of_it()
     {
         var tally = new QueueTally();
         var store = new FlakyHistoryStore();
-        var log = new RecordingLogger();
+        var outageLogger = new RecordingLogger<StoreOutageLog>();
+        using var outage = new StoreOutageLog(new ReachableStore(), TimeProvider.System, outageLogger);
         var recorder = new QueueHistoryRecorder(tally, new QueueGauges(), store, Microsoft.Extensions.Options.Options.Create(new Hosting.OrleansJobsOptions()),
-            TimeProvider.System, log);
+            outage, TimeProvider.System, new RecordingLogger<QueueHistoryRecorder>());
         tally.Succeeded(Mail);
         tally.Succeeded(Mail);
 
         store.Failing = true;
         await recorder.WriteAsync(default);
-        // A store outage is a line with its reason, not a stack trace every sample.
-        var (level, exception, message) = Assert.Single(log.Entries);
-        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Warning, null), (level, exception));
-        Assert.Contains("unavailable (JobStoreUnavailableException: down)", message);
+        await recorder.WriteAsync(default);
+        // The silo's one voice about the store says it went, once, with the reason and no stack trace; the rest is debug.
+        var (level, exception, message) = Assert.Single(outageLogger.Entries, e => e.Level > Microsoft.Extensions.Logging.LogLevel.Debug);
+        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Error, null), (level, exception));
+        Assert.Contains("unavailable (JobStoreUnavailableException: down), first seen by Queue history (record minutes)", message);
         tally.Succeeded(Mail);
         store.Failing = false;
         await recorder.WriteAsync(default);
@@ -152,16 +154,46 @@ public sealed class OverviewTests
         Assert.Equal((Mail, 3L), (written.Queue, written.Succeeded));
     }
 
-    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger<QueueHistoryRecorder>
+    private sealed class RecordingLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
     {
-        public List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> Entries { get; } = [];
+        private readonly Lock _gate = new();
+        private readonly List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> _entries = [];
+
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> Entries
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return [.. _entries];
+                }
+            }
+        }
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
 
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, exception, formatter(state, exception)));
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_gate)
+            {
+                _entries.Add((logLevel, exception, formatter(state, exception)));
+            }
+        }
+    }
+
+    /// <summary>Answers the outage log's probe; nothing else is called.</summary>
+    private sealed class ReachableStore : IMaintenanceStore
+    {
+        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     private sealed class FlakyHistoryStore : IHistoryStore

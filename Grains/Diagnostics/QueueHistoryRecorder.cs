@@ -10,13 +10,16 @@ namespace OrleansJobs.Diagnostics;
 /// <see cref="OrleansJobsOptions.HistorySampleInterval"/>, the counts the <see cref="QueueTally"/> took since the last
 /// write are added to the current minute's rows, with the levels of the queues this silo owns, in one batch.
 /// <para><b>On failure.</b> The counts go back to the tally and ride with the next write, so an outage of the
-/// store delays the history and loses none of it. A silo that stops writes once more on its way out.</para>
+/// store delays the history and loses none of it. The failure is told to <see cref="StoreOutageLog"/>, the silo's one
+/// voice about store failures, so an outage is a few lines however many samples fail. A silo that stops writes once
+/// more on its way out.</para>
 /// </summary>
 internal sealed partial class QueueHistoryRecorder(
     QueueTally tally,
     QueueGauges gauges,
     IHistoryStore store,
     IOptions<OrleansJobsOptions> options,
+    StoreOutageLog storeOutage,
     TimeProvider time,
     ILogger<QueueHistoryRecorder> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -71,16 +74,8 @@ internal sealed partial class QueueHistoryRecorder(
                 return;
             }
 
-            // During an outage the line carries the reason, not a stack trace: one every sample would bury
-            // the few lines the store outage log writes about it.
-            if (StoreOutage.IsUnavailability(ex))
-            {
-                LogWriteFailedStoreDown(rows.Count, ex.GetType().Name, ex.Message);
-            }
-            else
-            {
-                LogWriteFailed(ex, rows.Count);
-            }
+            storeOutage.Report(ex, "Queue history", "record minutes");
+            LogCountsKept(rows.Count);
         }
     }
 
@@ -104,9 +99,6 @@ internal sealed partial class QueueHistoryRecorder(
         return [.. rows.Values];
     }
 
-    [LoggerMessage(EventId = (int)LogEvents.HistoryWriteFailed, Level = LogLevel.Warning, Message = "Could not write the queues' history ({Rows} rows); the counts are kept for the next write")]
-    private partial void LogWriteFailed(Exception error, int rows);
-
-    [LoggerMessage(EventId = (int)LogEvents.HistoryWriteFailed, Level = LogLevel.Warning, Message = "Could not write the queues' history ({Rows} rows) while the store is unavailable ({ErrorType}: {Reason}); the counts are kept for the next write")]
-    private partial void LogWriteFailedStoreDown(int rows, string errorType, string reason);
+    [LoggerMessage(EventId = (int)LogEvents.HistoryWriteFailed, Level = LogLevel.Debug, Message = "Could not write the queues' history ({Rows} rows); the counts are kept for the next write")]
+    private partial void LogCountsKept(int rows);
 }
