@@ -28,19 +28,35 @@ public sealed class JobWriteBatcherTests
         var store = GatedStore.Create(concurrentWrites: 8);
         await using var batcher = Batcher(store, parallelMinRows: 100);
 
-        var first = batcher.InsertAsync(Acme, Jobs(1));
-        var firstFlush = await store.NextCallAsync();
-        var later = Enumerable.Range(0, 11).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
+        try
+        {
+            // Of a burst, the first two writes still count as a trickle's and take the express line, one
+            // flush at a time; the third is the busy queue's, and the main line's first flush takes it beside them.
+            var express = batcher.InsertAsync(Acme, Jobs(1));
+            var expressFlush = await store.NextCallAsync();
+            var nextExpress = batcher.InsertAsync(Acme, Jobs(1));
+            var main = batcher.InsertAsync(Acme, Jobs(1));
+            var mainFlush = await store.NextCallAsync();
+            Assert.Equal([1, 1], store.BatchSizes);
 
-        // A small flush is waited out however long it commits: that is what forms batches. Of a
-        // burst, the first write still counts as a trickle's next and takes the express line.
-        firstFlush.Release();
-        (await store.NextCallAsync()).Release();
-        (await store.NextCallAsync()).Release();
-        await Task.WhenAll(later.Append(first)).WaitAsync(Patience);
+            // A small main-line flush is waited out however long it commits: that is what forms batches.
+            var later = Enumerable.Range(0, 10).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
+            expressFlush.Release();
+            (await store.NextCallAsync()).Release();
+            await Task.WhenAll(express, nextExpress).WaitAsync(Patience);
+            Assert.All(later, write => Assert.False(write.IsCompleted));
 
-        Assert.Equal([1, 1, 10], store.BatchSizes);
-        Assert.Equal(1, store.MostInFlight);
+            mainFlush.Release();
+            (await store.NextCallAsync()).Release();
+            await Task.WhenAll(later.Append(main)).WaitAsync(Patience);
+        }
+        finally
+        {
+            store.Open();
+        }
+
+        Assert.Equal([1, 1, 1, 10], store.BatchSizes);
+        Assert.Equal(2, store.MostInFlight);
     }
 
     [Fact]
@@ -48,26 +64,27 @@ public sealed class JobWriteBatcherTests
     {
         var store = GatedStore.Create(concurrentWrites: 8);
         await using var batcher = Batcher(store, parallelMinRows: 100);
+        Task express, main;
+        Task<InsertOutcome[]>[] burst;
+        try
+        {
+            (express, main) = await BusyQueueWithAMainFlushInFlightAsync(store, batcher);
 
-        var first = batcher.InsertAsync(Acme, Jobs(1));
-        var firstFlush = await store.NextCallAsync();
-
-        // A burst of single writes: the first joins the express line behind the flush in flight, the
-        // rest wait on the main line until there are enough of them for a transaction of their own.
-        var burst = Enumerable.Range(0, 101).Select(_ => batcher.InsertAsync(Acme, Jobs(1))).ToArray();
-
-        // The second flush starts while the first still holds its transaction open.
-        var secondFlush = await store.NextCallAsync();
-        Assert.Equal(2, store.MostInFlight);
-        Assert.Equal([1, 100], store.BatchSizes);
-        secondFlush.Release();
-        firstFlush.Release();
-        (await store.NextCallAsync()).Release();
+            // A burst of single writes waits on the main line until there are enough of them for a
+            // transaction of their own; that one starts while the first still holds its transaction open.
+            burst = [.. Enumerable.Range(0, 100).Select(_ => batcher.InsertAsync(Acme, Jobs(1)))];
+            await store.NextCallAsync();
+            Assert.Equal(3, store.MostInFlight);
+            Assert.Equal([1, 1, 100], store.BatchSizes);
+        }
+        finally
+        {
+            store.Open();
+        }
 
         var outcomes = await Task.WhenAll(burst).WaitAsync(Patience);
         Assert.All(outcomes, outcome => Assert.True(Assert.Single(outcome).Created));
-        await first.WaitAsync(Patience);
-        Assert.Equal([1, 100, 1], store.BatchSizes);
+        await Task.WhenAll(express, main).WaitAsync(Patience);
     }
 
     [Fact]
@@ -117,7 +134,7 @@ public sealed class JobWriteBatcherTests
     }
 
     [Fact]
-    public async Task A_busy_queues_next_write_waits_for_its_own_flush_while_a_quiet_one_goes_ahead()
+    public async Task A_busy_queues_small_writes_batch_behind_their_own_line_not_behind_its_bulk_insert()
     {
         var store = GatedStore.Create(concurrentWrites: 8);
         await using var batcher = Batcher(store, parallelMinRows: 100);
@@ -126,23 +143,60 @@ public sealed class JobWriteBatcherTests
         var bulkFlush = await store.NextCallAsync();
         try
         {
-            // Acme has a write committing, so its next one waits to batch; Globex's does not.
+            // Acme has a write committing, so its next one takes the main line, whose first flush
+            // starts beside the bulk insert; Globex's takes the express line.
             var busy = batcher.InsertAsync(Acme, Jobs(1));
+            var busyFlush = await store.NextCallAsync();
             var quiet = batcher.InsertAsync(Globex, Jobs(2));
             (await store.NextCallAsync()).Release();
             await quiet.WaitAsync(Patience);
-            Assert.False(busy.IsCompleted);
 
-            bulkFlush.Release();
+            // Acme's writes after it wait for that flush and share the next.
+            var waiting = new[] { batcher.InsertAsync(Acme, Jobs(1)), batcher.InsertAsync(Acme, Jobs(1)) };
+            Assert.Equal([1000, 1, 2], store.BatchSizes);
+            busyFlush.Release();
             (await store.NextCallAsync()).Release();
-            await Task.WhenAll(bulk, busy).WaitAsync(Patience);
+            await Task.WhenAll(waiting.Append(busy)).WaitAsync(Patience);
+            Assert.False(bulk.IsCompleted);
         }
         finally
         {
+            bulkFlush.Release();
             store.Open();
         }
 
-        Assert.Equal([1000, 2, 1], store.BatchSizes);
+        await bulk.WaitAsync(Patience);
+        Assert.Equal([1000, 1, 2, 2], store.BatchSizes);
+    }
+
+    [Fact]
+    public async Task A_busy_queues_small_write_is_not_held_while_bulk_inserts_keep_coming()
+    {
+        var store = GatedStore.Create(concurrentWrites: 8);
+        await using var batcher = Batcher(store, parallelMinRows: 100);
+
+        // A flood's enqueue: one bulk insert commits and the next waits for the bulk line. The queue's
+        // lease (or a trickle's outcome that found its queue busy) used to wait until the bulk line was
+        // empty, which was when the flood's enqueue ended.
+        var first = batcher.InsertAsync(Acme, Jobs(1000));
+        var firstFlush = await store.NextCallAsync();
+        var second = batcher.InsertAsync(Acme, Jobs(1000));
+        try
+        {
+            var small = batcher.CompleteAsync(Acme, new Completion(_ids.Next(), 1, DateTimeOffset.UtcNow));
+            (await store.NextCallAsync()).Release();
+            Assert.True(await small.WaitAsync(Patience));
+            Assert.False(first.IsCompleted);
+            Assert.Equal([1000, 1], store.BatchSizes);
+        }
+        finally
+        {
+            firstFlush.Release();
+            store.Open();
+        }
+
+        await Task.WhenAll(first, second).WaitAsync(Patience);
+        Assert.Equal([1000, 1, 1000], store.BatchSizes);
     }
 
     [Fact]
@@ -363,6 +417,21 @@ public sealed class JobWriteBatcherTests
         var next = batcher.CompleteAsync(Acme, new Completion(_ids.Next(), 1, DateTimeOffset.UtcNow));
         (await store.NextCallAsync()).Release();
         Assert.True(await next.WaitAsync(Patience));
+    }
+
+    /// <summary>
+    /// Acme's express write and the main-line flush of its next writes, both held open: a busy queue
+    /// with a small main-line flush in flight.
+    /// </summary>
+    private async Task<(Task Express, Task Main)> BusyQueueWithAMainFlushInFlightAsync(GatedStore store, JobWriteBatcher batcher)
+    {
+        var express = batcher.InsertAsync(Acme, Jobs(1));
+        await store.NextCallAsync();
+        var nextExpress = batcher.InsertAsync(Acme, Jobs(1));
+        var main = batcher.InsertAsync(Acme, Jobs(1));
+        await store.NextCallAsync();
+        Assert.Equal([1, 1], store.BatchSizes);
+        return (Task.WhenAll(express, nextExpress), main);
     }
 
     /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>

@@ -23,9 +23,10 @@ namespace OrleansJobs.Storage;
 /// (a bulk enqueue, a lease of a large page) takes the bulk line, whose flushes run at most
 /// <see cref="OrleansJobsOptions.MaxBulkWritesInFlight"/> at a time: the database spends its CPU on
 /// them, so more at once add no throughput and make every other write, the express line's too, wait
-/// for its share. Every other write takes the main line, where a further flush starts beside those in
-/// flight (up to the store's <see cref="IQueueWriteStore.ConcurrentWrites"/>) only when at least that
-/// many rows wait, so a busy queue's writes form batches instead of paying one transaction each. A
+/// for its share. Every other write takes the main line: its first flush starts whatever the other
+/// lines have in flight, and a further one beside it (up to the store's
+/// <see cref="IQueueWriteStore.ConcurrentWrites"/> flushes in all) only when at least that many rows
+/// wait, so a busy queue's writes form batches instead of paying one transaction each. A
 /// store that writes one transaction at a time has only the main line.
 /// </para>
 /// Each caller's task completes only when its own write has committed, and fails when the flush
@@ -69,6 +70,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     private int _inFlight;
     private int _expressInFlight;
     private int _bulkInFlight;
+    private int _mainInFlight;
 
     public JobWriteBatcher(IQueueWriteStore store, IOptions<OrleansJobsOptions> options, JobsMetrics metrics, TimeProvider time, ILogger<JobWriteBatcher> logger)
     {
@@ -188,14 +190,15 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// The first flush always may; a parallel one when it has enough rows to be worth a transaction.
-    /// A small flush in flight is waited out, so a busy queue's writes keep forming batches.
+    /// The first main-line flush always may, whatever the other lines have in flight; a parallel one
+    /// when it has enough rows to be worth a transaction. A small main-line flush in flight is waited
+    /// out, so a busy queue's writes keep forming batches. Only the main line's own flushes count:
+    /// counting the bulk line's held every small write back while bulk inserts kept coming, for as long
+    /// as a flood's enqueue lasted.
     /// </summary>
-    private bool MayFlushMain()
-    {
-        var inFlight = Volatile.Read(ref _inFlight);
-        return inFlight == 0 || (inFlight < _maxFlushes && Interlocked.Read(ref _mainRows) >= _parallelMinRows);
-    }
+    private bool MayFlushMain() =>
+        Volatile.Read(ref _inFlight) < _maxFlushes
+        && (Volatile.Read(ref _mainInFlight) == 0 || Interlocked.Read(ref _mainRows) >= _parallelMinRows);
 
     private void StartFlush(ConcurrentQueue<PendingWrite> line, WriteLine kind)
     {
@@ -211,6 +214,7 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
 
         if (kind == WriteLine.Main)
         {
+            Interlocked.Increment(ref _mainInFlight);
             Interlocked.Add(ref _mainRows, -batch.Count);
         }
 
@@ -258,6 +262,10 @@ internal sealed partial class JobWriteBatcher : IAsyncDisposable
             else if (kind == WriteLine.Bulk)
             {
                 Interlocked.Decrement(ref _bulkInFlight);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _mainInFlight);
             }
 
             Interlocked.Decrement(ref _inFlight);
