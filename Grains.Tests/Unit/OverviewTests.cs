@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using OrleansJobs.Diagnostics;
 using OrleansJobs.Http.Pages;
 using OrleansJobs.Storage;
@@ -132,10 +133,10 @@ public sealed class OverviewTests
     {
         var tally = new QueueTally();
         var store = new FlakyHistoryStore();
-        var outageLogger = new RecordingLogger<StoreOutageLog>();
+        var outageLogger = new FakeLogger<StoreOutageLog>();
         using var outage = new StoreOutageLog(new ReachableStore(), TimeProvider.System, outageLogger);
         var recorder = new QueueHistoryRecorder(tally, new QueueGauges(), store, Microsoft.Extensions.Options.Options.Create(new Hosting.OrleansJobsOptions()),
-            outage, TimeProvider.System, new RecordingLogger<QueueHistoryRecorder>());
+            outage, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<QueueHistoryRecorder>.Instance);
         tally.Succeeded(Mail);
         tally.Succeeded(Mail);
 
@@ -143,44 +144,15 @@ public sealed class OverviewTests
         await recorder.WriteAsync(default);
         await recorder.WriteAsync(default);
         // The silo's one voice about the store says it went, once, with the reason and no stack trace; the rest is debug.
-        var (level, exception, message) = Assert.Single(outageLogger.Entries, e => e.Level > Microsoft.Extensions.Logging.LogLevel.Debug);
-        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Error, null), (level, exception));
-        Assert.Contains("unavailable (JobStoreUnavailableException: down), first seen by Queue history (record minutes)", message);
+        var line = Assert.Single(outageLogger.Collector.GetSnapshot(), r => r.Level > Microsoft.Extensions.Logging.LogLevel.Debug);
+        Assert.Equal((Microsoft.Extensions.Logging.LogLevel.Error, null), (line.Level, line.Exception));
+        Assert.Contains("unavailable (JobStoreUnavailableException: down), first seen by Queue history (record minutes)", line.Message);
         tally.Succeeded(Mail);
         store.Failing = false;
         await recorder.WriteAsync(default);
 
         var written = Assert.Single(store.Written);
         Assert.Equal((Mail, 3L), (written.Queue, written.Succeeded));
-    }
-
-    private sealed class RecordingLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
-    {
-        private readonly Lock _gate = new();
-        private readonly List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> _entries = [];
-
-        public List<(Microsoft.Extensions.Logging.LogLevel Level, Exception? Exception, string Message)> Entries
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _entries];
-                }
-            }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_gate)
-            {
-                _entries.Add((logLevel, exception, formatter(state, exception)));
-            }
-        }
     }
 
     /// <summary>Answers the outage log's probe; nothing else is called.</summary>
