@@ -69,5 +69,14 @@ elif [[ "$status" -ne 0 && "$failed" -eq 0 ]]; then
   failed=1
 fi
 
+# CI keeps only the tail of this output, so the failed tests are named again here with the first
+# lines of their error messages, where the tail reaches them.
+if [[ "$failed" -gt 0 ]]; then
+  echo "Failed tests:"
+  awk '/^ +Failed [^ ]+ \[/ { print; shown = 0; inmsg = 0; next }
+       /^ +Error Message:/ { inmsg = 1; next }
+       /^ +Stack Trace:/ { inmsg = 0; next }
+       inmsg && shown < 8 { print "    " $0; shown++ }' "$results/test-output.log" | head -n 60
+fi
 echo "${passed} passed, ${failed} failed"
 exit "$status"

@@ -90,7 +90,8 @@ internal static class SharedScenarios
     {
         var trickle = (int)(trickleRate * duration.TotalSeconds);
         var before = await system.ProgressAsync();
-        await system.ProduceAsync(new Load(trickle, 1, trickleRate, 1, ["trickle"], new LoadShape(aloneTag)));
+        var floorAlone = StoreFloor.MeasureAsync(system.Postgres, duration, trickleRate);
+        await Task.WhenAll(system.ProduceAsync(new Load(trickle, 1, trickleRate, 1, ["trickle"], new LoadShape(aloneTag))), floorAlone);
         await Completion.WaitAsync(system, before.Finished + trickle, Timeout);
 
         before = await system.ProgressAsync();
@@ -111,6 +112,7 @@ internal static class SharedScenarios
                 new("trickle start p50 ms", Percentile.Of(latencies, 50)),
                 new("trickle start p99 ms", Percentile.Of(latencies, 99)),
                 new("trickle start max ms", Percentile.Of(latencies, 100)),
+                new("store floor alone p99 ms", Percentile.Of(floorAlone.Result, 99)),
                 new("store floor p99 ms", Percentile.Of(floor.Result, 99)),
             ], $"flood: {flood} jobs in bulk on tenant 'flood'; trickle: {trickleRate:0}/s for {duration.TotalSeconds:0} s on tenant 'trickle', alone first ('alone'), then with the flood");
         };
