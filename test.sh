@@ -73,7 +73,7 @@ fi
 # lines of their error messages, where the tail reaches them.
 if [[ "$failed" -gt 0 ]]; then
   echo "Failed tests:"
-  awk '/^ +Failed [^ ]+ \[/ { print; shown = 0; inmsg = 0; next }
+  awk '/^ +Failed .+ \[[^]]*\]$/ { print; shown = 0; inmsg = 0; next }
        /^ +Error Message:/ { inmsg = 1; next }
        /^ +Stack Trace:/ { inmsg = 0; next }
        inmsg && shown < 8 { print "    " $0; shown++ }' "$results/test-output.log" | head -n 60
