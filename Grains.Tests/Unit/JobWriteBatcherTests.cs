@@ -251,39 +251,37 @@ public sealed class JobWriteBatcherTests
             pace.Arrived(TimeSpan.FromMilliseconds(1));
         }
 
-        var bulk = batcher.InsertAsync(Acme, Jobs(1000));
-        var bulkFlush = await store.NextCallAsync();
+        // A main-line flush in flight is what tells the lines apart: a busy queue's small write waits it
+        // out, a quiet queue's goes ahead on the express line.
         try
         {
+            var (acme, acmeFlush) = await AMainLineFlushHeldOpenAsync(store, batcher);
             var busy = batcher.InsertAsync(Globex, Jobs(1));
-
-            // Initech, quiet, goes ahead alone: Globex's write waits for the bulk insert to batch.
             var quiet = batcher.InsertAsync(Initech, Jobs(1));
             (await store.NextCallAsync()).Release();
             await quiet.WaitAsync(Patience);
             Assert.False(busy.IsCompleted);
 
-            bulkFlush.Release();
+            acmeFlush.Release();
             (await store.NextCallAsync()).Release();
-            await Task.WhenAll(bulk, busy).WaitAsync(Patience);
+            await Task.WhenAll(acme, busy).WaitAsync(Patience);
 
             // Silent for a while, Globex takes the express line again.
             clock.Advance(WritePace.Settled);
-            var bulk2 = batcher.InsertAsync(Acme, Jobs(1000));
-            var bulk2Flush = await store.NextCallAsync();
+            (acme, acmeFlush) = await AMainLineFlushHeldOpenAsync(store, batcher);
             var later = batcher.InsertAsync(Globex, Jobs(1));
             (await store.NextCallAsync()).Release();
             await later.WaitAsync(Patience);
-            Assert.False(bulk2.IsCompleted);
-            bulk2Flush.Release();
-            await bulk2.WaitAsync(Patience);
+            Assert.False(acme.IsCompleted);
+            acmeFlush.Release();
+            await acme.WaitAsync(Patience);
         }
         finally
         {
             store.Open();
         }
 
-        Assert.Equal([.. Enumerable.Repeat(1, expressWrites), 1000, 1, 1, 1000, 1], store.BatchSizes);
+        Assert.Equal([.. Enumerable.Repeat(1, expressWrites), .. AMainLineFlushHeldOpen, 1, 1, .. AMainLineFlushHeldOpen, 1], store.BatchSizes);
     }
 
     [Fact]
@@ -434,6 +432,26 @@ public sealed class JobWriteBatcherTests
         return (Task.WhenAll(express, nextExpress), main);
     }
 
+    /// <summary>The flushes <see cref="AMainLineFlushHeldOpenAsync"/> makes, in order.</summary>
+    private static readonly int[] AMainLineFlushHeldOpen = [1, 1, 1];
+
+    /// <summary>
+    /// A burst of three writes from Acme: the first two take the express line and commit, the third
+    /// takes the main line, whose flush the test holds open until it releases the flush returned.
+    /// </summary>
+    private async Task<(Task Writes, PendingFlush MainFlush)> AMainLineFlushHeldOpenAsync(GatedStore store, JobWriteBatcher batcher)
+    {
+        var express = batcher.InsertAsync(Acme, Jobs(1));
+        var expressFlush = await store.NextCallAsync();
+        var nextExpress = batcher.InsertAsync(Acme, Jobs(1));
+        var main = batcher.InsertAsync(Acme, Jobs(1));
+        var mainFlush = await store.NextCallAsync();
+        expressFlush.Release();
+        (await store.NextCallAsync()).Release();
+        await Task.WhenAll(express, nextExpress).WaitAsync(Patience);
+        return (Task.WhenAll(express, nextExpress, main), mainFlush);
+    }
+
     /// <summary>A batcher on a clock that stands still unless <paramref name="clock"/> is given and moved.</summary>
     private static JobWriteBatcher Batcher(GatedStore store, int parallelMinRows, int maxRows = 1000, FakeTimeProvider? clock = null, int maxBulkFlushes = 1) =>
         new(store, Options.Create(new OrleansJobsOptions { ParallelWriteMinRows = parallelMinRows, MaxWriteBatchRows = maxRows, MaxBulkWritesInFlight = maxBulkFlushes }),
@@ -467,8 +485,22 @@ public sealed class JobWriteBatcherTests
 
         public static GatedStore Create(int concurrentWrites) => new(concurrentWrites);
 
-        /// <summary>The next write the batcher started, in the order they started.</summary>
-        public Task<PendingFlush> NextCallAsync() => _calls.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+        /// <summary>
+        /// The next write the batcher started, in the order they started. Waiting in vain opens the store,
+        /// so a failing test's batcher can still be disposed instead of hanging the run on a flush it holds.
+        /// </summary>
+        public async Task<PendingFlush> NextCallAsync()
+        {
+            try
+            {
+                return await _calls.Reader.ReadAsync().AsTask().WaitAsync(Patience);
+            }
+            catch (TimeoutException)
+            {
+                Open();
+                throw;
+            }
+        }
 
         /// <summary>
         /// Lets every write through from now on, those waiting too (even one a timed-out
