@@ -60,7 +60,7 @@ internal sealed partial class PostgresJobStore
     public Task<JobListPage> ListJobsAsync(JobListing listing, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();
-        var clauses = JobListSql.Clauses(listing, "strpos", Bind(command), id => id.Value, time => time.UtcDateTime);
+        var clauses = JobListSql.Clauses(listing, TextContains.Like, Bind(command), id => id.Value, time => time.UtcDateTime);
         command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
         var rows = new List<(JobInfo, DateTimeOffset?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -84,7 +84,7 @@ internal sealed partial class PostgresJobStore
     public Task<int> DeleteJobsAsync(FinishedJobsDeletion deletion, CancellationToken cancellationToken) => ReconnectingAsync(async () =>
     {
         await using var command = _db.CreateCommand();
-        var doomed = ExplorerSql.Doomed(deletion, "strpos", Bind(command), id => id.Value, time => time.UtcDateTime);
+        var doomed = ExplorerSql.Doomed(deletion, TextContains.Like, Bind(command), id => id.Value, time => time.UtcDateTime);
         command.CommandText = $"""
             WITH doomed AS ({doomed}),
             gone AS (DELETE FROM jobs AS j USING doomed WHERE j.id = doomed.id AND j.state IN (3, 4, 5) RETURNING j.id),

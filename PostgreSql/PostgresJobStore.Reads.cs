@@ -207,7 +207,7 @@ internal sealed partial class PostgresJobStore
     }, readOnly: true);
 
     private static string DeadFilterSql(NpgsqlCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
-        DeadLetterSql.Where(tenant, filter, id, before, "strpos", (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value), i => i.Value, t => Utc(t));
+        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Like, (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value), i => i.Value, t => Utc(t));
 
     private static JobInfo ReadJobInfo(NpgsqlDataReader reader) => new()
     {

@@ -65,7 +65,7 @@ internal sealed partial class SqliteJobStore
     {
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
-        var clauses = JobListSql.Clauses(listing, "instr", Bind(command), id => id.ToBytes(), time => Ms(time));
+        var clauses = JobListSql.Clauses(listing, TextContains.Instr, Bind(command), id => id.ToBytes(), time => Ms(time));
         command.CommandText = $"SELECT {JobColumns}, lease_expires_at FROM jobs WHERE {clauses};";
         var rows = new List<(JobInfo, DateTimeOffset?)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -97,7 +97,7 @@ internal sealed partial class SqliteJobStore
             await using var tx = writer.BeginTransaction();
             await using var command = writer.CreateCommand();
             command.Transaction = tx;
-            var doomed = ExplorerSql.Doomed(deletion, "instr", Bind(command), id => id.ToBytes(), time => Ms(time));
+            var doomed = ExplorerSql.Doomed(deletion, TextContains.Instr, Bind(command), id => id.ToBytes(), time => Ms(time));
             command.CommandText = $"""
                 CREATE TEMP TABLE IF NOT EXISTS doomed (id BLOB NOT NULL PRIMARY KEY);
                 DELETE FROM temp.doomed;

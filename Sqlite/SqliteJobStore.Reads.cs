@@ -204,7 +204,7 @@ internal sealed partial class SqliteJobStore
     }
 
     private static string DeadFilterSql(SqliteCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
-        DeadLetterSql.Where(tenant, filter, id, before, "instr", (name, value) => command.Parameters.AddWithValue(name, value), i => i.ToBytes(), t => Ms(t));
+        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Instr, (name, value) => command.Parameters.AddWithValue(name, value), i => i.ToBytes(), t => Ms(t));
 
     private static JobInfo ReadJobInfo(SqliteDataReader reader) => new()
     {

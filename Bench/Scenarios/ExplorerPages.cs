@@ -22,8 +22,8 @@ namespace OrleansJobs.Bench.Scenarios;
 /// scheduled, a tenth dead, the rest cancelled, created over the last 30 days; the tenants are paused so
 /// nothing runs. A host with the HTTP API and the pages then serves each page again and again, one request
 /// at a time, timed from the client's send to the last byte: queues, a queue's jobs by state (first
-/// pages, and pages deep into the succeeded ones by their cursor), dead letters (and a filter on a
-/// rare error text, which has no index), single jobs, the jobs search across a tenant's job types, and
+/// pages, and pages deep into the succeeded ones by their cursor), dead letters (and filters on a rare,
+/// a very rare and a common error text), single jobs, the jobs search across a tenant's job types, and
 /// the overview over two days of per-minute history (a row per queue and minute).
 /// </summary>
 internal static partial class ExplorerPages
@@ -55,6 +55,8 @@ internal static partial class ExplorerPages
             ("queue, succeeded, deep", i => deep[i % deep.Count]),
             ("dead letters", i => $"/jobs/dead?tenant=explorer-{i % Tenants}"),
             ("dead letters, rare error", i => $"/jobs/dead?tenant=explorer-{i % Tenants}&error=rare"),
+            ("dead letters, very rare error", i => $"/jobs/dead?tenant=explorer-{i % Tenants}&error=very+rare"),
+            ("dead letters, common error", i => $"/jobs/dead?tenant=explorer-{i % Tenants}&error=timeout"),
             ("job", i => $"/jobs/job/{ids[i % ids.Count]}"),
             ("jobs search, succeeded, every type", i => $"/jobs/search?tenant=explorer-{i % Tenants}&state=succeeded"),
             ("jobs search, enqueued, every type", i => $"/jobs/search?tenant=explorer-{i % Tenants}&state=enqueued"),
@@ -136,6 +138,8 @@ internal static partial class ExplorerPages
             while ((chunk = Interlocked.Increment(ref next)) * Chunk < jobs)
             {
                 // UUID v7 ids in creation order; g % 20 picks the state: 10 succeeded, 5 enqueued, 2 scheduled, 2 dead, 1 cancelled.
+                // g % 4 picks the tenant, so every dead letter (g % 20 of 17 or 18) is explorer-1's or explorer-2's, and
+                // the rare error (g % 1000 of 17) explorer-1's alone: explorer-2's filter on it finds none of its 500 000.
                 await using var insert = new NpgsqlCommand("""
                     INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms,
                                       started_at, finished_at, last_error, payload)
@@ -144,7 +148,7 @@ internal static partial class ExplorerPages
                            s.at, CASE s.state WHEN 0 THEN s.at + interval '40 days' ELSE s.at END,
                            CASE WHEN s.state IN (1, 0) THEN 0 ELSE 1 END, 3, 300000,
                            CASE WHEN s.state IN (3, 4, 5) THEN s.at END, CASE WHEN s.state IN (3, 4, 5) THEN s.at + interval '1 second' END,
-                           CASE WHEN s.state = 5 THEN CASE WHEN s.g % 1000 = 17 THEN 'rare failure' ELSE 'timeout after 30 s' END END,
+                           CASE WHEN s.state = 5 THEN CASE WHEN s.g % 1000000 IN (117, 518) THEN 'very rare failure' WHEN s.g % 1000 = 17 THEN 'rare failure' ELSE 'timeout after 30 s' END END,
                            convert_to('{"order":' || s.g || ',"email":"customer@example.com"}', 'UTF8')
                     FROM (SELECT g, (@ms + (g * @spacing)::bigint) AS ms, to_timestamp((@ms + g * @spacing) / 1000.0) AS at,
                                  (CASE WHEN g % 20 < 10 THEN 3 WHEN g % 20 < 15 THEN 1 WHEN g % 20 < 17 THEN 0 WHEN g % 20 < 19 THEN 5 ELSE 4 END)::smallint AS state

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansJobs.Storage;
 using OrleansJobs.Storage.Postgres;
@@ -9,22 +8,14 @@ namespace OrleansJobs.Tests.Storage;
 public sealed class PostgresReconnectTests : IAsyncLifetime
 {
     private const int Callers = 8;
-    private PostgresDatabase _database = null!;
-    private PostgresJobStore _store = null!;
+    private PostgresStoreOnFreshDatabase _fresh = null!;
     private readonly JobIdGenerator _ids = new(TimeProvider.System);
 
-    public async Task InitializeAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync();
-        _store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { ConnectionString = _database.ConnectionString }));
-        await _store.InitializeAsync(default);
-    }
+    public async Task InitializeAsync() => _fresh = await PostgresStoreOnFreshDatabase.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _fresh.DisposeAsync();
+
+    private PostgresJobStore Store => _fresh.Store;
 
     [Fact]
     public async Task Reads_and_group_commits_after_the_server_ended_every_pooled_connection_succeed()
@@ -32,7 +23,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
         var queue = new QueueKey("acme", "email");
 
         // Several callers at once, so the pool holds several idle connections afterwards.
-        await Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => _store.GetQueueCountsAsync(queue, default)));
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => Store.GetQueueCountsAsync(queue, default)));
         var killed = await TerminateStoreConnectionsAsync();
         Assert.True(killed >= 2, $"expected several pooled connections, found {killed}");
 
@@ -40,14 +31,14 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
         var now = DateTimeOffset.UtcNow;
         var calls = Enumerable.Range(0, Callers).Select(i => (i % 4) switch
         {
-            0 => (Task)_store.GetQueueSettingsAsync(queue, default),
-            1 => _store.GetQueueCountsAsync(queue, default),
-            2 => _store.ReadReadyAsync(queue, null, 10, default),
-            _ => _store.WriteAsync(new JobWriteBatch { Inserts = { new NewJob(_ids.Next(), queue, "{}"u8.ToArray(), JobPriority.Normal, now, now, 3, TimeSpan.FromMinutes(1), null, null) } }, default),
+            0 => (Task)Store.GetQueueSettingsAsync(queue, default),
+            1 => Store.GetQueueCountsAsync(queue, default),
+            2 => Store.ReadReadyAsync(queue, null, 10, default),
+            _ => Store.WriteAsync(new JobWriteBatch { Inserts = { new NewJob(_ids.Next(), queue, "{}"u8.ToArray(), JobPriority.Normal, now, now, 3, TimeSpan.FromMinutes(1), null, null) } }, default),
         });
         await Task.WhenAll(calls);
 
-        var counts = await _store.GetQueueCountsAsync(queue, default);
+        var counts = await Store.GetQueueCountsAsync(queue, default);
         Assert.Equal(Callers / 4, counts.Enqueued);
     }
 
@@ -55,7 +46,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
     public async Task A_killed_connection_is_replaced_once_not_retried_forever()
     {
         // A server that ends every new session too (here: the database refuses connections) is an outage, not a killed connection.
-        await _store.GetQueueCountsAsync(new QueueKey("acme", "email"), default);
+        await Store.GetQueueCountsAsync(new QueueKey("acme", "email"), default);
         await using (var admin = new NpgsqlConnection(AdminConnectionString))
         {
             await admin.OpenAsync();
@@ -66,7 +57,7 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
         try
         {
             await TerminateStoreConnectionsAsync();
-            await Assert.ThrowsAnyAsync<NpgsqlException>(() => _store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default));
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => Store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default));
         }
         finally
         {
@@ -76,10 +67,10 @@ public sealed class PostgresReconnectTests : IAsyncLifetime
             await allow.ExecuteNonQueryAsync();
         }
 
-        Assert.Null((await _store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default)).Override);
+        Assert.Null((await Store.GetQueueSettingsAsync(new QueueKey("acme", "email"), default)).Override);
     }
 
-    private string Database => new NpgsqlConnectionStringBuilder(_database.ConnectionString).Database!;
+    private string Database => new NpgsqlConnectionStringBuilder(_fresh.Database.ConnectionString).Database!;
 
     private static string AdminConnectionString => Environment.GetEnvironmentVariable(PostgresDatabase.ServerVariable)!;
 

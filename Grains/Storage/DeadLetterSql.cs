@@ -11,7 +11,7 @@ internal static class DeadLetterSql
     /// <param name="filter">Type, time range and error text to match.</param>
     /// <param name="id">One job id, or null.</param>
     /// <param name="before">Only ids below this one (a page cursor), or null.</param>
-    /// <param name="substringFunction">The dialect's position-of function taking (text, search): <c>instr</c> or <c>strpos</c>.</param>
+    /// <param name="contains">The dialect's test that a column contains a text.</param>
     /// <param name="add">Binds a parameter on the command.</param>
     /// <param name="idValue">A job id as the dialect stores it.</param>
     /// <param name="timeValue">A time as the dialect stores it.</param>
@@ -20,7 +20,7 @@ internal static class DeadLetterSql
         DeadLetterFilter filter,
         JobId? id,
         JobId? before,
-        string substringFunction,
+        TextContains contains,
         Action<string, object> add,
         Func<JobId, object> idValue,
         Func<DateTimeOffset, object> timeValue)
@@ -59,8 +59,8 @@ internal static class DeadLetterSql
 
         if (filter.ErrorContains is { } text)
         {
-            where += $" AND {substringFunction}(last_error, @error) > 0";
-            add("@error", text);
+            where += $" AND {contains.Clause("last_error", "@error")}";
+            add("@error", contains.Value(text));
         }
 
         return where;

@@ -88,7 +88,7 @@ internal static class ExplorerSql
     }
 
     /// <summary>The rows a deletion takes (finished only), binding @tenant and the filter's values or @id.</summary>
-    public static string Doomed(FinishedJobsDeletion deletion, string substringFunction, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
+    public static string Doomed(FinishedJobsDeletion deletion, TextContains contains, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
     {
         add("@limit", deletion.Limit);
         if (deletion.Id is { } id)
@@ -98,7 +98,7 @@ internal static class ExplorerSql
             return "SELECT id FROM jobs WHERE tenant = @tenant AND id = @id AND state IN (3, 4, 5) LIMIT @limit";
         }
 
-        var where = DeadLetterSql.Where(deletion.Tenant, deletion.Filter, null, null, substringFunction, add, idValue, timeValue);
+        var where = DeadLetterSql.Where(deletion.Tenant, deletion.Filter, null, null, contains, add, idValue, timeValue);
         return $"SELECT id FROM jobs WHERE {where} ORDER BY id LIMIT @limit";
     }
 

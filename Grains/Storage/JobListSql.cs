@@ -13,11 +13,11 @@ internal static class JobListSql
     /// <summary>The WHERE and ORDER BY (with LIMIT) after <c>SELECT columns FROM jobs</c>, binding values through the dialect's converters.</summary>
     /// <exception cref="JobValidationException">The cursor is not one this listing gave.</exception>
     /// <param name="listing">The queue, state, cursor and filters.</param>
-    /// <param name="substringFunction">The dialect's position-of function taking (text, search): <c>instr</c> or <c>strpos</c>.</param>
+    /// <param name="contains">The dialect's test that a column contains a text.</param>
     /// <param name="add">Binds a parameter on the command.</param>
     /// <param name="idValue">A job id as the dialect stores it.</param>
     /// <param name="timeValue">A time as the dialect stores it.</param>
-    public static string Clauses(JobListing listing, string substringFunction, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
+    public static string Clauses(JobListing listing, TextContains contains, Action<string, object> add, Func<JobId, object> idValue, Func<DateTimeOffset, object> timeValue)
     {
         add("@tenant", listing.Queue.Tenant);
         add("@limit", listing.Limit + 1);
@@ -45,11 +45,12 @@ internal static class JobListSql
             add("@to_id", idValue(JobId.MinAt(to)));
         }
 
-        // Not indexed: the list walks its state's index and skips the rows whose last error does not match, until it has a page.
+        // Indexed for dead jobs on PostgreSQL with pg_trgm (migration 019); otherwise the list walks its state's
+        // index and skips the rows whose last error does not match, until it has a page.
         if (listing.ErrorContains is { Length: > 0 } errorText)
         {
-            where += $" AND last_error IS NOT NULL AND {substringFunction}(last_error, @error) > 0";
-            add("@error", errorText);
+            where += $" AND last_error IS NOT NULL AND {contains.Clause("last_error", "@error")}";
+            add("@error", contains.Value(errorText));
         }
 
         var after = listing.After is { Length: > 0 } text ? text.Split('|') : null;

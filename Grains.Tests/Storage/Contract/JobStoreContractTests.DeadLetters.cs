@@ -101,4 +101,34 @@ public abstract partial class JobStoreContractTests
         Assert.Equal(5, (await Store.ListDeadAsync(_tenant, new DeadLetterFilter { From = T0, To = T0.AddDays(1) }, 10, null, default)).Jobs.Count);
         Assert.Empty((await Store.ListDeadAsync("someone-else", new DeadLetterFilter(), 10, null, default)).Jobs);
     }
+
+    [Fact]
+    public async Task The_error_filter_matches_its_text_as_typed_with_no_wildcards_and_case_sensitive()
+    {
+        string[] errors = ["disk 100% full", "disk 100 full", "key a_b failed", "key axb failed", @"no file C:\tmp\x", "Timeout"];
+        var jobs = errors.Select(_ => NewJob()).ToArray();
+        await InsertAsync(jobs);
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            await DeadLetterAsync((await LeaseAsync(jobs[i].Id))!, errors[i]);
+        }
+
+        async Task<string[]> MatchesAsync(string text)
+        {
+            var filter = new DeadLetterFilter { ErrorContains = text };
+            var listed = (await Store.ListDeadAsync(_tenant, filter, 10, null, default)).Jobs.Select(j => j.LastError!).Order().ToArray();
+            var searched = (await Store.ListJobsAsync(new JobListing(new QueueKey(_tenant, ""), JobState.Dead, null, 10) { ErrorContains = text }, default)).Jobs.Select(j => j.LastError!).Order();
+            Assert.Equal(listed, searched);
+            Assert.Equal(listed.Length, await Store.CountDeadAsync(_tenant, filter, 100, default));
+            return listed;
+        }
+
+        Assert.Equal(["disk 100% full"], await MatchesAsync("100%"));
+        Assert.Equal(["disk 100% full"], await MatchesAsync("%"));
+        Assert.Equal(["key a_b failed"], await MatchesAsync("a_b"));
+        Assert.Equal([@"no file C:\tmp\x"], await MatchesAsync(@"C:\tmp"));
+        Assert.Equal(["Timeout"], await MatchesAsync("Timeout"));
+        Assert.Empty(await MatchesAsync("timeout"));
+        Assert.Equal(["disk 100 full", "disk 100% full"], await MatchesAsync("disk 100"));
+    }
 }

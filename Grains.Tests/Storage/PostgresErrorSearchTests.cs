@@ -1,0 +1,76 @@
+using Npgsql;
+using OrleansJobs.Storage;
+using OrleansJobs.Storage.Postgres;
+
+namespace OrleansJobs.Tests.Storage;
+
+/// <summary>The dead letters' error-text filter on PostgreSQL, served by the trigram index of migration 019.</summary>
+public sealed class PostgresErrorSearchTests : IAsyncLifetime
+{
+    private const string Tenant = "acme";
+    private PostgresStoreOnFreshDatabase _fresh = null!;
+
+    public async Task InitializeAsync() => _fresh = await PostgresStoreOnFreshDatabase.CreateAsync();
+
+    public async Task DisposeAsync() => await _fresh.DisposeAsync();
+
+    private PostgresJobStore Store => _fresh.Store;
+
+    [Fact]
+    public async Task A_rare_error_among_many_dead_letters_is_read_through_the_trigram_index_not_by_walking_them()
+    {
+        // 50 000 dead letters of one tenant, three of them with a rare error, as a long outage leaves them.
+        await ExecuteAsync("""
+            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms, started_at, finished_at, last_error, payload)
+            SELECT (lpad(to_hex(1700000000000 + g), 12, '0') || '7000' || '8' || lpad(to_hex(g), 15, '0'))::uuid,
+                   @tenant, 'email.send', 5, 1, now(), now(), 3, 3, 60000, now(), now(),
+                   CASE WHEN g % 20000 = 7 THEN 'smtp 550 rare mailbox_gone' ELSE 'timeout after 30 s' END, '\x7b7d'::bytea
+            FROM generate_series(1, 50000) AS g;
+            ANALYZE jobs;
+            """);
+
+        var filter = new DeadLetterFilter { ErrorContains = "rare mailbox_gone" };
+        var page = await Store.ListDeadAsync(Tenant, filter, 10, null, default);
+        Assert.Equal(3, page.Jobs.Count);
+        Assert.All(page.Jobs, job => Assert.Equal("smtp 550 rare mailbox_gone", job.LastError));
+        Assert.Equal(3, await Store.CountDeadAsync(Tenant, filter, 1000, default));
+
+        // The page's own query, planned for this filter: it reads the matches through the index.
+        await using var connection = new NpgsqlConnection(_fresh.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var explain = connection.CreateCommand();
+        var where = DeadLetterSql.Where(Tenant, filter, null, null, TextContains.Like, (name, value) => explain.Parameters.AddWithValue(name.TrimStart('@'), value), id => id.Value, time => time.UtcDateTime);
+        explain.CommandText = $"EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT id FROM jobs WHERE {where} ORDER BY id DESC LIMIT 11";
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.True(plan.Any(line => line.Contains("ix_jobs_dead_error", StringComparison.Ordinal)), string.Join('\n', plan));
+    }
+
+    [Fact]
+    public async Task Only_dead_letters_enter_the_index()
+    {
+        await using var connection = new NpgsqlConnection(_fresh.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_jobs_dead_error';", connection);
+        var definition = (string?)await read.ExecuteScalarAsync();
+        Assert.NotNull(definition);
+        Assert.Contains("USING gin (last_error", definition, StringComparison.Ordinal);
+        Assert.EndsWith("WHERE (state = 5)", definition, StringComparison.Ordinal);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_fresh.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("tenant", Tenant);
+        await command.ExecuteNonQueryAsync();
+    }
+}
