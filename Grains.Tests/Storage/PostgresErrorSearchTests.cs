@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OrleansJobs.Storage;
 using OrleansJobs.Storage.Postgres;
@@ -20,14 +21,7 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
     public async Task A_rare_error_among_many_dead_letters_is_read_through_the_trigram_index_not_by_walking_them()
     {
         // 50 000 dead letters of one tenant, three of them with a rare error, as a long outage leaves them.
-        await ExecuteAsync("""
-            INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms, started_at, finished_at, last_error, payload)
-            SELECT (lpad(to_hex(1700000000000 + g), 12, '0') || '7000' || '8' || lpad(to_hex(g), 15, '0'))::uuid,
-                   @tenant, 'email.send', 5, 1, now(), now(), 3, 3, 60000, now(), now(),
-                   CASE WHEN g % 20000 = 7 THEN 'smtp 550 rare mailbox_gone' ELSE 'timeout after 30 s' END, '\x7b7d'::bytea
-            FROM generate_series(1, 50000) AS g;
-            ANALYZE jobs;
-            """);
+        await SeedDeadLettersAsync(_fresh.Database.ConnectionString);
 
         var filter = new DeadLetterFilter { ErrorContains = "rare mailbox_gone" };
         var page = await Store.ListDeadAsync(Tenant, filter, 10, null, default);
@@ -65,9 +59,62 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
         Assert.EndsWith("WHERE (state = 5)", definition, StringComparison.Ordinal);
     }
 
-    private async Task ExecuteAsync(string sql)
+    [Fact]
+    public async Task Where_the_role_may_not_install_pg_trgm_the_schema_still_applies_and_the_filter_reads_the_dead_letters_in_order()
     {
-        await using var connection = new NpgsqlConnection(_fresh.Database.ConnectionString);
+        // A role that owns the schema it writes to but may not create extensions in the database, as on many managed servers.
+        var role = "orleansjobs_limited_" + Guid.NewGuid().ToString("N")[..8];
+        var database = await PostgresDatabase.CreateAsync();
+        PostgresJobStore? store = null;
+        try
+        {
+            await ExecuteAsync(database.ConnectionString, $"CREATE ROLE {role} LOGIN; ALTER SCHEMA public OWNER TO {role};");
+            var limited = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ToString();
+            store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { ConnectionString = limited }));
+            await store.InitializeAsync(default);
+
+            await using var connection = new NpgsqlConnection(database.ConnectionString);
+            await connection.OpenAsync();
+            await using var read = new NpgsqlCommand("""
+                SELECT (SELECT MAX(version) FROM jobs_schema_version),
+                       EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'ix_jobs_dead_error'),
+                       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm');
+                """, connection);
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                await reader.ReadAsync();
+                Assert.Equal((19, false, false), (reader.GetInt32(0), reader.GetBoolean(1), reader.GetBoolean(2)));
+            }
+
+            await SeedDeadLettersAsync(limited);
+            var page = await store.ListDeadAsync(Tenant, new DeadLetterFilter { ErrorContains = "rare mailbox_gone" }, 10, null, default);
+            Assert.Equal(3, page.Jobs.Count);
+        }
+        finally
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
+
+            await database.DisposeAsync();
+            await ExecuteAsync(Environment.GetEnvironmentVariable(PostgresDatabase.ServerVariable)!, $"DROP ROLE IF EXISTS {role};");
+        }
+    }
+
+    /// <summary>50 000 dead letters of <see cref="Tenant"/>, in id order; three have a rare error, the rest a common one.</summary>
+    private static Task SeedDeadLettersAsync(string connectionString) => ExecuteAsync(connectionString, """
+        INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms, started_at, finished_at, last_error, payload)
+        SELECT (lpad(to_hex(1700000000000 + g), 12, '0') || '7000' || '8' || lpad(to_hex(g), 15, '0'))::uuid,
+               @tenant, 'email.send', 5, 1, now(), now(), 3, 3, 60000, now(), now(),
+               CASE WHEN g % 20000 = 7 THEN 'smtp 550 rare mailbox_gone' ELSE 'timeout after 30 s' END, '\x7b7d'::bytea
+        FROM generate_series(1, 50000) AS g;
+        ANALYZE jobs;
+        """);
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("tenant", Tenant);
