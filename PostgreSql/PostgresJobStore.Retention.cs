@@ -2,22 +2,24 @@ namespace OrleansJobs.Storage.Postgres;
 
 internal sealed partial class PostgresJobStore
 {
-    public async Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<QueueKey>> ListRetentionScopesAsync(JobState state, CancellationToken cancellationToken)
     {
-        // The primary key is time-ordered, so "made before the cutoff" bounds the scan; finished_at
-        // has no index, to keep completions from paying for one.
-        await using var command = _db.CreateCommand("""
-            WITH doomed AS (
-                SELECT id FROM jobs
-                WHERE id > @after AND id < @below AND state = @state AND finished_at < @before
-                ORDER BY id LIMIT @limit),
+        await using var command = _db.CreateCommand(RetentionSql.Scopes(state));
+        return await RetentionSql.ReadScopesAsync(command, cancellationToken);
+    }
+
+    public async Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand();
+        var doomed = RetentionSql.Doomed(scope, state, (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value));
+        command.CommandText = $"""
+            WITH doomed AS ({doomed}),
             gone AS (DELETE FROM jobs AS j USING doomed WHERE j.id = doomed.id RETURNING j.id),
             errors AS (DELETE FROM job_errors AS e USING gone WHERE e.job_id = gone.id)
             SELECT (SELECT COUNT(*)::int FROM gone), (SELECT id FROM gone ORDER BY id DESC LIMIT 1);
-            """);
+            """;
         command.Parameters.AddWithValue("after", after?.Value ?? Guid.Empty);
         command.Parameters.AddWithValue("below", JobId.MinAt(finishedBefore).Value);
-        command.Parameters.AddWithValue("state", (short)state);
         command.Parameters.AddWithValue("before", Utc(finishedBefore));
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

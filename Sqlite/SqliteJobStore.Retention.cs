@@ -2,7 +2,15 @@ namespace OrleansJobs.Storage.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
-    public async Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<QueueKey>> ListRetentionScopesAsync(JobState state, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenReaderAsync(cancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = RetentionSql.Scopes(state);
+        return await RetentionSql.ReadScopesAsync(command, cancellationToken);
+    }
+
+    public async Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -12,19 +20,17 @@ internal sealed partial class SqliteJobStore
             await using var command = writer.CreateCommand();
             command.Transaction = tx;
             // The ids first, so the job and its error rows go in one transaction.
-            command.CommandText = """
+            var doomed = RetentionSql.Doomed(scope, state, (name, value) => command.Parameters.AddWithValue(name, value));
+            command.CommandText = $"""
                 CREATE TEMP TABLE IF NOT EXISTS doomed (id BLOB NOT NULL PRIMARY KEY);
                 DELETE FROM temp.doomed;
-                INSERT INTO temp.doomed
-                    SELECT id FROM jobs WHERE id > @after AND id < @below AND state = @state AND finished_at < @before
-                    ORDER BY id LIMIT @limit;
+                INSERT INTO temp.doomed {doomed};
                 DELETE FROM job_errors WHERE job_id IN (SELECT id FROM temp.doomed);
                 DELETE FROM jobs WHERE id IN (SELECT id FROM temp.doomed);
                 SELECT COUNT(*), MAX(id) FROM temp.doomed;
                 """;
             command.Parameters.AddWithValue("@after", after?.ToBytes() ?? new byte[16]);
             command.Parameters.AddWithValue("@below", JobId.MinAt(finishedBefore).ToBytes());
-            command.Parameters.AddWithValue("@state", (int)state);
             command.Parameters.AddWithValue("@before", Ms(finishedBefore));
             command.Parameters.AddWithValue("@limit", limit);
             FinishedDeletion deletion;

@@ -27,21 +27,25 @@ public abstract class RetentionClusterTests(ShortRetentionFixture fixture)
     [Fact]
     public async Task The_sweep_deletes_succeeded_jobs_past_retention_and_keeps_dead_letters()
     {
+        // Two queues' succeeded jobs: the sweep goes through them a queue at a time.
+        var otherTenant = _tenant + "-b";
         var ok = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload());
+        var otherOk = await fixture.Jobs.EnqueueAsync(otherTenant, ClusterFixture.Noop, new ProbePayload());
         var bad = await fixture.Jobs.EnqueueAsync(_tenant, ClusterFixture.Noop, new ProbePayload(Fail: true));
         await fixture.Probe.WaitForAsync(
             async () => (await fixture.Jobs.GetStatusAsync(_tenant, ok))?.State == JobState.Succeeded
+                && (await fixture.Jobs.GetStatusAsync(otherTenant, otherOk))?.State == JobState.Succeeded
                 && (await fixture.Jobs.GetStatusAsync(_tenant, bad))?.State == JobState.Dead,
-            "one job to succeed and one to be dead-lettered");
+            "two jobs to succeed and one to be dead-lettered");
 
         var sweeper = fixture.Cluster.Client.GetGrain<IRetentionGrain>(0);
         await fixture.Probe.WaitForAsync(
             async () =>
             {
                 await sweeper.SweepAsync();
-                return await fixture.Jobs.GetStatusAsync(_tenant, ok) is null;
+                return await fixture.Jobs.GetStatusAsync(_tenant, ok) is null && await fixture.Jobs.GetStatusAsync(otherTenant, otherOk) is null;
             },
-            "the sweep to delete the succeeded job");
+            "the sweep to delete both succeeded jobs");
 
         Assert.NotNull(await fixture.Jobs.GetDeadLetterAsync(_tenant, bad));
         var counts = await fixture.Store.GetQueueCountsAsync(new QueueKey(_tenant, ClusterFixture.Noop), default);

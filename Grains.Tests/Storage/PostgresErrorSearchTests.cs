@@ -21,7 +21,7 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
     public async Task A_rare_error_among_many_dead_letters_is_read_through_the_trigram_index_not_by_walking_them()
     {
         // 50 000 dead letters of one tenant, three of them with a rare error, as a long outage leaves them.
-        await SeedDeadLettersAsync(_fresh.Database.ConnectionString);
+        await PostgresRows.DeadLettersAsync(_fresh.Database.ConnectionString, Tenant);
 
         var filter = new DeadLetterFilter { ErrorContains = "rare mailbox_gone" };
         var page = await Store.ListDeadAsync(Tenant, filter, 10, null, default);
@@ -30,21 +30,12 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
         Assert.Equal(3, await Store.CountDeadAsync(Tenant, filter, 1000, default));
 
         // The page's own query, planned for this filter: it reads the matches through the index.
-        await using var connection = new NpgsqlConnection(_fresh.Database.ConnectionString);
-        await connection.OpenAsync();
-        await using var explain = connection.CreateCommand();
-        var where = DeadLetterSql.Where(Tenant, filter, null, null, TextContains.Like, (name, value) => explain.Parameters.AddWithValue(name.TrimStart('@'), value), id => id.Value, time => time.UtcDateTime);
-        explain.CommandText = $"EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT id FROM jobs WHERE {where} ORDER BY id DESC LIMIT 11";
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
+        var plan = await PostgresRows.ExplainAsync(_fresh.Database.ConnectionString, command =>
         {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
-
-        Assert.True(plan.Any(line => line.Contains("ix_jobs_dead_error", StringComparison.Ordinal)), string.Join('\n', plan));
+            var where = DeadLetterSql.Where(Tenant, filter, null, null, TextContains.Like, (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value), id => id.Value, time => time.UtcDateTime);
+            return $"SELECT id FROM jobs WHERE {where} ORDER BY id DESC LIMIT 11";
+        });
+        Assert.Contains("ix_jobs_dead_error", plan, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,7 +59,7 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
         PostgresJobStore? store = null;
         try
         {
-            await ExecuteAsync(database.ConnectionString, $"CREATE ROLE {role} LOGIN; ALTER SCHEMA public OWNER TO {role};");
+            await PostgresRows.ExecuteAsync(database.ConnectionString, $"CREATE ROLE {role} LOGIN; ALTER SCHEMA public OWNER TO {role};");
             var limited = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ToString();
             store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { ConnectionString = limited }));
             await store.InitializeAsync(default);
@@ -86,7 +77,7 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
                 Assert.Equal((19, false, false), (reader.GetInt32(0), reader.GetBoolean(1), reader.GetBoolean(2)));
             }
 
-            await SeedDeadLettersAsync(limited);
+            await PostgresRows.DeadLettersAsync(limited, Tenant);
             var page = await store.ListDeadAsync(Tenant, new DeadLetterFilter { ErrorContains = "rare mailbox_gone" }, 10, null, default);
             Assert.Equal(3, page.Jobs.Count);
         }
@@ -98,26 +89,7 @@ public sealed class PostgresErrorSearchTests : IAsyncLifetime
             }
 
             await database.DisposeAsync();
-            await ExecuteAsync(Environment.GetEnvironmentVariable(PostgresDatabase.ServerVariable)!, $"DROP ROLE IF EXISTS {role};");
+            await PostgresRows.ExecuteAsync(Environment.GetEnvironmentVariable(PostgresDatabase.ServerVariable)!, $"DROP ROLE IF EXISTS {role};");
         }
-    }
-
-    /// <summary>50 000 dead letters of <see cref="Tenant"/>, in id order; three have a rare error, the rest a common one.</summary>
-    private static Task SeedDeadLettersAsync(string connectionString) => ExecuteAsync(connectionString, """
-        INSERT INTO jobs (id, tenant, job_type, state, priority, created_at, run_at, attempt, max_attempts, timeout_ms, started_at, finished_at, last_error, payload)
-        SELECT (lpad(to_hex(1700000000000 + g), 12, '0') || '7000' || '8' || lpad(to_hex(g), 15, '0'))::uuid,
-               @tenant, 'email.send', 5, 1, now(), now(), 3, 3, 60000, now(), now(),
-               CASE WHEN g % 20000 = 7 THEN 'smtp 550 rare mailbox_gone' ELSE 'timeout after 30 s' END, '\x7b7d'::bytea
-        FROM generate_series(1, 50000) AS g;
-        ANALYZE jobs;
-        """);
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("tenant", Tenant);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -165,7 +165,9 @@ public sealed class OverviewTests
 
         public Task InitializeAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<QueueKey>> ListRetentionScopesAsync(JobState state, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         public Task<int> ExpireKeysAsync(DateTimeOffset now, TimeSpan retention, int limit, CancellationToken cancellationToken) => throw new NotSupportedException();

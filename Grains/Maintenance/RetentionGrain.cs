@@ -24,7 +24,9 @@ internal interface IRetentionGrain : IGrainWithIntegerKey
 /// retention passed, so finished rows never pile up (they slow vacuum and every scan that is not on a partial index).
 /// <para><b>When.</b> The cluster's one reminder, every <see cref="OrleansJobsOptions.RetentionSweepInterval"/>;
 /// every silo start makes sure it exists.</para>
-/// <para><b>Work.</b> Page by page in id order, so each page costs O(page); a turn deletes at most
+/// <para><b>Work.</b> A state at a time, a scope at a time (each queue's succeeded or cancelled jobs, each
+/// tenant's dead letters, read from the counters), page by page in id order along that state's partial index,
+/// so each page costs O(page) and never steps over rows of other states it keeps; a turn deletes at most
 /// <see cref="PagesPerTurn"/> pages and, when more remain, continues in the next turn from where it
 /// stopped, so other calls are not held up behind a long delete.</para>
 /// <para><b>On failure.</b> Logged; the next tick starts over, and nothing is half-deleted (each page is one transaction).</para>
@@ -43,7 +45,7 @@ internal sealed partial class RetentionGrain(
     private readonly OrleansJobsOptions _options = options.Value;
 
     /// <summary>Where the sweep under way stands, per finished state; empty when none is under way.</summary>
-    private readonly Dictionary<JobState, JobId?> _cursors = [];
+    private readonly Dictionary<JobState, StateSweep> _sweeps = [];
     private bool _keysPending;
     private bool _historyPending;
     private IGrainTimer? _continuation;
@@ -56,11 +58,11 @@ internal sealed partial class RetentionGrain(
     public async Task<int> SweepAsync()
     {
         var now = time.GetUtcNow();
-        if (_cursors.Count == 0 && !_keysPending && !_historyPending)
+        if (_sweeps.Count == 0 && !_keysPending && !_historyPending)
         {
             foreach (var (state, _) in Retentions())
             {
-                _cursors[state] = null;
+                _sweeps[state] = new StateSweep();
             }
 
             _keysPending = true;
@@ -73,18 +75,23 @@ internal sealed partial class RetentionGrain(
         {
             foreach (var (state, keep) in Retentions())
             {
-                while (pages < PagesPerTurn && _cursors.TryGetValue(state, out var after))
+                while (pages < PagesPerTurn && _sweeps.TryGetValue(state, out var sweep))
                 {
-                    var page = await store.DeleteFinishedAsync(state, now - keep, after, PageSize, CancellationToken.None);
                     pages++;
-                    deleted += page.Deleted;
-                    if (page.Deleted < PageSize)
+                    if (sweep.Scopes is null)
                     {
-                        _cursors.Remove(state);
+                        sweep.Scopes = await store.ListRetentionScopesAsync(state, CancellationToken.None);
                     }
                     else
                     {
-                        _cursors[state] = page.Last;
+                        var page = await store.DeleteFinishedAsync(sweep.Scopes[sweep.Next], state, now - keep, sweep.After, PageSize, CancellationToken.None);
+                        deleted += page.Deleted;
+                        (sweep.Next, sweep.After) = page.Deleted < PageSize ? (sweep.Next + 1, null) : (sweep.Next, page.Last);
+                    }
+
+                    if (sweep.Next >= sweep.Scopes.Count)
+                    {
+                        _sweeps.Remove(state);
                     }
                 }
             }
@@ -109,7 +116,7 @@ internal sealed partial class RetentionGrain(
         {
             // The next reminder tick starts over; nothing is half-deleted (each page is one transaction).
             LogSweepFailed(ex);
-            _cursors.Clear();
+            _sweeps.Clear();
             _keysPending = false;
             _historyPending = false;
             return deleted;
@@ -120,7 +127,7 @@ internal sealed partial class RetentionGrain(
             LogSwept(deleted);
         }
 
-        if (_cursors.Count > 0 || _keysPending || _historyPending)
+        if (_sweeps.Count > 0 || _keysPending || _historyPending)
         {
             _continuation ??= this.RegisterGrainTimer(static (grain, _) => grain.SweepAsync(), this,
                 new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { KeepAlive = true });
@@ -146,6 +153,20 @@ internal sealed partial class RetentionGrain(
         {
             yield return (JobState.Dead, dead);
         }
+    }
+
+    /// <summary>
+    /// One finished state's sweep: its scopes (queues, or tenants for dead letters), read when it starts, so a
+    /// queue that gains its first finished job meanwhile waits for the next sweep; the one it is on; and the
+    /// last id deleted there.
+    /// </summary>
+    private sealed class StateSweep
+    {
+        public IReadOnlyList<QueueKey>? Scopes { get; set; }
+
+        public int Next { get; set; }
+
+        public JobId? After { get; set; }
     }
 
     [LoggerMessage(EventId = (int)LogEvents.RetentionSwept, Level = LogLevel.Information, Message = "Retention deleted {Rows} finished job(s), expired idempotency key(s) and old queue history minute(s)")]

@@ -10,11 +10,20 @@ internal interface IMaintenanceStore
     Task PingAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Deletes up to <paramref name="limit"/> jobs in the finished <paramref name="state"/> that finished before
-    /// <paramref name="finishedBefore"/>, with their error records, in id order after <paramref name="after"/>.
-    /// Only ids made before that time are read, so a page costs O(limit) plus the older rows it skips.
+    /// Where retention of <paramref name="state"/> walks: the queues holding succeeded (or cancelled) jobs, or
+    /// for dead letters the tenants holding any (as <see cref="QueueKey"/>s with an empty job type), read from
+    /// the per-queue counters in O(queues).
     /// </summary>
-    Task<FinishedDeletion> DeleteFinishedAsync(JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<QueueKey>> ListRetentionScopesAsync(JobState state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> jobs of <paramref name="scope"/> (from <see cref="ListRetentionScopesAsync"/>)
+    /// in the finished <paramref name="state"/> that finished before <paramref name="finishedBefore"/>, with their
+    /// error records, in id order after <paramref name="after"/>. Only the scope's rows in that state made before
+    /// that time are read, along the state's partial index, so a page costs O(limit) plus the rows of that state it
+    /// keeps (those made before the cutoff that finished after it).
+    /// </summary>
+    Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Looks at up to <paramref name="limit"/> idempotency keys past their first expiry: deletes each

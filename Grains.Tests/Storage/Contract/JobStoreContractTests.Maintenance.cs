@@ -9,13 +9,12 @@ public abstract partial class JobStoreContractTests
     [Fact]
     public async Task Finished_jobs_past_their_retention_are_deleted_page_by_page_with_their_errors()
     {
-        // Other tests' rows share the database and come before this id.
-        var mine = _ids.Next();
         var done = new[] { NewJob(), NewJob(), NewJob() };
+        var otherQueueDone = NewJob(Queue("webhook.deliver"));
         var dead = NewJob();
         var waiting = NewJob();
-        await InsertAsync([.. done, dead, waiting]);
-        foreach (var job in done)
+        await InsertAsync([.. done, otherQueueDone, dead, waiting]);
+        foreach (var job in done.Append(otherQueueDone))
         {
             Assert.True(await CompleteAsync(job.Id, (await LeaseAsync(job.Id))!.Lease));
         }
@@ -24,15 +23,28 @@ public abstract partial class JobStoreContractTests
         // Completions above finish at T0 + 1 s; the ids were made now, so the cutoff must be later than both.
         var cutoff = DateTimeOffset.UtcNow.AddMinutes(1);
 
-        Assert.Equal(new FinishedDeletion(0, null), await Store.DeleteFinishedAsync(JobState.Succeeded, T0, mine, 10, default));
-        var first = await Store.DeleteFinishedAsync(JobState.Succeeded, cutoff, mine, 2, default);
-        Assert.Equal(new FinishedDeletion(2, done[1].Id), first);
-        Assert.Equal(new FinishedDeletion(1, done[2].Id), await Store.DeleteFinishedAsync(JobState.Succeeded, cutoff, first.Last, 2, default));
-        Assert.All(done, job => Assert.Null(Store.GetJobAsync(_tenant, job.Id, default).Result));
-        Assert.NotNull(await Store.GetJobDetailAsync(_tenant, dead.Id, default));
+        // Succeeded jobs are swept a queue at a time, dead letters a tenant at a time.
+        var tenantsDead = new QueueKey(_tenant, "");
+        Assert.Contains(Queue(), await Store.ListRetentionScopesAsync(JobState.Succeeded, default));
+        Assert.Contains(Queue("webhook.deliver"), await Store.ListRetentionScopesAsync(JobState.Succeeded, default));
+        Assert.DoesNotContain(Queue(), await Store.ListRetentionScopesAsync(JobState.Cancelled, default));
+        Assert.Contains(tenantsDead, await Store.ListRetentionScopesAsync(JobState.Dead, default));
+        Assert.DoesNotContain(Queue(), await Store.ListRetentionScopesAsync(JobState.Dead, default));
 
-        Assert.Equal(1, (await Store.DeleteFinishedAsync(JobState.Dead, cutoff, mine, 10, default)).Deleted);
+        Assert.Equal(new FinishedDeletion(0, null), await Store.DeleteFinishedAsync(Queue(), JobState.Succeeded, T0, null, 10, default));
+        var first = await Store.DeleteFinishedAsync(Queue(), JobState.Succeeded, cutoff, null, 2, default);
+        Assert.Equal(new FinishedDeletion(2, done[1].Id), first);
+        Assert.Equal(new FinishedDeletion(1, done[2].Id), await Store.DeleteFinishedAsync(Queue(), JobState.Succeeded, cutoff, first.Last, 2, default));
+        Assert.Equal(new FinishedDeletion(0, null), await Store.DeleteFinishedAsync(Queue(), JobState.Succeeded, cutoff, done[2].Id, 2, default));
+        Assert.All(done, job => Assert.Null(Store.GetJobAsync(_tenant, job.Id, default).Result));
+        Assert.Equal(JobState.Succeeded, (await Store.GetJobAsync(_tenant, otherQueueDone.Id, default))!.State);
+        Assert.NotNull(await Store.GetJobDetailAsync(_tenant, dead.Id, default));
+        Assert.DoesNotContain(Queue(), await Store.ListRetentionScopesAsync(JobState.Succeeded, default));
+
+        Assert.Equal(0, (await Store.DeleteFinishedAsync(new QueueKey("someone-else", ""), JobState.Dead, cutoff, null, 10, default)).Deleted);
+        Assert.Equal(1, (await Store.DeleteFinishedAsync(tenantsDead, JobState.Dead, cutoff, null, 10, default)).Deleted);
         Assert.Null(await Store.GetJobDetailAsync(_tenant, dead.Id, default));
+        Assert.DoesNotContain(tenantsDead, await Store.ListRetentionScopesAsync(JobState.Dead, default));
         Assert.Equal(JobState.Enqueued, (await Store.GetJobAsync(_tenant, waiting.Id, default))!.State);
         await AssertCountsMatchJobsAsync([waiting]);
     }
