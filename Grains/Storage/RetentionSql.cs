@@ -33,25 +33,25 @@ internal static class RetentionSql
     /// through <paramref name="add"/>.
     /// </summary>
     /// <remarks>
-    /// The id window's lower end is written twice: as part of a row-value bound over the index's columns,
-    /// which only that index can use as a scan condition, and within the equalities it implies. PostgreSQL
-    /// then prices the primary key (which can serve the id order once tenant and job type are fixed) as the
-    /// walk it is. With equalities and an id range alone it ordered by the primary key whenever other
-    /// queues' finished rows made this scope's look dense (measured: 1 223 buffers for five rows among
-    /// 100 000, against 4 along the index), and with row-value bounds alone it walked the whole tenant in the
-    /// index, since a row bound stops a btree scan only on its first column.
+    /// The id window's lower end is written twice. As part of a row-value bound over the index's columns, which
+    /// only that index can use as a scan condition, it makes PostgreSQL price the primary key (which serves the
+    /// id order once tenant and job type are fixed) as the walk it is; on the id alone, it is where SQLite starts
+    /// its index range (it uses no row-value bound for that). With equalities and an id range alone, PostgreSQL
+    /// ordered by the primary key whenever other queues' finished rows made this scope's look dense (measured:
+    /// 1 223 buffers for five rows among 100 000, against 4 along the index); with row-value bounds alone it
+    /// walked the whole tenant in the index, since a row bound stops a btree scan only on its first column.
     /// </remarks>
     public static string Doomed(QueueKey scope, JobState state, Action<string, object> add)
     {
         add("@tenant", scope.Tenant);
         if (state == JobState.Dead)
         {
-            return "SELECT id FROM jobs WHERE tenant = @tenant AND (tenant, id) > (@tenant, @after) AND id < @below "
+            return "SELECT id FROM jobs WHERE tenant = @tenant AND (tenant, id) > (@tenant, @after) AND id > @after AND id < @below "
                 + "AND state = 5 AND finished_at < @before ORDER BY tenant, id LIMIT @limit";
         }
 
         add("@type", scope.JobType);
-        return "SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND (tenant, job_type, id) > (@tenant, @type, @after) AND id < @below "
+        return "SELECT id FROM jobs WHERE tenant = @tenant AND job_type = @type AND (tenant, job_type, id) > (@tenant, @type, @after) AND id > @after AND id < @below "
             + $"AND state IN (3, 4) AND state = {Literal(state)} AND finished_at < @before ORDER BY tenant, job_type, id LIMIT @limit";
     }
 
