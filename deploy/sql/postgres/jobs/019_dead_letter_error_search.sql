@@ -8,7 +8,9 @@
 -- DBA can add the index later:
 --   CREATE EXTENSION pg_trgm;
 --   CREATE INDEX ix_jobs_dead_error ON jobs USING gin (last_error gin_trgm_ops) WHERE state = 5;
--- On a large existing table the build reads the whole table and holds writes to jobs until it ends.
+-- On a large existing table the build reads the whole table and holds writes to jobs until it ends; to
+-- keep writing meanwhile, build it beforehand with CREATE INDEX CONCURRENTLY (same name and definition)
+-- and this script keeps it.
 DO $$
 DECLARE
     trgm_schema name;
@@ -28,7 +30,7 @@ BEGIN
     LIMIT 1;
 
     IF trgm_schema IS NOT NULL THEN
-        EXECUTE format('CREATE INDEX ix_jobs_dead_error ON jobs USING gin (last_error %I.gin_trgm_ops) WHERE state = 5', trgm_schema);
+        EXECUTE format('CREATE INDEX IF NOT EXISTS ix_jobs_dead_error ON jobs USING gin (last_error %I.gin_trgm_ops) WHERE state = 5', trgm_schema);
     END IF;
 END
 $$;
