@@ -106,12 +106,7 @@ internal sealed partial class PostgresJobStore
     {
         await using var command = _db.CreateCommand();
         command.CommandText = ExplorerSql.Queues(listing, Bind(command));
-        var rows = new List<QueueKey>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
-        }
+        var rows = await QueueKeyRows.ReadAsync(command, cancellationToken);
 
         return ExplorerSql.QueuePage(rows, listing.Limit);
     }, readOnly: true);

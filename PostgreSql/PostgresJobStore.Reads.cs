@@ -196,18 +196,11 @@ internal sealed partial class PostgresJobStore
             SELECT tenant, job_type FROM job_counts WHERE state IN (0, 1, 2)
             GROUP BY tenant, job_type HAVING SUM(n) > 0;
             """);
-        var queues = new List<QueueKey>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            queues.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
-        }
-
-        return queues;
+        return await QueueKeyRows.ReadAsync(command, cancellationToken);
     }, readOnly: true);
 
     private static string DeadFilterSql(NpgsqlCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
-        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Like, (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value), i => i.Value, t => Utc(t));
+        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Like, Bind(command), i => i.Value, t => Utc(t));
 
     private static JobInfo ReadJobInfo(NpgsqlDataReader reader) => new()
     {

@@ -5,13 +5,13 @@ internal sealed partial class PostgresJobStore
     public async Task<IReadOnlyList<QueueKey>> ListRetentionScopesAsync(JobState state, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand(RetentionSql.Scopes(state));
-        return await RetentionSql.ReadScopesAsync(command, cancellationToken);
+        return await QueueKeyRows.ReadAsync(command, cancellationToken);
     }
 
     public async Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
     {
         await using var command = _db.CreateCommand();
-        var doomed = RetentionSql.Doomed(scope, state, (name, value) => command.Parameters.AddWithValue(name.TrimStart('@'), value));
+        var doomed = RetentionSql.Doomed(scope, state, Bind(command));
         command.CommandText = $"""
             WITH doomed AS ({doomed}),
             gone AS (DELETE FROM jobs AS j USING doomed WHERE j.id = doomed.id RETURNING j.id),

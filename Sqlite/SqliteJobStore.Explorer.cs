@@ -130,12 +130,7 @@ internal sealed partial class SqliteJobStore
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
         command.CommandText = ExplorerSql.Queues(listing, Bind(command));
-        var rows = new List<QueueKey>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
-        }
+        var rows = await QueueKeyRows.ReadAsync(command, cancellationToken);
 
         return ExplorerSql.QueuePage(rows, listing.Limit);
     }

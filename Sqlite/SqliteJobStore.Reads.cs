@@ -193,18 +193,11 @@ internal sealed partial class SqliteJobStore
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
         command.CommandText = "SELECT DISTINCT tenant, job_type FROM job_counts WHERE state IN (0, 1, 2) AND n > 0;";
-        var queues = new List<QueueKey>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            queues.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
-        }
-
-        return queues;
+        return await QueueKeyRows.ReadAsync(command, cancellationToken);
     }
 
     private static string DeadFilterSql(SqliteCommand command, string tenant, DeadLetterFilter filter, JobId? id, JobId? before = null) =>
-        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Instr, (name, value) => command.Parameters.AddWithValue(name, value), i => i.ToBytes(), t => Ms(t));
+        DeadLetterSql.Where(tenant, filter, id, before, TextContains.Instr, Bind(command), i => i.ToBytes(), t => Ms(t));
 
     private static JobInfo ReadJobInfo(SqliteDataReader reader) => new()
     {

@@ -7,7 +7,7 @@ internal sealed partial class SqliteJobStore
         await using var db = await OpenReaderAsync(cancellationToken);
         await using var command = db.CreateCommand();
         command.CommandText = RetentionSql.Scopes(state);
-        return await RetentionSql.ReadScopesAsync(command, cancellationToken);
+        return await QueueKeyRows.ReadAsync(command, cancellationToken);
     }
 
     public async Task<FinishedDeletion> DeleteFinishedAsync(QueueKey scope, JobState state, DateTimeOffset finishedBefore, JobId? after, int limit, CancellationToken cancellationToken)
@@ -20,7 +20,7 @@ internal sealed partial class SqliteJobStore
             await using var command = writer.CreateCommand();
             command.Transaction = tx;
             // The ids first, so the job and its error rows go in one transaction.
-            var doomed = RetentionSql.Doomed(scope, state, (name, value) => command.Parameters.AddWithValue(name, value));
+            var doomed = RetentionSql.Doomed(scope, state, Bind(command));
             command.CommandText = $"""
                 CREATE TEMP TABLE IF NOT EXISTS doomed (id BLOB NOT NULL PRIMARY KEY);
                 DELETE FROM temp.doomed;

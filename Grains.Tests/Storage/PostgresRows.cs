@@ -33,8 +33,8 @@ internal static class PostgresRows
     }
 
     /// <summary>
-    /// The plan PostgreSQL ran for the query <paramref name="query"/> returns after binding its parameters on the
-    /// command it is given (<c>EXPLAIN ANALYZE</c>, as text).
+    /// Runs <c>EXPLAIN ANALYZE</c> on the query <paramref name="query"/> returns (it binds that query's parameters
+    /// on the command it is given) and gives back the plan PostgreSQL ran, as text.
     /// </summary>
     public static async Task<string> ExplainAsync(string connectionString, Func<NpgsqlCommand, string> query)
     {

@@ -14,19 +14,6 @@ internal static class RetentionSql
         ? "SELECT tenant, '' FROM job_counts WHERE state = 5 GROUP BY tenant HAVING SUM(n) > 0 ORDER BY tenant"
         : $"SELECT tenant, job_type FROM job_counts WHERE state = {Literal(state)} GROUP BY tenant, job_type HAVING SUM(n) > 0 ORDER BY tenant, job_type";
 
-    /// <summary>Runs a <see cref="Scopes"/> command and reads its rows.</summary>
-    public static async Task<IReadOnlyList<QueueKey>> ReadScopesAsync(System.Data.Common.DbCommand command, CancellationToken cancellationToken)
-    {
-        var scopes = new List<QueueKey>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            scopes.Add(new QueueKey(reader.GetString(0), reader.GetString(1)));
-        }
-
-        return scopes;
-    }
-
     /// <summary>
     /// The ids a page of <paramref name="scope"/> deletes: after <c>@after</c> and made before <c>@below</c>,
     /// finished before <c>@before</c>, up to <c>@limit</c> in id order, binding <c>@tenant</c> (and <c>@type</c>)
